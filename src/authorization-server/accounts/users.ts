@@ -1,0 +1,85 @@
+import { randomUUID } from 'node:crypto';
+import type { Store } from '../../storage/index.ts';
+import { hashPassword, verifyPassword } from './password.ts';
+
+export interface User {
+  /** Stable subject identifier (`sub`), never reused. */
+  id: string;
+  name: string;
+  passwordHash: string;
+  disabled: boolean;
+  createdAt: string;
+}
+
+export type PublicUser = Omit<User, 'passwordHash'>;
+
+const USERS_TAG = 'users';
+const userKey = (name: string) => `user:${name.toLowerCase()}`;
+const idTag = (id: string) => `user-id:${id}`;
+
+export class UserError extends Error {
+  override readonly name = 'UserError';
+}
+
+export const USERNAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
+
+// Verifying against this keeps the time of "no such user" equal to "wrong password".
+let dummyHash: Promise<string> | undefined;
+
+/** The user directory, kept in the Store so every instance and the CLI see the same users. */
+export class UserDirectory {
+  readonly #store: Store;
+  constructor(store: Store) {
+    this.#store = store;
+  }
+
+  async add(name: string, password: string): Promise<PublicUser> {
+    if (!USERNAME_PATTERN.test(name)) {
+      throw new UserError('a username is 1-64 characters: letters, digits and . _ @ - (starting with a letter or digit)');
+    }
+    if (password.length < 8) throw new UserError('a password has at least 8 characters');
+    const user: User = {
+      id: randomUUID(), name, passwordHash: await hashPassword(password), disabled: false, createdAt: new Date().toISOString(),
+    };
+    const created = await this.#store.putIfAbsent(userKey(name), user, { tags: [USERS_TAG, idTag(user.id)] });
+    if (!created) throw new UserError(`user ${name} already exists`);
+    return withoutHash(user);
+  }
+
+  async setDisabled(name: string, disabled: boolean): Promise<PublicUser> {
+    const user = await this.#byName(name);
+    if (!user) throw new UserError(`no user named ${name}`);
+    const updated = { ...user, disabled };
+    await this.#store.put(userKey(name), updated, { tags: [USERS_TAG, idTag(user.id)] });
+    return withoutHash(updated);
+  }
+
+  async list(): Promise<PublicUser[]> {
+    const records = await this.#store.findByTag<User>(USERS_TAG);
+    return records.map((record) => withoutHash(record.value));
+  }
+
+  /** The active user with that id, or undefined (unknown or disabled users get no tokens). */
+  async findActiveById(id: string): Promise<PublicUser | undefined> {
+    const [record] = await this.#store.findByTag<User>(idTag(id));
+    if (!record || record.value.disabled) return undefined;
+    return withoutHash(record.value);
+  }
+
+  /** The user when name and password match an enabled account; undefined otherwise, in equal time. */
+  async authenticate(name: string, password: string): Promise<PublicUser | undefined> {
+    const user = USERNAME_PATTERN.test(name) ? await this.#byName(name) : undefined;
+    const hash = user?.passwordHash ?? (await (dummyHash ??= hashPassword(randomUUID())));
+    const matches = await verifyPassword(password, hash);
+    if (!user || !matches || user.disabled) return undefined;
+    return withoutHash(user);
+  }
+
+  async #byName(name: string): Promise<User | undefined> {
+    return (await this.#store.get<User>(userKey(name)))?.value;
+  }
+}
+
+function withoutHash({ passwordHash: _omit, ...user }: User): PublicUser {
+  return user;
+}

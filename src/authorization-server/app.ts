@@ -1,0 +1,55 @@
+import Koa from 'koa';
+import type Provider from 'oidc-provider';
+import type { Logger } from '../log/index.ts';
+import type { Store } from '../storage/index.ts';
+import { interactionRoutes, type InteractionDependencies } from './interactions/routes.ts';
+import { problem, problemBoundary } from './problem.ts';
+import { securityHeaders } from './security-headers.ts';
+
+export interface AppDependencies extends Omit<InteractionDependencies, 'provider'> {
+  provider: Provider;
+  store: Store;
+  issuer: string;
+  log: Logger;
+}
+
+/** The HTTP surface: headers, health, our pages, then oidc-provider for the protocol. */
+export function createApp(deps: AppDependencies): Koa {
+  const app = new Koa();
+  const interactions = interactionRoutes(deps);
+  const handleProtocol = deps.provider.callback();
+
+  app.use(problemBoundary(deps.log));
+  app.use(securityHeaders({ https: deps.issuer.startsWith('https:') }));
+
+  app.use(async (ctx, next) => {
+    if (ctx.path === '/healthz') {
+      ctx.body = { status: 'ok' };
+      return;
+    }
+    if (ctx.path === '/readyz') {
+      try {
+        await deps.store.ping();
+        ctx.body = { status: 'ready', store: deps.store.engine };
+      } catch {
+        problem(ctx, 503, 'Not ready', 'the store is unavailable', { status_detail: 'not_ready' });
+      }
+      return;
+    }
+    await next();
+  });
+
+  app.use(interactions.routes());
+  app.use(interactions.allowedMethods());
+
+  app.use(async (ctx) => {
+    // RFC 8414 metadata is the same document as OIDC discovery; oidc-provider serves only the latter.
+    if (ctx.path === '/.well-known/oauth-authorization-server') {
+      ctx.req.url = ctx.req.url!.replace('/.well-known/oauth-authorization-server', '/.well-known/openid-configuration');
+    }
+    ctx.respond = false;
+    await handleProtocol(ctx.req, ctx.res);
+  });
+
+  return app;
+}

@@ -1,0 +1,59 @@
+import { randomUUID } from 'node:crypto';
+import type { ClientMetadata } from 'oidc-provider';
+import type { Store } from '../../storage/index.ts';
+import { modelKey } from '../adapter.ts';
+import { applicationTypeFor, redirectUriProblem } from './redirect-uris.ts';
+import { generateClientSecret, hashClientSecret } from './secrets.ts';
+
+export class ClientError extends Error {
+  override readonly name = 'ClientError';
+}
+
+export interface NewClient {
+  name: string;
+  redirectUris: string[];
+  confidential: boolean;
+}
+
+export interface RegisteredClient {
+  client_id: string;
+  /** Present once, for confidential clients; only its hash is stored. */
+  client_secret?: string;
+}
+
+/**
+ * Registers an authorization-code client (with refresh tokens) in the store, where
+ * oidc-provider's adapter finds it. Public clients authenticate with PKCE alone.
+ */
+export async function registerClient(store: Store, input: NewClient): Promise<RegisteredClient> {
+  if (!input.name.trim()) throw new ClientError('a client needs a --name');
+  if (input.redirectUris.length === 0) throw new ClientError('a client needs at least one --redirect-uri');
+  for (const uri of input.redirectUris) {
+    const problem = redirectUriProblem(uri);
+    if (problem) throw new ClientError(problem);
+  }
+  const clientId = randomUUID();
+  const secret = input.confidential ? generateClientSecret() : undefined;
+  const metadata: ClientMetadata = {
+    client_id: clientId,
+    client_name: input.name,
+    redirect_uris: input.redirectUris,
+    application_type: applicationTypeFor(input.redirectUris),
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    token_endpoint_auth_method: secret ? 'client_secret_basic' : 'none',
+    client_id_issued_at: Math.floor(Date.now() / 1000),
+    ...(secret ? { client_secret: hashClientSecret(secret) } : {}),
+  };
+  await store.put(modelKey('Client', clientId), metadata, { tags: ['clients'] });
+  return { client_id: clientId, ...(secret ? { client_secret: secret } : {}) };
+}
+
+export async function listClients(store: Store): Promise<Array<{ client_id: string; client_name?: string; redirect_uris: string[] }>> {
+  const records = await store.findByTag<ClientMetadata>('clients');
+  return records.map(({ value }) => ({
+    client_id: value.client_id,
+    ...(value.client_name ? { client_name: value.client_name } : {}),
+    redirect_uris: [...(value.redirect_uris ?? [])],
+  }));
+}

@@ -1,0 +1,6 @@
+export { createProvider, type ProviderDependencies } from './provider.ts';
+export { createApp, type AppDependencies } from './app.ts';
+export { UserDirectory, UserError, type PublicUser } from './accounts/users.ts';
+export { registerClient, listClients, ClientError } from './clients/registry.ts';
+export { ResourceRegistry } from './resources.ts';
+export { loadCookieKeys } from './cookie-keys.ts';

@@ -1,0 +1,146 @@
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import type Provider from 'oidc-provider';
+import type { InteractionResults, PromptDetail } from 'oidc-provider';
+import type { UserDirectory } from '../accounts/users.ts';
+import type { ResourceRegistry } from '../resources.ts';
+import { isLoopbackHttp } from '../clients/redirect-uris.ts';
+import { csrfToken, csrfTokenValid } from './csrf.ts';
+import { FormError, readForm } from './form.ts';
+import { renderConsentPage, renderErrorPage, renderLoginPage, STYLESHEET, STYLESHEET_PATH } from './views.ts';
+
+export interface InteractionDependencies {
+  provider: Provider;
+  users: UserDirectory;
+  resources: ResourceRegistry;
+  csrfSecret: string;
+}
+
+type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
+
+/** Our login and consent pages; oidc-provider decides when they are needed. */
+export function interactionRoutes(deps: InteractionDependencies): Router {
+  const { provider, users, resources, csrfSecret } = deps;
+  const router = new Router();
+
+  router.get(STYLESHEET_PATH, (ctx) => {
+    ctx.type = 'text/css';
+    ctx.set('Cache-Control', 'public, max-age=3600');
+    ctx.body = STYLESHEET;
+  });
+
+  router.use('/interaction/:uid', async (ctx, next) => {
+    ctx.set('Cache-Control', 'no-store');
+    try {
+      await next();
+    } catch (error) {
+      const { status, message } = interactionError(error);
+      ctx.status = status;
+      ctx.type = 'html';
+      ctx.body = renderErrorPage(status === 400 ? 'invalid_request' : 'server_error', message);
+    }
+  });
+
+  router.get('/interaction/:uid', async (ctx) => {
+    const details = await provider.interactionDetails(ctx.req, ctx.res);
+    const client = await provider.Client.find(String(details.params.client_id));
+    const clientName = client?.clientName ?? String(details.params.client_id);
+    if (details.prompt.name === 'login') {
+      ctx.body = renderLoginPage({ action: `/interaction/${details.uid}/login`, csrf: csrfToken(csrfSecret, details.uid), clientName });
+      return;
+    }
+    ctx.body = renderConsentPage({
+      action: `/interaction/${details.uid}/consent`,
+      csrf: csrfToken(csrfSecret, details.uid),
+      clientName,
+      clientId: String(details.params.client_id),
+      redirectHost: redirectHost(String(details.params.redirect_uri)),
+      localhostOnlyRedirects: (client?.redirectUris ?? []).every((uri) => { const url = URL.parse(uri); return url !== null && isLoopbackHttp(url); }),
+      resources: Object.entries(missingResourceScopes(details.prompt.details)).map(([uri, scopes]) => ({
+        uri, name: resources.find(uri)?.name, scopes,
+      })),
+      openidScopes: (details.prompt.details.missingOIDCScope as string[] | undefined) ?? [],
+    });
+  });
+
+  router.post('/interaction/:uid/login', async (ctx) => {
+    const details = await provider.interactionDetails(ctx.req, ctx.res);
+    const form = await checkedForm(ctx, csrfSecret, details);
+    if (details.prompt.name !== 'login') throw new FormError(400, 'this sign-in request is already past the sign-in step');
+    const username = form.get('username') ?? '';
+    const user = await users.authenticate(username, form.get('password') ?? '');
+    if (!user) {
+      const client = await provider.Client.find(String(details.params.client_id));
+      ctx.status = 401;
+      ctx.body = renderLoginPage({
+        action: `/interaction/${details.uid}/login`, csrf: csrfToken(csrfSecret, details.uid),
+        clientName: client?.clientName ?? String(details.params.client_id), username, failed: true,
+      });
+      return;
+    }
+    await finish(ctx, { login: { accountId: user.id } }, false);
+  });
+
+  router.post('/interaction/:uid/consent', async (ctx) => {
+    const details = await provider.interactionDetails(ctx.req, ctx.res);
+    const form = await checkedForm(ctx, csrfSecret, details);
+    if (details.prompt.name !== 'consent' || !details.session?.accountId) {
+      throw new FormError(400, 'this sign-in request is not waiting for consent');
+    }
+    if (form.get('decision') !== 'approve') {
+      await finish(ctx, { error: 'access_denied', error_description: 'the user denied the request' }, false);
+      return;
+    }
+    const grantId = await saveGrant(provider, details);
+    await finish(ctx, { consent: { grantId } }, true);
+  });
+
+  async function finish(ctx: Context, result: InteractionResults, merge: boolean): Promise<void> {
+    const location = await provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: merge });
+    ctx.status = 303;
+    ctx.redirect(location);
+  }
+
+  return router;
+}
+
+async function checkedForm(ctx: Context, csrfSecret: string, details: Details): Promise<URLSearchParams> {
+  const form = await readForm(ctx);
+  if (!csrfTokenValid(csrfSecret, details.uid, form.get('csrf'))) {
+    throw new FormError(400, 'the form expired or was not sent from this page; go back and try again');
+  }
+  return form;
+}
+
+async function saveGrant(provider: Provider, details: Details): Promise<string> {
+  const { prompt, params, session, grantId } = details;
+  const grant = (grantId && (await provider.Grant.find(grantId)))
+    || new provider.Grant({ accountId: session!.accountId, clientId: String(params.client_id) });
+  const missingOidcScope = prompt.details.missingOIDCScope as string[] | undefined;
+  if (missingOidcScope) grant.addOIDCScope(missingOidcScope.join(' '));
+  const missingClaims = prompt.details.missingOIDCClaims as string[] | undefined;
+  if (missingClaims) grant.addOIDCClaims(missingClaims);
+  for (const [indicator, scopes] of Object.entries(missingResourceScopes(prompt.details))) {
+    grant.addResourceScope(indicator, scopes.join(' '));
+  }
+  return grant.save();
+}
+
+function missingResourceScopes(details: PromptDetail['details']): Record<string, string[]> {
+  return (details.missingResourceScopes as Record<string, string[]> | undefined) ?? {};
+}
+
+function redirectHost(redirectUri: string): string {
+  const url = URL.parse(redirectUri);
+  if (!url) return redirectUri;
+  return url.host ? `${url.protocol}//${url.host}` : `${url.protocol}`;
+}
+
+function interactionError(error: unknown): { status: number; message: string } {
+  if (error instanceof FormError) return { status: error.status, message: error.message };
+  const name = (error as { name?: string })?.name;
+  if (name === 'SessionNotFound' || name === 'InvalidRequest') {
+    return { status: 400, message: 'This sign-in request has expired or was opened in another browser. Start again from the application.' };
+  }
+  return { status: 500, message: 'The server could not finish this step. Try again.' };
+}

@@ -1,0 +1,100 @@
+import { html, type SafeHtml } from './html.ts';
+
+export const STYLESHEET_PATH = '/assets/portcullis.css';
+
+function page(title: string, body: SafeHtml): string {
+  return html`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<title>${title} · Portcullis</title>
+<link rel="stylesheet" href="${STYLESHEET_PATH}">
+</head>
+<body>
+<main class="card">
+${body}
+</main>
+</body>
+</html>
+`.value;
+}
+
+export interface LoginView {
+  action: string;
+  csrf: string;
+  clientName: string;
+  username?: string;
+  failed?: boolean;
+}
+
+export function renderLoginPage(view: LoginView): string {
+  return page('Sign in', html`
+<h1>Sign in</h1>
+<p class="muted">to continue to <strong>${view.clientName}</strong></p>
+${view.failed ? html`<p class="error" role="alert">The username or password is not correct.</p>` : ''}
+<form method="post" action="${view.action}">
+  <input type="hidden" name="csrf" value="${view.csrf}">
+  <label for="username">Username</label>
+  <input id="username" name="username" autocomplete="username" autocapitalize="none" spellcheck="false" required autofocus value="${view.username ?? ''}">
+  <label for="password">Password</label>
+  <input id="password" name="password" type="password" autocomplete="current-password" required>
+  <button type="submit" class="primary">Sign in</button>
+</form>`);
+}
+
+export interface ConsentView {
+  action: string;
+  csrf: string;
+  clientName: string;
+  clientId: string;
+  redirectHost: string;
+  localhostOnlyRedirects: boolean;
+  resources: Array<{ uri: string; name?: string | undefined; scopes: string[] }>;
+  openidScopes: string[];
+}
+
+export function renderConsentPage(view: ConsentView): string {
+  return page('Allow access', html`
+<h1>Allow access?</h1>
+<p><strong class="client-name">${view.clientName}</strong> <span class="muted">(${view.clientId})</span> asks for access to your account.</p>
+<p>After you decide, you will be sent to <strong class="redirect-host">${view.redirectHost}</strong>.</p>
+${view.localhostOnlyRedirects ? html`<p class="warning" role="alert">This application only redirects to your own computer (localhost). Continue only if you started it yourself.</p>` : ''}
+${view.resources.map((resource) => html`
+<section class="resource">
+  <h2>${resource.name ?? resource.uri}</h2>
+  <p class="muted resource-uri">${resource.uri}</p>
+  <ul class="scopes">${resource.scopes.map((scope) => html`<li>${scope}</li>`)}</ul>
+</section>`)}
+${view.openidScopes.length ? html`<section class="resource"><h2>Your identity</h2><ul class="scopes">${view.openidScopes.map((scope) => html`<li>${scope}</li>`)}</ul></section>` : ''}
+<form method="post" action="${view.action}" class="decision">
+  <input type="hidden" name="csrf" value="${view.csrf}">
+  <button type="submit" name="decision" value="deny">Deny</button>
+  <button type="submit" name="decision" value="approve" class="primary">Approve</button>
+</form>`);
+}
+
+export function renderErrorPage(error: string, description?: string): string {
+  return page('Something went wrong', html`
+<h1>Something went wrong</h1>
+<p class="error"><code>${error}</code></p>
+${description ? html`<p>${description}</p>` : ''}
+<p class="muted">Close this window and start again from the application you came from.</p>`);
+}
+
+export const STYLESHEET = `
+:root{color-scheme:light dark;font-family:system-ui,-apple-system,"Segoe UI",sans-serif}
+body{margin:0;min-height:100vh;display:grid;place-items:center;background:#f4f5f7}
+.card{background:#fff;max-width:26rem;width:100%;margin:2rem 1rem;padding:2rem;border-radius:.75rem;box-shadow:0 1px 3px rgba(0,0,0,.15)}
+h1{margin-top:0;font-size:1.5rem}h2{font-size:1.05rem;margin:.5rem 0 0}
+label{display:block;margin:.75rem 0 .25rem;font-weight:600}
+input{box-sizing:border-box;width:100%;padding:.6rem;font-size:1rem;border:1px solid #bbb;border-radius:.4rem}
+button{margin-top:1rem;padding:.6rem 1.2rem;font-size:1rem;border-radius:.4rem;border:1px solid #888;background:#fff;cursor:pointer}
+button.primary{background:#1f5fd6;border-color:#1f5fd6;color:#fff}
+.decision{display:flex;gap:.75rem;justify-content:flex-end}
+.muted{color:#666;font-size:.9rem;word-break:break-all}
+.error{color:#b00020}.warning{background:#fff4d6;padding:.6rem;border-radius:.4rem}
+.scopes{margin:.25rem 0 0;padding-left:1.25rem}
+@media (prefers-color-scheme:dark){body{background:#111}.card{background:#1c1c1f;color:#eee}.muted{color:#aaa}input,button{background:#2a2a2e;color:#eee}.warning{background:#4a3b10}}
+`;

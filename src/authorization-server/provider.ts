@@ -1,0 +1,146 @@
+import Provider, { type ClientMetadata, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import type { Config } from '../config/index.ts';
+import type { Store } from '../storage/index.ts';
+import type { UserDirectory } from './accounts/users.ts';
+import { storeAdapter } from './adapter.ts';
+import { clientSecretMatches } from './clients/secrets.ts';
+import { loopbackRedirectMatches } from './clients/redirect-uris.ts';
+import type { ResourceRegistry } from './resources.ts';
+import { renderErrorPage } from './interactions/views.ts';
+
+export interface ProviderDependencies {
+  config: Config;
+  store: Store;
+  users: UserDirectory;
+  resources: ResourceRegistry;
+  /** Private JWKs, the current signing key first. */
+  signingKeys: { keys: object[] };
+  cookieKeys: string[];
+}
+
+const SIGNING_ALGS = ['RS256', 'PS256', 'ES256', 'EdDSA'];
+
+/** Every oidc-provider policy decision Portcullis makes, in one place. */
+export function createProvider(deps: ProviderDependencies): Provider {
+  const { config, resources } = deps;
+  const configuration: Configuration = {
+    adapter: storeAdapter(deps.store),
+    clients: config.clients as ClientMetadata[],
+    jwks: deps.signingKeys as Configuration['jwks'],
+    cookies: { keys: deps.cookieKeys },
+
+    findAccount: async (_ctx, sub) => {
+      const user = await deps.users.findActiveById(sub);
+      if (!user) return undefined;
+      return { accountId: user.id, claims: () => ({ sub: user.id, preferred_username: user.name }) };
+    },
+    claims: { openid: ['sub'], profile: ['preferred_username'] },
+    scopes: ['openid', 'offline_access', 'profile'],
+
+    // OAuth 2.1: authorization code with PKCE S256 for every client, nothing implicit or hybrid.
+    responseTypes: ['code'],
+    pkce: { required: () => true },
+    clientAuthMethods: ['none', 'client_secret_basic', 'client_secret_post', 'private_key_jwt'],
+    enabledJWA: {
+      clientAuthSigningAlgValues: SIGNING_ALGS,
+      idTokenSigningAlgValues: ['RS256'],
+      requestObjectSigningAlgValues: SIGNING_ALGS,
+      userinfoSigningAlgValues: ['RS256'],
+      introspectionSigningAlgValues: ['RS256'],
+      authorizationSigningAlgValues: ['RS256'],
+      dPoPSigningAlgValues: ['ES256', 'EdDSA', 'PS256', 'RS256'],
+    } as Configuration['enabledJWA'],
+    clientDefaults: {
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'client_secret_basic',
+      id_token_signed_response_alg: 'RS256',
+    },
+
+    features: {
+      devInteractions: { enabled: false },
+      clientCredentials: { enabled: true },
+      introspection: { enabled: true, allowedPolicy: confidentialCallerOnly },
+      revocation: { enabled: true, allowedPolicy: ownTokensOnly },
+      rpInitiatedLogout: { enabled: false },
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: (_ctx, _client, oneOf) => oneOf ?? resources.defaultUri,
+        useGrantedResource: () => true,
+        getResourceServerInfo: (_ctx, indicator) => resources.serverInfo(indicator),
+      },
+    },
+
+    // Refresh tokens rotate on every use; oidc-provider revokes the whole grant when a rotated one comes back.
+    rotateRefreshToken: true,
+    issueRefreshToken: async (_ctx, client, code) => client.grantTypeAllowed('refresh_token') && outlivesSession(code.scopes),
+    expiresWithSession: async (_ctx, code) => !outlivesSession(code.scopes),
+    ttl: {
+      AccessToken: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? config.accessTokenTtlSeconds,
+      ClientCredentials: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? config.accessTokenTtlSeconds,
+      AuthorizationCode: 60,
+      IdToken: 3600,
+      Interaction: 3600,
+      RefreshToken: config.refreshTokenTtlSeconds,
+      Grant: config.refreshTokenTtlSeconds,
+      Session: config.sessionTtlSeconds,
+    },
+
+    routes: {
+      authorization: '/authorize',
+      token: '/token',
+      jwks: '/jwks',
+      registration: '/reg',
+      revocation: '/revoke',
+      introspection: '/introspect',
+      userinfo: '/userinfo',
+      pushed_authorization_request: '/par',
+    },
+    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    clientBasedCORS: (_ctx, origin, client) =>
+      client.clientAuthMethod === 'none' && (client.redirectUris ?? []).some((uri) => URL.parse(uri)?.origin === origin),
+    renderError: async (ctx, out) => {
+      ctx.type = 'html';
+      ctx.body = renderErrorPage(out.error, out.error_description);
+    },
+  };
+
+  const provider = new Provider(config.issuer, configuration);
+  allowLoopbackRedirectsOnAnyPort(provider);
+  compareHashedClientSecrets(provider);
+  return provider;
+}
+
+// oidc-provider relaxes the loopback port only for `native` clients; RFC 8252 §7.3 wants it for any.
+function allowLoopbackRedirectsOnAnyPort(provider: Provider): void {
+  const prototype = provider.Client.prototype as { redirectUriAllowed(value: string): boolean; redirectUris?: string[] };
+  const exactOrNative = prototype.redirectUriAllowed;
+  prototype.redirectUriAllowed = function redirectUriAllowed(value: string) {
+    return exactOrNative.call(this, value) || loopbackRedirectMatches(value, this.redirectUris ?? []);
+  };
+}
+
+// Stored client secrets are hashes (see clients/secrets.ts); oidc-provider would compare them verbatim.
+function compareHashedClientSecrets(provider: Provider): void {
+  const prototype = provider.Client.prototype as unknown as { clientSecret?: string; compareClientSecret(actual: string): boolean };
+  prototype.compareClientSecret = function compareClientSecret(actual: string) {
+    return clientSecretMatches(this.clientSecret, actual);
+  };
+}
+
+/**
+ * OpenID requests keep OIDC's rule: offline access only with `offline_access` (which oidc-provider
+ * keeps only with prompt=consent). Plain OAuth clients (MCP connectors, ChatGPT Actions) know no
+ * such scope and still need refresh tokens, so a grant without `openid` outlives the session.
+ */
+function outlivesSession(scopes: Set<string>): boolean {
+  return scopes.has('offline_access') || !scopes.has('openid');
+}
+
+async function confidentialCallerOnly(ctx: KoaContextWithOIDC): Promise<boolean> {
+  return ctx.oidc.client?.clientAuthMethod !== 'none';
+}
+
+async function ownTokensOnly(_ctx: KoaContextWithOIDC, client: { clientId: string }, token: { clientId?: string }): Promise<boolean> {
+  return token.clientId === client.clientId;
+}

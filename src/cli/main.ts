@@ -1,0 +1,45 @@
+#!/usr/bin/env node
+import { ConfigError, loadConfig } from '../config/index.ts';
+import { KeyConfigError } from '../keys/index.ts';
+import { StoreUnavailableError } from '../storage/index.ts';
+import { clientsCommand, clientsUsage } from './clients.ts';
+import { UsageError } from './io.ts';
+import { keysCommand, keysUsage } from './keys.ts';
+import { usersCommand, usersUsage } from './users.ts';
+
+const commands: Record<string, (config: ReturnType<typeof loadConfig>, args: string[]) => Promise<void>> = {
+  users: usersCommand,
+  clients: clientsCommand,
+  keys: keysCommand,
+};
+
+const usage = `usage: portcullis <command>
+
+portcullis start            (same as npm start)
+${usersUsage}
+${clientsUsage}
+${keysUsage}
+
+Settings come from the environment and CONFIG_FILE, as for the server (DATA_DIR, KEYS_DIR, ...).`;
+
+async function run(argv: string[]): Promise<void> {
+  const [name, ...args] = argv;
+  if (name === 'start') {
+    await import('../main.ts');
+    return;
+  }
+  const command = name ? commands[name] : undefined;
+  if (!command) {
+    process.stdout.write(`${usage}\n`);
+    if (name && name !== 'help' && name !== '--help') process.exitCode = 2;
+    return;
+  }
+  await command(loadConfig(), args);
+}
+
+run(process.argv.slice(2)).catch((error: unknown) => {
+  const known = error instanceof UsageError || error instanceof ConfigError || error instanceof KeyConfigError
+    || error instanceof StoreUnavailableError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+  process.stderr.write(`portcullis: ${(error as Error).message ?? String(error)}\n`);
+  process.exit(known ? 2 : 1);
+});

@@ -1,0 +1,2 @@
+export { loadConfig, ConfigError, type Config } from './load.ts';
+export type { ResourceConfig, StaticClientConfig } from './schema.ts';

@@ -1,0 +1,85 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { configSchema, ENV_NAMES, type ParsedConfig } from './schema.ts';
+
+export interface Config extends Omit<ParsedConfig, 'issuer'> {
+  issuer: string;
+  /** Where the file part came from, if any (for the start-up log). */
+  configFile?: string;
+}
+
+/** A bad setting: the message is one line that names it; the process exits with code 2. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  readonly setting: string;
+  constructor(setting: string, message: string) {
+    super(`${setting}: ${message}`);
+    this.setting = setting;
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+export function loadConfig(env: Env = process.env): Config {
+  const configFile = env.CONFIG_FILE || undefined;
+  const fromFile = configFile ? readConfigFile(configFile) : {};
+  const fromEnv = Object.fromEntries(
+    Object.entries(ENV_NAMES)
+      .map(([field, name]) => [field, env[name]] as const)
+      .filter(([, value]) => value !== undefined && value !== ''),
+  );
+  const result = configSchema.safeParse({ ...fromFile, ...fromEnv });
+  if (!result.success) throw toConfigError(result.error, fromEnv, configFile);
+  return finish(result.data, env, configFile);
+}
+
+function readConfigFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError('CONFIG_FILE', `cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
+    return parsed as Record<string, unknown>;
+  } catch {
+    throw new ConfigError('CONFIG_FILE', `${path} is not a JSON object`);
+  }
+}
+
+function toConfigError(error: z.ZodError, fromEnv: Record<string, unknown>, configFile?: string): ConfigError {
+  const issue = error.issues[0]!;
+  const [field, ...rest] = issue.path.map(String);
+  const envName = field ? (ENV_NAMES as Record<string, string>)[field] : undefined;
+  const setting = envName && field! in fromEnv
+    ? envName
+    : `${configFile ?? 'config'}: ${[field, ...rest].join('.')}`;
+  return new ConfigError(setting, issue.message.replace(/\s+/g, ' '));
+}
+
+function finish(parsed: ParsedConfig, env: Env, configFile?: string): Config {
+  const issuer = (parsed.issuer ?? `http://localhost:${parsed.port}`).replace(/\/$/, '');
+  if (/[?#]/.test(issuer)) throw new ConfigError('ISSUER', 'must not contain a query or fragment');
+  if (parsed.nodeEnv === 'production' && !issuer.startsWith('https://')) {
+    throw new ConfigError('ISSUER', 'must be an https URL when NODE_ENV=production');
+  }
+  const clients = parsed.clients.map((client, index) => {
+    const secret = client.client_secret;
+    if (!secret?.startsWith('env:')) return client;
+    const name = secret.slice(4);
+    const value = env[name];
+    if (!value) throw new ConfigError(`clients[${index}].client_secret`, `environment variable ${name} is not set`);
+    return { ...client, client_secret: value };
+  });
+  const resourceUris = new Set<string>();
+  for (const resource of parsed.resources) {
+    if (resourceUris.has(resource.uri)) throw new ConfigError('resources', `${resource.uri} is listed twice`);
+    resourceUris.add(resource.uri);
+  }
+  if (parsed.resources.filter((resource) => resource.default).length > 1) {
+    throw new ConfigError('resources', 'at most one resource can be the default');
+  }
+  return { ...parsed, issuer, clients, ...(configFile ? { configFile } : {}) };
+}

@@ -1,0 +1,71 @@
+import { z } from 'zod';
+
+/**
+ * The one configuration schema. A JSON file (CONFIG_FILE) and the environment fill the same
+ * shape; the environment wins. Each field's env name is in ENV_NAMES so errors can name it.
+ */
+const port = z.coerce.number().int().min(1).max(65535);
+const seconds = z.coerce.number().int().min(1);
+const absoluteUrl = z.url({ protocol: /^https?$/ });
+
+const scopeName = z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'a scope is printable ASCII without spaces, quotes or backslashes');
+
+export const resourceSchema = z.object({
+  uri: absoluteUrl.refine((uri) => !uri.includes('#'), 'a resource indicator has no fragment'),
+  name: z.string().min(1).optional(),
+  scopes: z.array(scopeName).min(1),
+  /** Used for requests that name no resource (ChatGPT Actions send none); at most one. */
+  default: z.boolean().default(false),
+  accessTokenTtlSeconds: seconds.optional(),
+});
+
+/** Static client: RFC 7591 metadata; `client_secret` may be "env:NAME" to read it from the environment. */
+export const staticClientSchema = z.looseObject({
+  client_id: z.string().min(1),
+  client_name: z.string().min(1).optional(),
+  client_secret: z.string().min(1).optional(),
+  redirect_uris: z.array(z.string()).default([]),
+  grant_types: z.array(z.enum(['authorization_code', 'refresh_token', 'client_credentials'])).optional(),
+  token_endpoint_auth_method: z.enum(['none', 'client_secret_basic', 'client_secret_post', 'private_key_jwt']).optional(),
+  scope: z.string().optional(),
+});
+
+export const configSchema = z.object({
+  nodeEnv: z.enum(['development', 'production', 'test']).default('development'),
+  port: port.default(3000),
+  host: z.string().min(1).optional(),
+  issuer: absoluteUrl.optional(),
+  dataDir: z.string().min(1).default('./data'),
+  keysDir: z.string().min(1).default('./keys'),
+  rsaPrivateKeyPem: z.string().optional(),
+  rsaPrivateKeyPath: z.string().min(1).default('/run/secrets/rsa_private_key'),
+  cookieKeys: z.string().optional(),
+  accessTokenTtlSeconds: seconds.default(3600),
+  refreshTokenTtlSeconds: seconds.default(14 * 24 * 3600),
+  sessionTtlSeconds: seconds.default(14 * 24 * 3600),
+  resources: z.array(resourceSchema).default([
+    { uri: 'http://localhost:3001/mcp', name: 'Notes MCP (demo)', scopes: ['notes:read', 'notes:write', 'notes:admin'], default: false },
+  ]),
+  clients: z.array(staticClientSchema).default([]),
+});
+
+export type ConfigInput = z.input<typeof configSchema>;
+export type ParsedConfig = z.output<typeof configSchema>;
+export type ResourceConfig = z.output<typeof resourceSchema>;
+export type StaticClientConfig = z.output<typeof staticClientSchema>;
+
+/** Environment variable for each scalar setting (file-only settings have none). */
+export const ENV_NAMES = {
+  nodeEnv: 'NODE_ENV',
+  port: 'PORT',
+  host: 'HOST',
+  issuer: 'ISSUER',
+  dataDir: 'DATA_DIR',
+  keysDir: 'KEYS_DIR',
+  rsaPrivateKeyPem: 'RSA_PRIVATE_KEY_PEM',
+  rsaPrivateKeyPath: 'RSA_PRIVATE_KEY_PATH',
+  cookieKeys: 'COOKIE_KEYS',
+  accessTokenTtlSeconds: 'ACCESS_TOKEN_TTL_SECONDS',
+  refreshTokenTtlSeconds: 'REFRESH_TOKEN_TTL_SECONDS',
+  sessionTtlSeconds: 'SESSION_TTL_SECONDS',
+} as const satisfies Partial<Record<keyof ParsedConfig, string>>;

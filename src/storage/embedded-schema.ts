@@ -1,0 +1,40 @@
+import type { DatabaseSync } from 'node:sqlite';
+
+/**
+ * Connection settings and schema of the embedded engine's database file. Times are epoch
+ * milliseconds. `id` is an explicit INTEGER PRIMARY KEY (stable across VACUUM) so that it orders
+ * records by creation; a replaced record is deleted and re-inserted, so it becomes the newest.
+ */
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS records (
+    id          INTEGER PRIMARY KEY,
+    key         TEXT    NOT NULL UNIQUE,
+    value       TEXT    NOT NULL,
+    expires_at  INTEGER,
+    consumed_at INTEGER
+  );
+  CREATE INDEX IF NOT EXISTS records_expires_at ON records (expires_at) WHERE expires_at IS NOT NULL;
+
+  CREATE TABLE IF NOT EXISTS tags (
+    tag       TEXT    NOT NULL,
+    record_id INTEGER NOT NULL REFERENCES records (id) ON DELETE CASCADE,
+    PRIMARY KEY (tag, record_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX IF NOT EXISTS tags_record_id ON tags (record_id);
+`;
+
+export function prepareConnection(db: DatabaseSync, busyTimeoutMs: number): void {
+  // busy_timeout first: switching to WAL needs a lock another process may hold.
+  db.exec(`PRAGMA busy_timeout = ${Math.trunc(busyTimeoutMs)}`);
+  // Tags are removed with their records by ON DELETE CASCADE, which needs this on every connection.
+  db.exec('PRAGMA foreign_keys = ON');
+  db.exec('PRAGMA journal_mode = WAL');
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    db.exec(SCHEMA);
+    db.exec('COMMIT');
+  } catch (error) {
+    if (db.isTransaction) db.exec('ROLLBACK');
+    throw error;
+  }
+}

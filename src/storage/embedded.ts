@@ -1,0 +1,243 @@
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { join } from 'node:path';
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { prepareConnection } from './embedded-schema.ts';
+import { StoreUnavailableError, type PutOptions, type Store, type StoredRecord } from './store.ts';
+
+/**
+ * The embedded engine: one SQLite file in DATA_DIR, shared safely by every process that opens it
+ * (the server, the CLI, cluster workers). node:sqlite is synchronous, so each method runs to
+ * completion without interleaving inside this process; across processes, SQLite's write lock
+ * (waited on for up to busyTimeoutMs) serialises writers.
+ */
+export const DB_FILE_NAME = 'portcullis.db';
+
+export interface EmbeddedStoreOptions {
+  dataDir: string;
+  /** How often expired records are physically removed; 0 disables the timer. Default 60 s. */
+  sweepIntervalMs?: number;
+  /** How long a call waits for another process's write lock before failing. Default 5 s. */
+  busyTimeoutMs?: number;
+}
+
+export interface EmbeddedStore extends Store {
+  readonly engine: 'embedded';
+  /** Physically deletes expired records and their tags; returns how many records it removed. */
+  sweep(): Promise<number>;
+}
+
+export async function openEmbeddedStore(options: EmbeddedStoreOptions): Promise<EmbeddedStore> {
+  const { dataDir } = options;
+  let db: DatabaseSync | undefined;
+  try {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    const file = join(dataDir, DB_FILE_NAME);
+    createPrivateFile(file);
+    db = new DatabaseSync(file);
+    prepareConnection(db, options.busyTimeoutMs ?? 5_000);
+    return new SqliteStore(db, dataDir, options.sweepIntervalMs ?? 60_000);
+  } catch (error) {
+    if (db?.isOpen) db.close();
+    throw unavailable(dataDir, `cannot open ${DB_FILE_NAME}`, error);
+  }
+}
+
+interface RecordRow {
+  key: string;
+  value: string;
+  expires_at: number | null;
+  consumed_at: number | null;
+}
+
+const LIVE = '(expires_at IS NULL OR expires_at > :now)';
+const SWEEP_BATCH = 500;
+
+class SqliteStore implements EmbeddedStore {
+  readonly engine = 'embedded';
+  readonly #db: DatabaseSync;
+  readonly #dataDir: string;
+  readonly #sql: ReturnType<typeof prepareStatements>;
+  readonly #sweeper: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  constructor(db: DatabaseSync, dataDir: string, sweepIntervalMs: number) {
+    this.#db = db;
+    this.#dataDir = dataDir;
+    this.#sql = prepareStatements(db);
+    if (sweepIntervalMs > 0) {
+      this.#sweeper = setInterval(() => {
+        try {
+          this.#sweep();
+        } catch {
+          // Reads already hide expired rows; a busy or failing sweep just waits for the next tick.
+        }
+      }, sweepIntervalMs).unref();
+    }
+  }
+
+  async get<T = unknown>(key: string): Promise<StoredRecord<T> | undefined> {
+    return this.#use(() => {
+      const row = this.#sql.get.get({ key, now: Date.now() }) as RecordRow | undefined;
+      return row && toRecord<T>(row);
+    });
+  }
+
+  async put(key: string, value: unknown, options: PutOptions = {}): Promise<void> {
+    const record = toRow(value, options);
+    this.#use(() =>
+      this.#transaction(() => {
+        this.#sql.delete.run({ key });
+        this.#insert(key, record);
+      }),
+    );
+  }
+
+  async putIfAbsent(key: string, value: unknown, options: PutOptions = {}): Promise<boolean> {
+    const record = toRow(value, options);
+    return this.#use(() =>
+      this.#transaction(() => {
+        if (this.#sql.get.get({ key, now: Date.now() })) return false;
+        this.#sql.delete.run({ key }); // an expired record the sweeper has not removed yet
+        this.#insert(key, record);
+        return true;
+      }),
+    );
+  }
+
+  async consume(key: string): Promise<boolean> {
+    return this.#use(() => Number(this.#sql.consume.run({ key, now: Date.now() }).changes) === 1);
+  }
+
+  async delete(key: string): Promise<void> {
+    this.#use(() => this.#sql.delete.run({ key }));
+  }
+
+  async findByTag<T = unknown>(tag: string): Promise<Array<{ key: string } & StoredRecord<T>>> {
+    return this.#use(() => {
+      const rows = this.#sql.findByTag.all({ tag, now: Date.now() }) as unknown as RecordRow[];
+      return rows.map((row) => ({ key: row.key, ...toRecord<T>(row) }));
+    });
+  }
+
+  async deleteByTag(tag: string): Promise<number> {
+    // Only live records count; expired ones carrying the tag are left to the sweeper.
+    return this.#use(() => Number(this.#sql.deleteByTag.run({ tag, now: Date.now() }).changes));
+  }
+
+  async ping(): Promise<void> {
+    this.#use(() => this.#sql.ping.get());
+  }
+
+  async sweep(): Promise<number> {
+    return this.#use(() => this.#sweep());
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#sweeper);
+    this.#db.close();
+  }
+
+  #insert(key: string, record: NewRow): void {
+    const expires_at = record.ttlMs === null ? null : Date.now() + record.ttlMs;
+    const { lastInsertRowid } = this.#sql.insert.run({ key, value: record.value, expires_at });
+    for (const tag of record.tags) this.#sql.insertTag.run({ tag, record_id: lastInsertRowid });
+  }
+
+  // Batches keep each write lock short when a large backlog has expired.
+  #sweep(): number {
+    let removed = 0;
+    for (;;) {
+      const changes = Number(this.#sql.sweep.run({ now: Date.now(), limit: SWEEP_BATCH }).changes);
+      removed += changes;
+      if (changes < SWEEP_BATCH) return removed;
+    }
+  }
+
+  #transaction<R>(body: () => R): R {
+    // IMMEDIATE takes the write lock up front, so the reads inside see what the writes act on.
+    this.#db.exec('BEGIN IMMEDIATE');
+    try {
+      const result = body();
+      this.#db.exec('COMMIT');
+      return result;
+    } catch (error) {
+      if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
+      throw error;
+    }
+  }
+
+  /** Runs a database call, turning SQLite failures into StoreUnavailableError. */
+  #use<R>(call: () => R): R {
+    if (this.#closed) throw unavailable(this.#dataDir, 'the store is closed');
+    try {
+      return call();
+    } catch (error) {
+      if (isSqliteError(error)) throw unavailable(this.#dataDir, 'database error', error);
+      throw error;
+    }
+  }
+}
+
+function prepareStatements(db: DatabaseSync) {
+  const statements = {
+    get: `SELECT key, value, expires_at, consumed_at FROM records WHERE key = :key AND ${LIVE}`,
+    insert: `INSERT INTO records (key, value, expires_at) VALUES (:key, :value, :expires_at)`,
+    insertTag: `INSERT OR IGNORE INTO tags (tag, record_id) VALUES (:tag, :record_id)`,
+    delete: `DELETE FROM records WHERE key = :key`,
+    consume: `UPDATE records SET consumed_at = :now WHERE key = :key AND consumed_at IS NULL AND ${LIVE}`,
+    findByTag: `SELECT r.key, r.value, r.expires_at, r.consumed_at FROM tags t JOIN records r ON r.id = t.record_id
+                WHERE t.tag = :tag AND ${LIVE} ORDER BY r.id`,
+    deleteByTag: `DELETE FROM records WHERE id IN (SELECT record_id FROM tags WHERE tag = :tag) AND ${LIVE}`,
+    sweep: `DELETE FROM records WHERE id IN (SELECT id FROM records WHERE expires_at <= :now LIMIT :limit)`,
+    ping: `SELECT 1 FROM records LIMIT 1`,
+  };
+  return Object.fromEntries(
+    Object.entries(statements).map(([name, sql]) => [name, db.prepare(sql)]),
+  ) as Record<keyof typeof statements, StatementSync>;
+}
+
+interface NewRow {
+  value: string;
+  ttlMs: number | null;
+  tags: string[];
+}
+
+/** Validates and serialises outside the database call, so caller mistakes are not reported as outages. */
+function toRow(value: unknown, { ttlSeconds, tags = [] }: PutOptions): NewRow {
+  const json = JSON.stringify(value);
+  if (json === undefined) throw new TypeError('Store values must be JSON-serialisable');
+  if (ttlSeconds !== undefined && !(Number.isFinite(ttlSeconds) && ttlSeconds >= 0)) {
+    throw new RangeError(`ttlSeconds must be a non-negative number, got ${ttlSeconds}`);
+  }
+  return { value: json, ttlMs: ttlSeconds ? ttlSeconds * 1000 : null, tags: [...new Set(tags)] };
+}
+
+function toRecord<T>(row: RecordRow): StoredRecord<T> {
+  const record: StoredRecord<T> = { value: JSON.parse(row.value) as T };
+  if (row.consumed_at !== null) record.consumedAt = Math.floor(row.consumed_at / 1000);
+  // Rounded up: at and after this second the record is certainly gone.
+  if (row.expires_at !== null) record.expiresAt = Math.ceil(row.expires_at / 1000);
+  return record;
+}
+
+/** Creates the database file owner-only before SQLite does (SQLite gives its WAL files the same mode). */
+function createPrivateFile(file: string): void {
+  try {
+    closeSync(openSync(file, 'wx', 0o600));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+}
+
+function isSqliteError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'ERR_SQLITE_ERROR' || code === 'ERR_INVALID_STATE';
+}
+
+function unavailable(dataDir: string, what: string, cause?: unknown): StoreUnavailableError {
+  const reason = cause instanceof Error ? `: ${cause.message}` : '';
+  const message = `embedded store unavailable (DATA_DIR=${dataDir}): ${what}${reason}`;
+  return new StoreUnavailableError(message.replace(/\s*[\r\n]+\s*/g, ' '));
+}

@@ -1,0 +1,48 @@
+/**
+ * The Store seam: every piece of server state (oidc-provider models, users, clients, later
+ * idempotency records and rate-limit counters) goes through this contract. Engines: embedded
+ * (node:sqlite on local disk) and redis (ioredis).
+ *
+ * Values are JSON-serialisable. Keys are namespaced by the caller ("oidc:AccessToken:<id>").
+ * Tags are secondary indexes ("grant:<grantId>", "uid:<uid>"): a record can carry several, a
+ * tag can point at many records, and a tag never outlives the records it points at.
+ */
+export interface StoredRecord<T = unknown> {
+  value: T;
+  /** Epoch seconds at which `consume` succeeded, when it has. */
+  consumedAt?: number;
+  /** Epoch seconds after which the record no longer exists, when it has a TTL. */
+  expiresAt?: number;
+}
+
+export interface PutOptions {
+  /** Seconds from now until the record expires; omitted or 0 keeps it until deleted. */
+  ttlSeconds?: number;
+  /** Secondary index entries for this record; replaces any the record had before. */
+  tags?: string[];
+}
+
+export interface Store {
+  /** Engine name, for logs and readiness output. */
+  readonly engine: 'embedded' | 'redis';
+  get<T = unknown>(key: string): Promise<StoredRecord<T> | undefined>;
+  /** Creates or replaces the record (a replaced record loses its consumed mark). */
+  put(key: string, value: unknown, options?: PutOptions): Promise<void>;
+  /** Creates the record only if no live record has that key; true when this call created it. */
+  putIfAbsent(key: string, value: unknown, options?: PutOptions): Promise<boolean>;
+  /** Marks a live record consumed; true for exactly one caller, false if absent or already consumed. */
+  consume(key: string): Promise<boolean>;
+  delete(key: string): Promise<void>;
+  /** Live records carrying the tag, oldest first. */
+  findByTag<T = unknown>(tag: string): Promise<Array<{ key: string } & StoredRecord<T>>>;
+  /** Deletes every record carrying the tag; returns how many were deleted. */
+  deleteByTag(tag: string): Promise<number>;
+  /** Resolves when the engine can serve requests; rejects with StoreUnavailableError when not. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The configured store cannot be reached; callers answer 503, never fall back to memory. */
+export class StoreUnavailableError extends Error {
+  override readonly name = 'StoreUnavailableError';
+}

@@ -1,0 +1,203 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Store } from '../../src/storage/store.ts';
+
+/**
+ * The behaviour every Store engine must share. Each test works under its own random key and tag
+ * prefix, so engines backed by a shared server (Redis) can run it without collisions.
+ */
+export function describeStoreContract(
+  engineName: string,
+  open: () => Promise<Store>,
+  cleanup?: () => Promise<void>,
+): void {
+  describe(`Store contract: ${engineName}`, () => {
+    let store: Store;
+    const unique = () => `contract:${randomUUID()}:`;
+    const nowSeconds = () => Math.floor(Date.now() / 1000);
+
+    before(async () => {
+      store = await open();
+    });
+
+    after(async () => {
+      await store?.close();
+      await cleanup?.();
+    });
+
+    test('reports its engine name and answers ping', async () => {
+      assert.equal(store.engine, engineName);
+      await store.ping();
+    });
+
+    test('returns nested JSON exactly as it was stored', async () => {
+      const key = `${unique()}doc`;
+      const value = {
+        text: 'héllo ✓',
+        count: 42,
+        ratio: 0.5,
+        flag: false,
+        nothing: null,
+        list: [1, 'two', { three: [3] }],
+        nested: { deeper: { deepest: ['a', 'b'] } },
+      };
+      await store.put(key, value);
+      assert.deepEqual(await store.get(key), { value });
+
+      await store.put(`${key}:string`, 'just a string');
+      assert.deepEqual(await store.get(`${key}:string`), { value: 'just a string' });
+    });
+
+    test('returns undefined for a key that was never stored', async () => {
+      assert.equal(await store.get(`${unique()}missing`), undefined);
+    });
+
+    test('keeps a record without TTL until it is deleted', async () => {
+      const key = `${unique()}forever`;
+      await store.put(key, { v: 1 }, { ttlSeconds: 0 });
+      assert.deepEqual(await store.get(key), { value: { v: 1 } });
+      await store.delete(key);
+      assert.equal(await store.get(key), undefined);
+    });
+
+    test('hides expired records from every read and lets their key be reused', async () => {
+      const p = unique();
+      const tag = `${p}tag`;
+      const onlyExpiredTag = `${p}expired-only`;
+      await store.put(`${p}short`, 'short', { ttlSeconds: 1, tags: [tag, onlyExpiredTag] });
+      await store.put(`${p}long`, 'long', { ttlSeconds: 3600, tags: [tag] });
+      await store.put(`${p}forever`, 'forever', { tags: [tag] });
+      await store.put(`${p}unconsumed`, 'unconsumed', { ttlSeconds: 1 });
+      assert.equal(await store.putIfAbsent(`${p}once`, 'first', { ttlSeconds: 1 }), true);
+      assert.equal(await store.putIfAbsent(`${p}once`, 'second', { ttlSeconds: 1 }), false);
+
+      const expiresAt = (await store.get(`${p}short`))?.expiresAt;
+      assert.ok(expiresAt !== undefined && expiresAt >= nowSeconds() && expiresAt <= nowSeconds() + 2, `expiresAt ${expiresAt}`);
+
+      await sleep(1_300);
+
+      assert.equal(await store.get(`${p}short`), undefined);
+      assert.equal(await store.consume(`${p}unconsumed`), false);
+      assert.equal((await store.get(`${p}long`))?.value, 'long');
+      assert.deepEqual(await store.get(`${p}forever`), { value: 'forever' });
+      assert.deepEqual(
+        (await store.findByTag(tag)).map((r) => r.key),
+        [`${p}long`, `${p}forever`],
+      );
+      assert.deepEqual(await store.findByTag(onlyExpiredTag), []);
+      assert.equal(await store.deleteByTag(onlyExpiredTag), 0);
+      assert.equal(await store.putIfAbsent(`${p}once`, 'again'), true);
+      assert.deepEqual(await store.get(`${p}once`), { value: 'again' });
+    });
+
+    test('putIfAbsent creates only when no record has the key, and again after deletion', async () => {
+      const key = `${unique()}slot`;
+      assert.equal(await store.putIfAbsent(key, 'first', { tags: [`${key}:tag`] }), true);
+      assert.equal(await store.putIfAbsent(key, 'second'), false);
+      assert.deepEqual(await store.get(key), { value: 'first' });
+      assert.deepEqual((await store.findByTag(`${key}:tag`)).map((r) => r.value), ['first']);
+
+      await store.delete(key);
+      assert.equal(await store.putIfAbsent(key, 'third'), true);
+      assert.deepEqual(await store.get(key), { value: 'third' });
+    });
+
+    test('consume succeeds once, then fails, and marks the record consumed', async () => {
+      const key = `${unique()}code`;
+      await store.put(key, { code: 'abc' }, { ttlSeconds: 60 });
+      const before = nowSeconds();
+      assert.equal(await store.consume(key), true);
+      assert.equal(await store.consume(key), false);
+
+      const record = await store.get(key);
+      assert.deepEqual(record?.value, { code: 'abc' });
+      assert.ok(
+        record?.consumedAt !== undefined && record.consumedAt >= before && record.consumedAt <= nowSeconds(),
+        `consumedAt ${record?.consumedAt}`,
+      );
+      assert.equal(await store.putIfAbsent(key, 'replacement'), false, 'a consumed record is still live');
+    });
+
+    test('lets exactly one of 50 concurrent consume calls succeed', async () => {
+      const key = `${unique()}race`;
+      await store.put(key, 'once');
+      const results = await Promise.all(Array.from({ length: 50 }, () => store.consume(key)));
+      assert.equal(results.filter(Boolean).length, 1);
+    });
+
+    test('consume of a missing key fails', async () => {
+      assert.equal(await store.consume(`${unique()}missing`), false);
+    });
+
+    test('put replaces value, TTL and tags, and clears the consumed mark', async () => {
+      const p = unique();
+      const key = `${p}record`;
+      await store.put(key, 'old', { ttlSeconds: 60, tags: [`${p}old`, `${p}kept`] });
+      assert.equal(await store.consume(key), true);
+
+      await store.put(key, 'new', { tags: [`${p}new`, `${p}kept`] });
+      assert.deepEqual(await store.get(key), { value: 'new' });
+      assert.deepEqual(await store.findByTag(`${p}old`), []);
+      assert.deepEqual(await store.findByTag(`${p}new`), [{ key, value: 'new' }]);
+      assert.deepEqual(await store.findByTag(`${p}kept`), [{ key, value: 'new' }]);
+      assert.equal(await store.consume(key), true);
+    });
+
+    test('findByTag returns the records carrying the tag, oldest first', async () => {
+      const p = unique();
+      for (const name of ['first', 'second', 'third']) {
+        await store.put(`${p}${name}`, { name }, { tags: [`${p}group`, `${p}${name}-own`] });
+      }
+      await store.put(`${p}other`, { name: 'other' }, { tags: [`${p}elsewhere`] });
+
+      const found = await store.findByTag<{ name: string }>(`${p}group`);
+      assert.deepEqual(found.map((r) => [r.key, r.value.name]), [
+        [`${p}first`, 'first'],
+        [`${p}second`, 'second'],
+        [`${p}third`, 'third'],
+      ]);
+      assert.deepEqual((await store.findByTag(`${p}second-own`)).map((r) => r.key), [`${p}second`]);
+      assert.deepEqual(await store.findByTag(`${p}no-such-tag`), []);
+    });
+
+    test('findByTag includes consumed records with their consumedAt', async () => {
+      const p = unique();
+      await store.put(`${p}a`, 'a', { tags: [`${p}tag`] });
+      await store.consume(`${p}a`);
+      const [found] = await store.findByTag(`${p}tag`);
+      assert.equal(found?.key, `${p}a`);
+      assert.equal(typeof found?.consumedAt, 'number');
+    });
+
+    test('deleteByTag removes every record carrying the tag and leaves the others', async () => {
+      const p = unique();
+      await store.put(`${p}a`, 'a', { tags: [`${p}grant`, `${p}shared`] });
+      await store.put(`${p}b`, 'b', { ttlSeconds: 60, tags: [`${p}grant`] });
+      await store.put(`${p}c`, 'c', { tags: [`${p}shared`] });
+      await store.put(`${p}d`, 'd');
+
+      assert.equal(await store.deleteByTag(`${p}grant`), 2);
+      assert.equal(await store.get(`${p}a`), undefined);
+      assert.equal(await store.get(`${p}b`), undefined);
+      assert.deepEqual(await store.get(`${p}c`), { value: 'c' });
+      assert.deepEqual(await store.get(`${p}d`), { value: 'd' });
+      assert.deepEqual(await store.findByTag(`${p}grant`), []);
+      assert.deepEqual((await store.findByTag(`${p}shared`)).map((r) => r.key), [`${p}c`]);
+      assert.equal(await store.deleteByTag(`${p}grant`), 0);
+    });
+
+    test('delete removes the record from its tags, even if the key is stored again untagged', async () => {
+      const p = unique();
+      const key = `${p}record`;
+      await store.put(key, 'tagged', { tags: [`${p}tag`] });
+      await store.delete(key);
+      assert.deepEqual(await store.findByTag(`${p}tag`), []);
+
+      await store.put(key, 'untagged');
+      assert.deepEqual(await store.findByTag(`${p}tag`), []);
+      await store.delete(`${p}never-stored`);
+    });
+  });
+}

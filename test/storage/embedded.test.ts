@@ -1,0 +1,199 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { after, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { pathToFileURL } from 'node:url';
+import { DB_FILE_NAME, openEmbeddedStore } from '../../src/storage/embedded.ts';
+import { openStore, StoreUnavailableError } from '../../src/storage/index.ts';
+import { describeStoreContract } from './contract.ts';
+
+const tempDirs: string[] = [];
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'portcullis-store-'));
+  tempDirs.push(dir);
+  return dir;
+}
+after(async () => {
+  await Promise.all(tempDirs.map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
+describeStoreContract('embedded', async () => openEmbeddedStore({ dataDir: await tempDir() }));
+
+/** Rows in the file itself, bypassing the store: the record under `key` and tags named `<key>:*`. */
+function countRows(dataDir: string, key: string): { records: number; tags: number } {
+  const db = new DatabaseSync(join(dataDir, DB_FILE_NAME), { readOnly: true });
+  try {
+    const count = (sql: string) => Number((db.prepare(sql).get(key) as { n: number }).n);
+    return {
+      records: count('SELECT count(*) AS n FROM records WHERE key = ?'),
+      tags: count(`SELECT count(*) AS n FROM tags WHERE substr(tag, 1, length(?1) + 1) = ?1 || ':'`),
+    };
+  } finally {
+    db.close();
+  }
+}
+
+function assertOneLineUnavailable(error: unknown, dataDir: string): true {
+  assert.ok(error instanceof StoreUnavailableError, `expected StoreUnavailableError, got ${error}`);
+  assert.ok(error.message.includes(`DATA_DIR=${dataDir}`), error.message);
+  assert.doesNotMatch(error.message, /[\r\n]/);
+  return true;
+}
+
+describe('embedded store', () => {
+  test('keeps records, tags and consumed marks across close and reopen', async () => {
+    const dataDir = await tempDir();
+    const first = await openEmbeddedStore({ dataDir });
+    await first.put('user:alice', { name: 'Alice' }, { tags: ['users'] });
+    await first.put('code:1', 'code', { ttlSeconds: 600, tags: ['grant:g1'] });
+    await first.consume('code:1');
+    await first.close();
+
+    const second = await openStore({ dataDir });
+    try {
+      assert.deepEqual(await second.findByTag('users'), [{ key: 'user:alice', value: { name: 'Alice' } }]);
+      const code = await second.get('code:1');
+      assert.equal(code?.value, 'code');
+      assert.equal(typeof code?.consumedAt, 'number');
+      assert.equal(await second.consume('code:1'), false);
+      assert.equal(await second.deleteByTag('grant:g1'), 1);
+    } finally {
+      await second.close();
+    }
+  });
+
+  test('creates an owner-only data directory and database file in WAL mode', { skip: process.platform === 'win32' }, async () => {
+    const dataDir = join(await tempDir(), 'nested', 'data');
+    const store = await openEmbeddedStore({ dataDir });
+    await store.close();
+
+    assert.equal((await stat(dataDir)).mode & 0o777, 0o700);
+    assert.equal((await stat(join(dataDir, DB_FILE_NAME))).mode & 0o777, 0o600);
+    const db = new DatabaseSync(join(dataDir, DB_FILE_NAME));
+    assert.deepEqual({ ...db.prepare('PRAGMA journal_mode').get() }, { journal_mode: 'wal' });
+    db.close();
+  });
+
+  test('lets exactly one of two processes consume each key', async () => {
+    const dataDir = await tempDir();
+    const keys = Array.from({ length: 20 }, (_, i) => `race:${i}`);
+    const store = await openEmbeddedStore({ dataDir });
+    for (const key of keys) await store.put(key, key, { ttlSeconds: 600 });
+
+    const racers = [spawnConsumer(dataDir, keys), spawnConsumer(dataDir, keys)];
+    await Promise.all(racers.map((r) => r.ready));
+    for (const racer of racers) racer.go();
+    const wins = (await Promise.all(racers.map((r) => r.wins))).flat();
+
+    assert.deepEqual(wins.toSorted(), keys.toSorted());
+    for (const key of keys) assert.equal(typeof (await store.get(key))?.consumedAt, 'number');
+    await store.close();
+  });
+
+  test('reports an unusable DATA_DIR as a one-line StoreUnavailableError', async () => {
+    const dir = await tempDir();
+    const file = join(dir, 'a-regular-file');
+    await writeFile(file, 'not a directory');
+    const underFile = join(file, 'data');
+    await assert.rejects(openStore({ dataDir: underFile }), (error) => assertOneLineUnavailable(error, underFile));
+
+    const corrupt = join(dir, 'corrupt');
+    await openEmbeddedStore({ dataDir: corrupt }).then((store) => store.close());
+    await writeFile(join(corrupt, DB_FILE_NAME), 'this is not an SQLite database '.repeat(100));
+    await rm(join(corrupt, `${DB_FILE_NAME}-wal`), { force: true });
+    await rm(join(corrupt, `${DB_FILE_NAME}-shm`), { force: true });
+    await assert.rejects(openStore({ dataDir: corrupt }), (error) => assertOneLineUnavailable(error, corrupt));
+  });
+
+  test('answers with StoreUnavailableError once closed', async () => {
+    const dataDir = await tempDir();
+    const store = await openEmbeddedStore({ dataDir });
+    await store.close();
+    await store.close();
+    await assert.rejects(store.ping(), (error) => assertOneLineUnavailable(error, dataDir));
+    await assert.rejects(store.get('any'), StoreUnavailableError);
+  });
+
+  test('rejects values and TTLs it cannot store as caller errors, not outages', async () => {
+    const store = await openEmbeddedStore({ dataDir: await tempDir() });
+    try {
+      await assert.rejects(store.put('k', undefined), TypeError);
+      await assert.rejects(store.put('k', 'v', { ttlSeconds: -1 }), RangeError);
+      await assert.rejects(store.putIfAbsent('k', 'v', { ttlSeconds: Number.NaN }), RangeError);
+      assert.equal(await store.get('k'), undefined);
+    } finally {
+      await store.close();
+    }
+  });
+
+  test('physically removes expired records and their tags, on demand and on a timer', async () => {
+    const manualDir = await tempDir();
+    const timedDir = await tempDir();
+    const manual = await openEmbeddedStore({ dataDir: manualDir, sweepIntervalMs: 0 });
+    const timed = await openEmbeddedStore({ dataDir: timedDir, sweepIntervalMs: 100 });
+    const key = `sweep:${randomUUID()}`;
+    for (const store of [manual, timed]) {
+      await store.put(key, 'expiring', { ttlSeconds: 1, tags: [`${key}:a`, `${key}:b`, 'shared'] });
+      await store.put('keep', 'kept', { tags: ['keep:a', 'shared'] });
+    }
+    assert.deepEqual(countRows(manualDir, key), { records: 1, tags: 2 });
+
+    await sleep(1_300);
+
+    assert.deepEqual(countRows(timedDir, key), { records: 0, tags: 0 });
+    assert.deepEqual(countRows(manualDir, key), { records: 1, tags: 2 }, 'hidden but not yet swept');
+    assert.equal(await manual.get(key), undefined);
+    assert.equal(await manual.sweep(), 1);
+    assert.deepEqual(countRows(manualDir, key), { records: 0, tags: 0 });
+    assert.deepEqual(countRows(manualDir, 'keep'), { records: 1, tags: 1 });
+    assert.equal(await manual.sweep(), 0);
+    await Promise.all([manual.close(), timed.close()]);
+  });
+});
+
+const INDEX_URL = pathToFileURL(resolve(import.meta.dirname, '../../src/storage/index.ts')).href;
+
+// Opens the store, says "ready", waits for a line on stdin, then hammers consume on each key.
+const CONSUMER = `
+const [indexUrl, dataDir, keysJson] = process.argv.slice(1);
+const { openStore } = await import(indexUrl);
+const store = await openStore({ dataDir });
+process.stdout.write('ready\\n');
+await new Promise((resolve) => process.stdin.once('data', resolve));
+const wins = [];
+for (const key of JSON.parse(keysJson)) {
+  for (let attempt = 0; attempt < 20; attempt++) if (await store.consume(key)) wins.push(key);
+}
+await store.close();
+process.stdout.write(JSON.stringify(wins) + '\\n');
+`;
+
+function spawnConsumer(dataDir: string, keys: string[]) {
+  const child = spawn(
+    process.execPath,
+    ['--input-type=module', '--eval', CONSUMER, INDEX_URL, dataDir, JSON.stringify(keys)],
+    { stdio: ['pipe', 'pipe', 'pipe'] },
+  );
+  let stdout = '';
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
+  const ready = new Promise<void>((resolveReady, reject) => {
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk;
+      if (stdout.startsWith('ready\n')) resolveReady();
+    });
+    child.on('exit', () => reject(new Error(`consumer exited before ready: ${stderr}`)));
+  });
+  const wins = new Promise<string[]>((resolveWins, reject) => {
+    child.on('exit', (code) => {
+      if (code !== 0) return reject(new Error(`consumer exited with ${code}: ${stderr}`));
+      resolveWins(JSON.parse(stdout.slice('ready\n'.length)) as string[]);
+    });
+  });
+  return { ready, wins, go: () => child.stdin.end('go\n') };
+}
