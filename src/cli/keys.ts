@@ -14,6 +14,10 @@ export async function keysCommand(config: Config, args: string[]): Promise<void>
   }
   if (action === 'list') {
     const keys = await listKeys(config.keysDir);
+    if (keys.length === 0 && !args.includes('--json')) {
+      process.stdout.write(`no keys in ${config.keysDir} yet: the server generates one at its first start (or run keys rotate)\n`);
+      return;
+    }
     if (args.includes('--json')) process.stdout.write(`${JSON.stringify(keys)}\n`);
     else printTable(keys.map((key) => ({ kid: key.kid, created: key.createdAt, status: key.status })));
     return;

@@ -20,6 +20,8 @@ export class ConfigError extends Error {
 
 type Env = Record<string, string | undefined>;
 
+const SECRET_FIELDS = new Set(['rsaPrivateKeyPem', 'cookieKeys']);
+
 export function loadConfig(env: Env = process.env): Config {
   const configFile = env.CONFIG_FILE || undefined;
   const fromFile = configFile ? readConfigFile(configFile) : {};
@@ -53,10 +55,10 @@ function toConfigError(error: z.ZodError, fromEnv: Record<string, unknown>, conf
   const issue = error.issues[0]!;
   const [field, ...rest] = issue.path.map(String);
   const envName = field ? (ENV_NAMES as Record<string, string>)[field] : undefined;
-  const setting = envName && field! in fromEnv
-    ? envName
-    : `${configFile ?? 'config'}: ${[field, ...rest].join('.')}`;
-  return new ConfigError(setting, issue.message.replace(/\s+/g, ' '));
+  const fromEnvironment = envName !== undefined && field! in fromEnv;
+  const setting = fromEnvironment ? envName : `${configFile ?? 'config'}: ${[field, ...rest].join('.')}`;
+  const shown = fromEnvironment && !SECRET_FIELDS.has(field!) ? ` (got ${JSON.stringify(fromEnv[field!])})` : '';
+  return new ConfigError(setting, issue.message.replace(/\s+/g, ' ') + shown);
 }
 
 function finish(parsed: ParsedConfig, env: Env, configFile?: string): Config {

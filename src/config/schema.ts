@@ -4,9 +4,10 @@ import { z } from 'zod';
  * The one configuration schema. A JSON file (CONFIG_FILE) and the environment fill the same
  * shape; the environment wins. Each field's env name is in ENV_NAMES so errors can name it.
  */
-const port = z.coerce.number().int().min(1).max(65535);
-const seconds = z.coerce.number().int().min(1);
-const absoluteUrl = z.url({ protocol: /^https?$/ });
+// 0 lets the operating system pick a free port (tests, one-off runs).
+const port = z.coerce.number({ error: 'must be a port number (0-65535)' }).int().min(0).max(65535);
+const seconds = z.coerce.number({ error: 'must be a whole number of seconds' }).int().min(1);
+const absoluteUrl = z.url({ protocol: /^https?$/, error: 'must be an absolute http(s) URL' });
 
 const scopeName = z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'a scope is printable ASCII without spaces, quotes or backslashes');
 

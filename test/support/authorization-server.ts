@@ -34,7 +34,6 @@ export const SERVICE_CLIENT = {
   response_types: [],
   grant_types: ['client_credentials'],
   token_endpoint_auth_method: 'client_secret_basic',
-  scope: 'notes:read api:read',
 } as const;
 
 export interface TestServer extends RunningAuthorizationServer {

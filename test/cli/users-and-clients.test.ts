@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { NOTES_RESOURCE, TEST_PASSWORD, startTestServer, type TestServer } from '../support/authorization-server.ts';
+import { client, codeFlow, discover, userAgentFor } from '../support/oauth-client.ts';
+import { runProject } from '../support/processes.ts';
+import { modelKey } from '../../src/authorization-server/adapter.ts';
+
+describe('the portcullis command: users and clients', () => {
+  let server: TestServer;
+  let env: Record<string, string>;
+  const cli = (args: string[], input?: string) => runProject('src/cli/main.ts', args, { env, ...(input === undefined ? {} : { input }) });
+
+  before(async () => {
+    server = await startTestServer();
+    env = { DATA_DIR: server.dirs.dataDir, KEYS_DIR: server.dirs.keysDir };
+  });
+  after(() => server.destroy());
+
+  it('adds a user from a password on standard input, lists it, and never prints the password or its hash', async () => {
+    const added = await cli(['users', 'add', 'carol', '--password-stdin'], `${TEST_PASSWORD}\n`);
+    assert.equal(added.code, 0, added.stderr);
+    const listed = await cli(['users', 'list', '--json']);
+    const users = JSON.parse(listed.stdout) as Array<{ name: string; disabled: boolean }>;
+    assert.deepEqual(users.map((user) => [user.name, user.disabled]), [['carol', false]]);
+    assert.doesNotMatch(added.stdout + listed.stdout, /scrypt|correct horse/);
+  });
+
+  it('refuses a password given without --password-stdin and a duplicate user, with exit code 2', async () => {
+    assert.equal((await cli(['users', 'add', 'dave'])).code, 2);
+    assert.equal((await cli(['users', 'add', 'carol', '--password-stdin'], TEST_PASSWORD)).code, 2);
+  });
+
+  it('registers a public client whose users sign in through the running server, until the user is disabled', async () => {
+    const added = await cli(['clients', 'add', '--name', 'CLI App', '--redirect-uri', 'http://127.0.0.1/cb', '--json']);
+    assert.equal(added.code, 0, added.stderr);
+    const registered = JSON.parse(added.stdout) as { client_id: string; client_secret?: string };
+    assert.equal(registered.client_secret, undefined);
+
+    const config = await discover(server, registered.client_id);
+    const { tokens } = await codeFlow(config, server, { username: 'carol', password: TEST_PASSWORD }, {
+      redirectUri: 'http://127.0.0.1:8123/cb', scope: 'notes:read', resource: NOTES_RESOURCE,
+    });
+    assert.ok(tokens.access_token);
+    assert.ok(tokens.refresh_token);
+
+    assert.equal((await cli(['users', 'disable', 'carol'])).code, 0);
+    await assert.rejects(client.refreshTokenGrant(config, tokens.refresh_token!), (error: client.ResponseBodyError) => error.error === 'invalid_grant');
+    const url = client.buildAuthorizationUrl(config, {
+      redirect_uri: 'http://127.0.0.1/cb', scope: 'notes:read', resource: NOTES_RESOURCE, state: 's',
+      code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()), code_challenge_method: 'S256',
+    });
+    await assert.rejects(userAgentFor(server).authorize(url, { username: 'carol', password: TEST_PASSWORD }), /expected a page|no form|did not return/);
+    assert.equal((await cli(['users', 'enable', 'carol'])).code, 0);
+  });
+
+  it('registers a confidential client, prints its secret once and stores only a hash', async () => {
+    const added = await cli(['clients', 'add', '--name', 'Action', '--redirect-uri', 'https://chatgpt.com/aip/g-1/oauth/callback', '--confidential', '--json']);
+    assert.equal(added.code, 0, added.stderr);
+    const registered = JSON.parse(added.stdout) as { client_id: string; client_secret: string };
+    assert.ok(registered.client_secret.length >= 43);
+    const stored = await server.store.get<{ client_secret: string }>(modelKey('Client', registered.client_id));
+    assert.ok(stored);
+    assert.notEqual(stored.value.client_secret, registered.client_secret);
+    assert.doesNotMatch(JSON.stringify(stored.value), new RegExp(registered.client_secret));
+
+    const config = await discover(server, registered.client_id, client.ClientSecretPost(registered.client_secret));
+    const { tokens } = await codeFlow(config, server, { username: 'carol', password: TEST_PASSWORD }, {
+      redirectUri: 'https://chatgpt.com/aip/g-1/oauth/callback', scope: 'notes:read', resource: NOTES_RESOURCE,
+    });
+    assert.ok(tokens.access_token);
+  });
+
+  it('refuses a client with an unsafe redirect URI', async () => {
+    const refused = await cli(['clients', 'add', '--name', 'Bad', '--redirect-uri', 'http://evil.example/cb']);
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /only loopback hosts may/);
+  });
+});

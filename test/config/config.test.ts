@@ -1,0 +1,37 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { ConfigError, loadConfig } from '../../src/config/index.ts';
+
+const example = fileURLToPath(new URL('../../examples/chatgpt-action.config.json', import.meta.url));
+
+describe('configuration', () => {
+  it('defaults to http://localhost:3000 with the demo notes resource and no clients or users', () => {
+    const config = loadConfig({});
+    assert.equal(config.issuer, 'http://localhost:3000');
+    assert.equal(config.port, 3000);
+    assert.deepEqual(config.resources.map((resource) => resource.uri), ['http://localhost:3001/mcp']);
+    assert.deepEqual(config.clients, []);
+  });
+
+  it('derives the issuer from PORT and lets ISSUER override it', () => {
+    assert.equal(loadConfig({ PORT: '4000' }).issuer, 'http://localhost:4000');
+    assert.equal(loadConfig({ PORT: '4000', ISSUER: 'https://auth.example.com/' }).issuer, 'https://auth.example.com');
+  });
+
+  it('loads the documented ChatGPT Action example, reading the secret from the named variable', () => {
+    const config = loadConfig({ CONFIG_FILE: example, CHATGPT_ACTION_CLIENT_SECRET: 's3cret-value' });
+    const action = config.clients.find((client) => client.client_id === 'chatgpt-action');
+    assert.equal(action?.client_secret, 's3cret-value');
+    assert.equal(config.resources.find((resource) => resource.default)?.uri, 'https://api.example.com/');
+  });
+
+  it('names the missing variable when a client secret refers to an unset one', () => {
+    assert.throws(() => loadConfig({ CONFIG_FILE: example }), (error: ConfigError) =>
+      error.setting === 'clients[0].client_secret' && /CHATGPT_ACTION_CLIENT_SECRET/.test(error.message));
+  });
+
+  it('shows the rejected value of a plain setting', () => {
+    assert.throws(() => loadConfig({ ACCESS_TOKEN_TTL_SECONDS: 'soon' }), /ACCESS_TOKEN_TTL_SECONDS: .*\(got "soon"\)$/);
+  });
+});

@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { runProject } from '../support/processes.ts';
+
+describe('start-up with bad configuration', () => {
+  let root: string;
+  before(async () => { root = await mkdtemp(join(tmpdir(), 'portcullis-startup-')); });
+  after(() => rm(root, { recursive: true, force: true }));
+
+  async function start(env: Record<string, string>) {
+    return runProject('src/main.ts', [], {
+      env: { DATA_DIR: join(root, 'data'), KEYS_DIR: join(root, 'keys'), RSA_PRIVATE_KEY_PATH: join(root, 'absent'), PORT: '0', ...env },
+    });
+  }
+
+  function assertOneLineNaming(result: { code: number | null; stderr: string; stdout: string }, setting: string) {
+    assert.equal(result.code, 2, `exit code 2, got ${result.code}: ${result.stderr}`);
+    const lines = result.stderr.trim().split('\n');
+    assert.equal(lines.length, 1, `one line, got: ${result.stderr}`);
+    assert.match(lines[0]!, new RegExp(`^portcullis: ${setting}:`));
+    assert.doesNotMatch(result.stderr + result.stdout, /\n\s+at /, 'no stack trace');
+  }
+
+  it('stops with exit code 2 and one line naming PORT when PORT is not a number', async () => {
+    assertOneLineNaming(await start({ PORT: 'eighty' }), 'PORT');
+  });
+
+  it('stops naming ISSUER when it is not an http(s) URL', async () => {
+    assertOneLineNaming(await start({ ISSUER: 'ftp://auth.example' }), 'ISSUER');
+  });
+
+  it('stops naming ISSUER when production runs on plain http', async () => {
+    assertOneLineNaming(await start({ NODE_ENV: 'production', ISSUER: 'http://auth.example' }), 'ISSUER');
+  });
+
+  it('stops naming RSA_PRIVATE_KEY_PEM when the key is malformed, without echoing it', async () => {
+    const result = await start({ RSA_PRIVATE_KEY_PEM: '-----BEGIN PRIVATE KEY-----\nnot-a-key\n-----END PRIVATE KEY-----' });
+    assertOneLineNaming(result, 'RSA_PRIVATE_KEY_PEM');
+    assert.doesNotMatch(result.stderr, /not-a-key/);
+  });
+
+  it('stops naming RSA_PRIVATE_KEY_PATH when the mounted key is too small', async () => {
+    const path = join(root, 'small.pem');
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 1024 });
+    await writeFile(path, privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    assertOneLineNaming(await start({ RSA_PRIVATE_KEY_PATH: path }), 'RSA_PRIVATE_KEY_PATH');
+  });
+
+  it('stops naming CONFIG_FILE when the file is not JSON', async () => {
+    const path = join(root, 'bad.json');
+    await writeFile(path, '{ resources: nope');
+    assertOneLineNaming(await start({ CONFIG_FILE: path }), 'CONFIG_FILE');
+  });
+
+  it('names the field of the config file that is wrong', async () => {
+    const path = join(root, 'bad-resource.json');
+    await writeFile(path, JSON.stringify({ resources: [{ uri: 'not a url', scopes: ['a'] }] }));
+    const result = await start({ CONFIG_FILE: path });
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /resources\.0\.uri/);
+  });
+});
