@@ -1,16 +1,12 @@
 import Koa from 'koa';
-import type Provider from 'oidc-provider';
-import type { Logger } from '../log/index.ts';
 import type { Store } from '../storage/index.ts';
 import { interactionRoutes, type InteractionDependencies } from './interactions/routes.ts';
 import { problem, problemBoundary } from './problem.ts';
 import { securityHeaders } from './security-headers.ts';
 
-export interface AppDependencies extends Omit<InteractionDependencies, 'provider'> {
-  provider: Provider;
+export interface AppDependencies extends InteractionDependencies {
   store: Store;
   issuer: string;
-  log: Logger;
 }
 
 /** The HTTP surface: headers, health, our pages, then oidc-provider for the protocol. */

@@ -31,6 +31,7 @@ export async function startAuthorizationServer(config: Config, log: Logger): Pro
   const users = new UserDirectory(store);
   const resources = new ResourceRegistry(config.resources, config.accessTokenTtlSeconds);
   const provider = createProvider({ config, store, users, resources, signingKeys: keys.privateJwks(), cookieKeys });
+  provider.on('server_error', (_ctx, error) => log.error({ err: { name: error.name, message: error.message } }, 'oidc-provider server error'));
   const app = createApp({ provider, store, users, resources, issuer: config.issuer, log, csrfSecret: csrfSecretFrom(cookieKeys) });
 
   const server: Server = app.listen({ port: config.port, ...(config.host ? { host: config.host } : {}) });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { NOTES_RESOURCE, PUBLIC_CLIENT, startTestServer, type TestServer } from '../support/authorization-server.ts';
-import { addUser, client, codeFlow, discover } from '../support/oauth-client.ts';
+import { addUser, authorizationRequest, client, codeFlow, discover, userAgentFor } from '../support/oauth-client.ts';
 
 describe('authorization code flow with PKCE, driven by openid-client', () => {
   let server: TestServer;
@@ -58,25 +58,15 @@ describe('authorization code flow with PKCE, driven by openid-client', () => {
   });
 
   it('honours the resource named at the authorization request when the token request names none', async () => {
-    const verifier = client.randomPKCECodeVerifier();
-    const url = client.buildAuthorizationUrl(config, {
-      redirect_uri: 'http://127.0.0.1/callback', scope: 'notes:read', resource: NOTES_RESOURCE,
-      code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state: 's',
-    });
-    const { userAgentFor } = await import('../support/oauth-client.ts');
+    const { url, verifier, state } = await authorizationRequest(config, { redirectUri: 'http://127.0.0.1/callback', scope: 'notes:read', resource: NOTES_RESOURCE });
     const callback = await userAgentFor(server).authorize(url, user);
-    const tokens = await client.authorizationCodeGrant(config, callback, { pkceCodeVerifier: verifier, expectedState: 's' });
+    const tokens = await client.authorizationCodeGrant(config, callback, { pkceCodeVerifier: verifier, expectedState: state });
     const { payload } = await jwtVerify(tokens.access_token, createRemoteJWKSet(new URL('/jwks', server.issuer)), { audience: NOTES_RESOURCE });
     assert.equal(payload.aud, NOTES_RESOURCE);
   });
 
   it('sends the user back with access_denied when they press Deny', async () => {
-    const verifier = client.randomPKCECodeVerifier();
-    const url = client.buildAuthorizationUrl(config, {
-      redirect_uri: 'http://127.0.0.1/callback', scope: 'notes:admin', resource: NOTES_RESOURCE,
-      code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state: 'd',
-    });
-    const { userAgentFor } = await import('../support/oauth-client.ts');
+    const { url } = await authorizationRequest(config, { redirectUri: 'http://127.0.0.1/callback', scope: 'notes:admin', resource: NOTES_RESOURCE });
     const callback = await userAgentFor(server).authorize(url, user, 'deny');
     assert.equal(callback.searchParams.get('error'), 'access_denied');
     assert.equal(callback.searchParams.get('iss'), server.issuer);

@@ -46,7 +46,7 @@ describe('login and consent pages in headless Chromium', () => {
     redirectUri: string;
   }
 
-  async function authorizationRequest(clientId = PUBLIC_CLIENT.client_id, redirectUri = PUBLIC_REDIRECT, scope = 'openid notes:read notes:write'): Promise<Authorization> {
+  async function authorizationRequest(clientId: string = PUBLIC_CLIENT.client_id, redirectUri = PUBLIC_REDIRECT, scope = 'openid notes:read notes:write'): Promise<Authorization> {
     const config = await discover(server, clientId);
     const verifier = client.randomPKCECodeVerifier();
     const state = client.randomState();
@@ -90,16 +90,21 @@ describe('login and consent pages in headless Chromium', () => {
     return response;
   }
 
-  /** Signs in with the test user and waits for the consent page; returns the response that served it. */
-  async function signInToConsent(page: Page, authorization: Authorization): Promise<Response> {
-    await openLoginPage(page, authorization);
+  /** On the login page: signs in with the test user and waits for the consent page; returns the response that served it. */
+  async function signInAndReachConsent(page: Page): Promise<Response> {
     const consent = page.waitForResponse((response) => response.request().method() === 'GET' && INTERACTION_PAGE.test(new URL(response.url()).pathname));
     const login = await submitLogin(page, user.username, user.password);
     assert.equal(login.status(), 303, 'a correct sign-in redirects');
     const response = await consent;
+    await page.waitForURL(response.url());
     assert.equal(response.status(), 200);
     assert.equal(await page.locator('h1').textContent(), 'Allow access?');
     return response;
+  }
+
+  async function signInToConsent(page: Page, authorization: Authorization): Promise<Response> {
+    await openLoginPage(page, authorization);
+    return signInAndReachConsent(page);
   }
 
   async function decide(page: Page, authorization: Authorization, decision: 'approve' | 'deny'): Promise<URL> {
@@ -194,10 +199,7 @@ describe('login and consent pages in headless Chromium', () => {
       const { page } = await openPage(t, NO_JS);
       await openLoginPage(page, await authorizationRequest());
       assert.equal((await submitLogin(page, user.username, 'wrong password!')).status(), 401);
-      const retry = await submitLogin(page, user.username, user.password);
-      assert.equal(retry.status(), 303);
-      await page.waitForURL((url) => INTERACTION_PAGE.test(url.pathname) && url.href !== retry.url());
-      assert.equal(await page.locator('h1').textContent(), 'Allow access?');
+      await signInAndReachConsent(page);
     });
   });
 
@@ -288,7 +290,7 @@ describe('login and consent pages in headless Chromium', () => {
       assert.equal(await page.locator('main strong').textContent(), HOSTILE_NAME);
       await assertNothingInjected(page, 'login page');
 
-      const consent = await signInToConsent(page, authorization);
+      const consent = await signInAndReachConsent(page);
       assert.equal(await page.locator('.client-name').textContent(), HOSTILE_NAME);
       await assertNothingInjected(page, 'consent page');
       assertHardenedInteractionPage(consent, 'consent page');
@@ -302,6 +304,19 @@ describe('login and consent pages in headless Chromium', () => {
       assert.equal(response.status(), 401);
       assert.equal(await page.locator('input[name=username]').inputValue(), typed);
       await assertNothingInjected(page, 'failed login page');
+    });
+  });
+
+  // ---- layout -------------------------------------------------------------------------------
+
+  describe('layout', () => {
+    it('fits the card inside a 360px-wide phone screen', async (t) => {
+      const { page } = await openPage(t, { ...NO_JS, viewport: { width: 360, height: 740 } });
+      await openLoginPage(page, await authorizationRequest());
+      const card = await page.locator('main.card').boundingBox();
+      assert.ok(card);
+      assert.ok(card.x >= 0, `the card starts ${-card.x}px left of the screen`);
+      assert.ok(card.x + card.width <= 360, `the card ends ${card.x + card.width - 360}px right of the screen`);
     });
   });
 

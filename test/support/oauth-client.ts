@@ -30,8 +30,8 @@ export interface CodeFlowOptions {
   extra?: Record<string, string>;
 }
 
-/** The whole authorization-code + PKCE flow through our pages, ending in the token response. */
-export async function codeFlow(config: client.Configuration, server: TestServer, user: { username: string; password: string }, options: CodeFlowOptions) {
+/** A PKCE S256 authorization request URL, with the verifier and state the client keeps. */
+export async function authorizationRequest(config: client.Configuration, options: CodeFlowOptions) {
   const verifier = client.randomPKCECodeVerifier();
   const state = client.randomState();
   const url = client.buildAuthorizationUrl(config, {
@@ -43,6 +43,12 @@ export async function codeFlow(config: client.Configuration, server: TestServer,
     ...(options.resource ? { resource: options.resource } : {}),
     ...options.extra,
   });
+  return { url, verifier, state };
+}
+
+/** The whole authorization-code + PKCE flow through our pages, ending in the token response. */
+export async function codeFlow(config: client.Configuration, server: TestServer, user: { username: string; password: string }, options: CodeFlowOptions) {
+  const { url, verifier, state } = await authorizationRequest(config, options);
   const callback = await userAgentFor(server).authorize(url, user);
   const tokens = await client.authorizationCodeGrant(config, callback, { pkceCodeVerifier: verifier, expectedState: state }, options.resource ? { resource: options.resource } : undefined);
   return { tokens, callback, verifier };

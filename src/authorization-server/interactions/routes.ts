@@ -2,6 +2,7 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import type { InteractionResults, PromptDetail } from 'oidc-provider';
+import type { Logger } from '../../log/index.ts';
 import type { UserDirectory } from '../accounts/users.ts';
 import type { ResourceRegistry } from '../resources.ts';
 import { isLoopbackHttp } from '../clients/redirect-uris.ts';
@@ -11,6 +12,7 @@ import { renderConsentPage, renderErrorPage, renderLoginPage, STYLESHEET, STYLES
 
 export interface InteractionDependencies {
   provider: Provider;
+  log: Logger;
   users: UserDirectory;
   resources: ResourceRegistry;
   csrfSecret: string;
@@ -20,7 +22,7 @@ type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
 
 /** Our login and consent pages; oidc-provider decides when they are needed. */
 export function interactionRoutes(deps: InteractionDependencies): Router {
-  const { provider, users, resources, csrfSecret } = deps;
+  const { provider, users, resources, csrfSecret, log } = deps;
   const router = new Router();
 
   router.get(STYLESHEET_PATH, (ctx) => {
@@ -35,9 +37,10 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
       await next();
     } catch (error) {
       const { status, message } = interactionError(error);
+      if (status >= 500) log.error({ err: error, path: ctx.path }, 'interaction failed');
       ctx.status = status;
       ctx.type = 'html';
-      ctx.body = renderErrorPage(status === 400 ? 'invalid_request' : 'server_error', message);
+      ctx.body = renderErrorPage(status < 500 ? 'invalid_request' : 'server_error', message);
     }
   });
 

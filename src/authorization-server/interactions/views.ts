@@ -86,15 +86,15 @@ ${description ? html`<p>${description}</p>` : ''}
 export const STYLESHEET = `
 :root{color-scheme:light dark;font-family:system-ui,-apple-system,"Segoe UI",sans-serif}
 body{margin:0;min-height:100vh;display:grid;place-items:center;background:#f4f5f7}
-.card{background:#fff;max-width:26rem;width:100%;margin:2rem 1rem;padding:2rem;border-radius:.75rem;box-shadow:0 1px 3px rgba(0,0,0,.15)}
+.card{box-sizing:border-box;background:#fff;max-width:26rem;width:calc(100% - 2rem);margin:2rem 1rem;padding:2rem;border-radius:.75rem;box-shadow:0 1px 3px rgba(0,0,0,.15)}
 h1{margin-top:0;font-size:1.5rem}h2{font-size:1.05rem;margin:.5rem 0 0}
 label{display:block;margin:.75rem 0 .25rem;font-weight:600}
 input{box-sizing:border-box;width:100%;padding:.6rem;font-size:1rem;border:1px solid #bbb;border-radius:.4rem}
 button{margin-top:1rem;padding:.6rem 1.2rem;font-size:1rem;border-radius:.4rem;border:1px solid #888;background:#fff;cursor:pointer}
 button.primary{background:#1f5fd6;border-color:#1f5fd6;color:#fff}
 .decision{display:flex;gap:.75rem;justify-content:flex-end}
-.muted{color:#666;font-size:.9rem;word-break:break-all}
+.muted{color:#666;font-size:.9rem;overflow-wrap:anywhere}
 .error{color:#b00020}.warning{background:#fff4d6;padding:.6rem;border-radius:.4rem}
 .scopes{margin:.25rem 0 0;padding-left:1.25rem}
-@media (prefers-color-scheme:dark){body{background:#111}.card{background:#1c1c1f;color:#eee}.muted{color:#aaa}input,button{background:#2a2a2e;color:#eee}.warning{background:#4a3b10}}
+@media (prefers-color-scheme:dark){body{background:#111}.card{background:#1c1c1f;color:#eee}.muted{color:#aaa}input,button{background:#2a2a2e;color:#eee}.warning{background:#4a3b10}.error{color:#ff8a80}}
 `;
