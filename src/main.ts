@@ -1,21 +1,26 @@
-import { ConfigError, loadConfig } from './config/index.ts';
+import { ConfigError, loadConfig, type Config } from './config/index.ts';
 import { KeyConfigError } from './keys/index.ts';
-import { createLogger } from './log/index.ts';
+import { createLogger, type Logger } from './log/index.ts';
 import { startAuthorizationServer } from './authorization-server/start.ts';
 import { StoreUnavailableError } from './storage/index.ts';
+import { startNotesServer, type RunningNotesServer } from '../examples/notes-mcp/server.ts';
 
 /** `npm start`: configuration, services, servers, and a clean stop on SIGTERM/SIGINT. */
+let config: Config | undefined;
+
 async function main(): Promise<void> {
-  const config = loadConfig();
+  config = loadConfig();
   const log = createLogger();
   const server = await startAuthorizationServer(config, log);
   log.info({ issuer: config.issuer, configFile: config.configFile }, 'authorization server started');
+  const demo = await startDemo(config, log);
   process.stdout.write([
     '',
     `Portcullis is running.`,
     `  issuer:     ${config.issuer}`,
     `  discovery:  ${config.issuer}/.well-known/openid-configuration`,
     `  resources:  ${config.resources.map((resource) => resource.uri).join(', ')}`,
+    demo ? `  demo MCP:   ${DEMO_RESOURCE(config)} (Streamable HTTP; point an MCP client at it, e.g. npx @modelcontextprotocol/inspector)` : '',
     '',
     (await server.users.list()).length === 0
       ? `No users yet. Add the first one:\n  echo 'a-long-password' | npm run portcullis -- users add alice --password-stdin\n`
@@ -29,6 +34,7 @@ async function main(): Promise<void> {
     log.info({ signal }, 'shutting down');
     const timer = setTimeout(() => process.exit(1), 10_000);
     timer.unref();
+    await demo?.close();
     await server.close();
     log.flush();
     process.exit(0);
@@ -37,13 +43,29 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void stop('SIGINT'));
 }
 
+const DEMO_RESOURCE = (config: Config) => `http://localhost:${config.demoMcpPort}/mcp`;
+
+/** The demo notes MCP server beside the authorization server, when its resource is registered. */
+async function startDemo(config: Config, log: Logger): Promise<RunningNotesServer | undefined> {
+  if (config.demoMcp === 'off') return undefined;
+  const resource = DEMO_RESOURCE(config);
+  if (!config.resources.some((registered) => registered.uri === resource)) {
+    log.info({ resource }, 'demo MCP server not started: its resource is not registered');
+    return undefined;
+  }
+  const demo = await startNotesServer({ port: config.demoMcpPort, issuer: config.issuer, resource, dataDir: config.dataDir });
+  log.info({ resource }, 'demo MCP server started');
+  return demo;
+}
+
 main().catch((error: unknown) => {
   if (error instanceof ConfigError || error instanceof KeyConfigError || error instanceof StoreUnavailableError) {
     process.stderr.write(`portcullis: ${error.message}\n`);
     process.exit(2);
   }
   if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-    process.stderr.write(`portcullis: PORT: the port is already in use\n`);
+    const { port } = error as { port?: number };
+    process.stderr.write(`portcullis: ${port === config?.demoMcpPort ? 'DEMO_MCP_PORT' : 'PORT'}: port ${port} is already in use\n`);
     process.exit(2);
   }
   process.stderr.write(`portcullis: start-up failed: ${(error as Error).message ?? String(error)}\n`);

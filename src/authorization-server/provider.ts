@@ -71,6 +71,14 @@ export function createProvider(deps: ProviderDependencies): Provider {
       },
     },
 
+    // auth_time (RFC 9068 §2.2.1) lets resource servers demand a recent sign-in for risky tools
+    // (RFC 9470 step-up); the client then asks again with max_age and the user signs in anew.
+    extraTokenClaims: async (ctx) => {
+      const source = ctx?.oidc?.entities?.AuthorizationCode ?? ctx?.oidc?.entities?.RefreshToken;
+      const authTime = (source as { authTime?: number } | undefined)?.authTime;
+      return authTime ? { auth_time: authTime } : undefined;
+    },
+
     // Refresh tokens rotate on every use; oidc-provider revokes the whole grant when a rotated one comes back.
     rotateRefreshToken: true,
     issueRefreshToken: async (_ctx, client, code) => client.grantTypeAllowed('refresh_token') && outlivesSession(code.scopes),

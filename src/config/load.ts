@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { configSchema, ENV_NAMES, type ParsedConfig } from './schema.ts';
+import { configSchema, ENV_NAMES, type ParsedConfig, type ResourceConfig } from './schema.ts';
 
-export interface Config extends Omit<ParsedConfig, 'issuer'> {
+export interface Config extends Omit<ParsedConfig, 'issuer' | 'resources'> {
   issuer: string;
+  resources: ResourceConfig[];
   /** Where the file part came from, if any (for the start-up log). */
   configFile?: string;
 }
@@ -75,13 +76,16 @@ function finish(parsed: ParsedConfig, env: Env, configFile?: string): Config {
     if (!value) throw new ConfigError(`clients[${index}].client_secret`, `environment variable ${name} is not set`);
     return { ...client, client_secret: value };
   });
+  const resources = parsed.resources ?? [{
+    uri: `http://localhost:${parsed.demoMcpPort}/mcp`, name: 'Notes MCP (demo)', scopes: ['notes:read', 'notes:write', 'notes:admin'], default: false,
+  }];
   const resourceUris = new Set<string>();
-  for (const resource of parsed.resources) {
+  for (const resource of resources) {
     if (resourceUris.has(resource.uri)) throw new ConfigError('resources', `${resource.uri} is listed twice`);
     resourceUris.add(resource.uri);
   }
-  if (parsed.resources.filter((resource) => resource.default).length > 1) {
+  if (resources.filter((resource) => resource.default).length > 1) {
     throw new ConfigError('resources', 'at most one resource can be the default');
   }
-  return { ...parsed, issuer, clients, ...(configFile ? { configFile } : {}) };
+  return { ...parsed, issuer, clients, resources, ...(configFile ? { configFile } : {}) };
 }

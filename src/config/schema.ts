@@ -44,9 +44,10 @@ export const configSchema = z.object({
   accessTokenTtlSeconds: seconds.default(3600),
   refreshTokenTtlSeconds: seconds.default(14 * 24 * 3600),
   sessionTtlSeconds: seconds.default(14 * 24 * 3600),
-  resources: z.array(resourceSchema).default([
-    { uri: 'http://localhost:3001/mcp', name: 'Notes MCP (demo)', scopes: ['notes:read', 'notes:write', 'notes:admin'], default: false },
-  ]),
+  demoMcp: z.enum(['on', 'off']).default('on'),
+  demoMcpPort: port.default(3001),
+  /** Without any, the demo notes MCP server (DEMO_MCP_PORT) is the one resource. */
+  resources: z.array(resourceSchema).optional(),
   clients: z.array(staticClientSchema).default([]),
 });
 
@@ -69,4 +70,6 @@ export const ENV_NAMES = {
   accessTokenTtlSeconds: 'ACCESS_TOKEN_TTL_SECONDS',
   refreshTokenTtlSeconds: 'REFRESH_TOKEN_TTL_SECONDS',
   sessionTtlSeconds: 'SESSION_TTL_SECONDS',
+  demoMcp: 'DEMO_MCP',
+  demoMcpPort: 'DEMO_MCP_PORT',
 } as const satisfies Partial<Record<keyof ParsedConfig, string>>;

@@ -48,7 +48,7 @@ export interface TestServer extends RunningAuthorizationServer {
 }
 
 /** An authorization server in this process, on loopback, with its own temp data and keys. */
-export async function startTestServer(env: Record<string, string> = {}, dirs?: { dataDir: string; keysDir: string }): Promise<TestServer> {
+export async function startTestServer(env: Record<string, string> = {}, dirs?: { dataDir: string; keysDir: string }, extraResources: Config['resources'] = []): Promise<TestServer> {
   const root = dirs ? undefined : await mkdtemp(join(tmpdir(), 'portcullis-test-'));
   const directories = dirs ?? { dataDir: join(root!, 'data'), keysDir: join(root!, 'keys') };
   const port = env.PORT ? Number(env.PORT) : await freePort();
@@ -61,6 +61,7 @@ export async function startTestServer(env: Record<string, string> = {}, dirs?: {
   config.resources = [
     { uri: NOTES_RESOURCE, name: 'Notes', scopes: ['notes:read', 'notes:write', 'notes:admin'], default: false },
     { uri: OTHER_RESOURCE, name: 'Other API', scopes: ['api:read'], default: false },
+    ...extraResources,
   ];
   config.clients = [PUBLIC_CLIENT, CONFIDENTIAL_CLIENT, SERVICE_CLIENT].map((client) => structuredClone(client)) as unknown as Config['clients'];
   const running = await startAuthorizationServer(config, silentLogger());
@@ -69,7 +70,7 @@ export async function startTestServer(env: Record<string, string> = {}, dirs?: {
     config,
     dirs: directories,
     stop: () => running.close(),
-    restart: async () => startTestServer({ ...env, PORT: String(port) }, directories),
+    restart: async () => startTestServer({ ...env, PORT: String(port) }, directories, extraResources),
     destroy: async () => {
       await running.close().catch(() => {});
       if (root) await rm(root, { recursive: true, force: true });

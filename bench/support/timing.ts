@@ -1,0 +1,36 @@
+export interface Measurement {
+  operations: number;
+  milliseconds: number;
+  opsPerSecond: number;
+  /** Mean cost of one operation, in microseconds. */
+  microsecondsPerOp: number;
+}
+
+/** Runs `operation` for each index in [0, count) one after another and measures the whole run. */
+export async function measure(count: number, operation: (index: number) => Promise<unknown>): Promise<Measurement> {
+  const start = process.hrtime.bigint();
+  for (let index = 0; index < count; index += 1) await operation(index);
+  const milliseconds = Number(process.hrtime.bigint() - start) / 1e6;
+  return {
+    operations: count,
+    milliseconds,
+    opsPerSecond: Math.round(count / (milliseconds / 1000)),
+    microsecondsPerOp: (milliseconds * 1000) / count,
+  };
+}
+
+export function formatOps(value: number): string {
+  return value.toLocaleString('en-US').padStart(12);
+}
+
+/** One measurement from several runs of the same operation. */
+export function combine(runs: readonly Measurement[]): Measurement {
+  const operations = runs.reduce((sum, run) => sum + run.operations, 0);
+  const milliseconds = runs.reduce((sum, run) => sum + run.milliseconds, 0);
+  return {
+    operations,
+    milliseconds,
+    opsPerSecond: Math.round(operations / (milliseconds / 1000)),
+    microsecondsPerOp: (milliseconds * 1000) / operations,
+  };
+}

@@ -1,0 +1,57 @@
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import Koa from 'koa';
+import {
+  createTokenVerifier, mcpEndpoint, metadataUrlFor, openStore, protectedResourceMetadata, protectedResourceMetadataRoutes,
+} from '../../src/resource-server/index.ts';
+import { NoteBook } from './notes.ts';
+import { noteTools } from './tools.ts';
+
+export interface NotesServerOptions {
+  port: number;
+  host?: string;
+  /** The authorization server it trusts, e.g. http://localhost:3000. */
+  issuer: string;
+  /** Its own resource identifier, e.g. http://localhost:3001/mcp. */
+  resource: string;
+  dataDir: string;
+}
+
+export interface RunningNotesServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+export const NOTES_SCOPES = ['notes:read', 'notes:write', 'notes:admin'];
+
+/** The demo notes MCP server, built only on the public resource-server API. */
+export async function startNotesServer(options: NotesServerOptions): Promise<RunningNotesServer> {
+  const store = await openStore({ dataDir: options.dataDir });
+  const metadataUrl = metadataUrlFor(options.resource);
+  const app = new Koa();
+  app.use(protectedResourceMetadataRoutes(protectedResourceMetadata({
+    resource: options.resource,
+    authorizationServers: [options.issuer],
+    scopesSupported: NOTES_SCOPES,
+    resourceName: 'Notes (Portcullis demo)',
+  })));
+  app.use(mcpEndpoint({
+    path: new URL(options.resource).pathname,
+    verifier: createTokenVerifier({ issuer: options.issuer, resource: options.resource }),
+    metadataUrl,
+    server: { name: 'notes-mcp', version: '0.1.0' },
+    tools: noteTools(new NoteBook(store)),
+    scopePrefix: 'notes',
+  }));
+  const server = app.listen({ port: options.port, ...(options.host ? { host: options.host } : {}) });
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await store.close();
+    },
+  };
+}

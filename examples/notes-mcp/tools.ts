@@ -1,0 +1,39 @@
+import { z } from 'zod';
+import type { ProtectedTool } from '../../src/resource-server/index.ts';
+import { MAX_NOTE_LENGTH, type NoteBook } from './notes.ts';
+
+const text = (value: unknown) => ({ content: [{ type: 'text' as const, text: typeof value === 'string' ? value : JSON.stringify(value) }] });
+
+/** The demo's three tools, one of each risk level. */
+export function noteTools(notes: NoteBook): ProtectedTool[] {
+  return [
+    {
+      name: 'list_notes',
+      title: 'List notes',
+      description: 'Lists your notes with their text.',
+      policy: { risk: 'read' },
+      handler: async (_args, { token }) => {
+        const list = await notes.list(token.subject);
+        return { ...text(list.length ? list.map((note) => `- ${note.text}`).join('\n') : 'You have no notes yet.'), structuredContent: { notes: list } };
+      },
+    },
+    {
+      name: 'create_note',
+      title: 'Create a note',
+      description: 'Saves a new note with the given text.',
+      inputSchema: { text: z.string().min(1).max(MAX_NOTE_LENGTH).describe('The text of the note') },
+      policy: { risk: 'write' },
+      handler: async (args, { token }) => {
+        const note = await notes.create(token.subject, String(args.text));
+        return { ...text(`Saved note ${note.id}.`), structuredContent: { note } };
+      },
+    },
+    {
+      name: 'delete_all_notes',
+      title: 'Delete all notes',
+      description: 'Deletes every one of your notes. Needs the admin scope and a recent sign-in.',
+      policy: { risk: 'privileged' },
+      handler: async (_args, { token }) => text(`Deleted ${await notes.deleteAll(token.subject)} notes.`),
+    },
+  ];
+}

@@ -1,0 +1,158 @@
+import type { ServerResponse } from 'node:http';
+import type { Context, Middleware } from 'koa';
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { ZodRawShape } from 'zod';
+import { elevationChallenge, insufficientScopeChallenge } from './challenge.ts';
+import { BodyError, calledTools, readJsonBody } from './json-rpc.ts';
+import { requireBearerToken } from './koa.ts';
+import { decide, resolveToolPolicy, type ToolPolicy, type ToolPolicyInput } from './policy.ts';
+import { ToolRunError, ToolRunner } from './tool-runner.ts';
+import type { TokenVerifier } from './verifier.ts';
+import type { VerifiedToken } from './verified-token.ts';
+
+export interface ToolContext {
+  /** The caller's verified access token: `subject` is the user, `clientId` the application. */
+  token: VerifiedToken;
+  /** Fires when the tool's time-out passes; long work should stop then. */
+  signal: AbortSignal;
+}
+
+export interface ProtectedTool<Shape extends ZodRawShape = ZodRawShape> {
+  name: string;
+  title?: string;
+  description: string;
+  inputSchema?: Shape;
+  policy: ToolPolicyInput;
+  handler(args: Record<string, unknown>, context: ToolContext): Promise<CallToolResult>;
+}
+
+export interface McpEndpointOptions {
+  /** Path of the Streamable HTTP endpoint, e.g. /mcp. */
+  path: string;
+  verifier: Pick<TokenVerifier, 'verify'>;
+  /** This resource's RFC 9728 metadata URL, named in every challenge. */
+  metadataUrl: string;
+  server: { name: string; version: string };
+  tools: ProtectedTool[];
+  /** Prefix of the default scopes: `notes` -> notes:read, notes:write, notes:admin. */
+  scopePrefix: string;
+  /** Tools the caller may not use are left out of tools/list ('hide', default) or listed anyway. */
+  unauthorizedTools?: 'hide' | 'show';
+  /** How recent a sign-in must be for tools that require elevation; default 300 s. */
+  elevationMaxAgeSeconds?: number;
+  /** Clock in milliseconds, for tests. */
+  now?: () => number;
+}
+
+const ALLOWED_HEADERS = 'Authorization, Content-Type, Accept, Mcp-Protocol-Version, Mcp-Session-Id, Last-Event-ID, Idempotency-Key';
+const EXPOSED_HEADERS = 'WWW-Authenticate, Mcp-Session-Id, Mcp-Protocol-Version';
+
+/**
+ * An MCP Streamable HTTP endpoint (stateless) behind bearer-token authentication and per-tool
+ * policy. A tools/call the token's scopes do not cover is refused at the HTTP layer with 403
+ * insufficient_scope, so MCP clients can step up; a tool that needs a recent sign-in gets 401
+ * insufficient_user_authentication (RFC 9470).
+ */
+export function mcpEndpoint(options: McpEndpointOptions): Middleware {
+  const policies = new Map<string, ToolPolicy>(
+    options.tools.map((tool) => [tool.name, resolveToolPolicy(tool.name, tool.policy, { scopePrefix: options.scopePrefix })]),
+  );
+  if (policies.size !== options.tools.length) throw new TypeError('every tool needs a distinct name');
+  const runner = new ToolRunner();
+  const now = options.now ?? Date.now;
+  const elevationMaxAgeSeconds = options.elevationMaxAgeSeconds ?? 300;
+  // A first sign-in is asked for the read tools' scopes; writes step up later with 403 insufficient_scope.
+  const readScopes = [...new Set([...policies.values()].filter((policy) => policy.risk === 'read').flatMap((policy) => policy.scopes))];
+  const authenticate = requireBearerToken({ verifier: options.verifier, metadataUrl: options.metadataUrl, challengeScopes: readScopes });
+  const decisionFor = (tool: string, token: VerifiedToken) => decide(policies.get(tool)!, {
+    scopes: token.scopes, authTime: typeof token.claims.auth_time === 'number' ? token.claims.auth_time : undefined,
+  }, { nowSeconds: Math.floor(now() / 1000), elevationMaxAgeSeconds });
+
+  return async (ctx, next) => {
+    if (ctx.path !== options.path) return next();
+    ctx.set('Access-Control-Allow-Origin', '*');
+    ctx.set('Access-Control-Expose-Headers', EXPOSED_HEADERS);
+    if (ctx.method === 'OPTIONS') {
+      ctx.set('Access-Control-Allow-Methods', 'GET, POST, DELETE, OPTIONS');
+      ctx.set('Access-Control-Allow-Headers', ALLOWED_HEADERS);
+      ctx.set('Access-Control-Max-Age', '86400');
+      ctx.status = 204;
+      return;
+    }
+    await authenticate(ctx, async () => {
+      const token = (ctx.state as { token: VerifiedToken }).token;
+      let body: unknown;
+      if (ctx.method === 'POST') {
+        try {
+          body = await readJsonBody(ctx.req);
+        } catch (error) {
+          if (!(error instanceof BodyError)) throw error;
+          ctx.status = error.status;
+          ctx.body = { jsonrpc: '2.0', error: { code: -32700, message: error.message }, id: null };
+          return;
+        }
+        if (refuseByPolicy(ctx, calledTools(body).filter((tool) => policies.has(tool)), token)) return;
+      }
+      await serve(ctx, token, body);
+    });
+  };
+
+  /** Answers 403/401 when a called tool is out of the token's reach; true when it did. */
+  function refuseByPolicy(ctx: Context, tools: string[], token: VerifiedToken): boolean {
+    for (const tool of tools) {
+      const decision = decisionFor(tool, token);
+      if (decision.allowed) continue;
+      ctx.set('Cache-Control', 'no-store');
+      if (decision.reason === 'insufficient_scope') {
+        const needed = [...new Set([...token.scopes, ...decision.requiredScopes])];
+        const description = `${tool} needs ${decision.missingScopes.join(' ')}`;
+        ctx.status = 403;
+        ctx.set('WWW-Authenticate', insufficientScopeChallenge({ resourceMetadata: options.metadataUrl, scope: needed, description }));
+        ctx.body = { error: 'insufficient_scope', error_description: description };
+      } else {
+        const description = `${tool} needs a sign-in within the last ${decision.maxAgeSeconds} seconds`;
+        ctx.status = 401;
+        ctx.set('WWW-Authenticate', elevationChallenge({ resourceMetadata: options.metadataUrl, maxAgeSeconds: decision.maxAgeSeconds, description }));
+        ctx.body = { error: 'insufficient_user_authentication', error_description: description };
+      }
+      return true;
+    }
+    return false;
+  }
+
+  async function serve(ctx: Context, token: VerifiedToken, body: unknown): Promise<void> {
+    const server = new McpServer(options.server);
+    for (const tool of options.tools) {
+      const decision = decisionFor(tool.name, token);
+      if (options.unauthorizedTools !== 'show' && !decision.allowed && decision.reason === 'insufficient_scope') continue;
+      const policy = policies.get(tool.name)!;
+      server.registerTool(tool.name, {
+        ...(tool.title ? { title: tool.title } : {}),
+        description: tool.description,
+        ...(tool.inputSchema ? { inputSchema: tool.inputSchema } : {}),
+        annotations: { readOnlyHint: policy.risk === 'read', destructiveHint: policy.risk === 'privileged' },
+      }, (async (args: Record<string, unknown>) => {
+        try {
+          return await runner.run(tool.name, policy, (signal) => tool.handler(args ?? {}, { token, signal }));
+        } catch (error) {
+          if (error instanceof ToolRunError) return { isError: true, content: [{ type: 'text', text: error.message }] };
+          throw error;
+        }
+      }) as never);
+    }
+    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
+    const response: ServerResponse = ctx.res;
+    response.on('close', () => {
+      void transport.close();
+      void server.close();
+    });
+    await server.connect(transport);
+    ctx.respond = false;
+    const request = Object.assign(ctx.req, {
+      auth: { token: '', clientId: token.clientId ?? '', scopes: [...token.scopes], expiresAt: token.expiresAt, extra: { subject: token.subject } },
+    });
+    await transport.handleRequest(request, response, body);
+  }
+}

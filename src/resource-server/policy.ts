@@ -1,0 +1,86 @@
+/**
+ * Per-tool policy: what a caller needs before a tool runs. Each tool declares its risk; the
+ * defaults follow from it (read -> `<prefix>:read`, write -> `<prefix>:write`, privileged ->
+ * `<prefix>:admin` plus recent sign-in), and a tool may name its own scopes instead.
+ */
+export type ToolRisk = 'read' | 'write' | 'privileged';
+export type RateLimitTier = 'none' | 'standard' | 'strict';
+
+export interface ToolPolicyInput {
+  risk: ToolRisk;
+  scopes?: string[];
+  /** Needs a recent sign-in (RFC 9470 step-up); defaults to true for privileged tools. */
+  requiresElevation?: boolean;
+  timeoutMs?: number;
+  maxConcurrency?: number;
+  rateLimit?: RateLimitTier;
+}
+
+export interface ToolPolicy {
+  risk: ToolRisk;
+  scopes: string[];
+  requiresElevation: boolean;
+  timeoutMs: number;
+  maxConcurrency: number;
+  rateLimit: RateLimitTier;
+}
+
+export interface PolicyDefaults {
+  /** `notes` gives notes:read, notes:write and notes:admin. */
+  scopePrefix: string;
+  timeoutMs?: number;
+  maxConcurrency?: number;
+}
+
+export class PolicyError extends Error {
+  override readonly name = 'PolicyError';
+}
+
+const RISKS: readonly ToolRisk[] = ['read', 'write', 'privileged'];
+const TIERS: readonly RateLimitTier[] = ['none', 'standard', 'strict'];
+const SCOPE_FOR_RISK: Record<ToolRisk, string> = { read: 'read', write: 'write', privileged: 'admin' };
+const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
+
+/** Validates one tool's policy and fills the defaults; a bad policy throws naming the tool. */
+export function resolveToolPolicy(tool: string, input: ToolPolicyInput, defaults: PolicyDefaults): ToolPolicy {
+  const fail = (message: string): never => {
+    throw new PolicyError(`tool ${tool}: ${message}`);
+  };
+  if (!RISKS.includes(input.risk)) fail(`risk must be one of ${RISKS.join(', ')}`);
+  const scopes = input.scopes ?? [`${defaults.scopePrefix}:${SCOPE_FOR_RISK[input.risk]}`];
+  if (scopes.some((scope) => !SCOPE_TOKEN.test(scope))) fail('scopes must be non-empty strings without spaces or quotes');
+  const timeoutMs = input.timeoutMs ?? defaults.timeoutMs ?? 30_000;
+  if (!Number.isInteger(timeoutMs) || timeoutMs < 1) fail('timeoutMs must be a positive whole number');
+  const maxConcurrency = input.maxConcurrency ?? defaults.maxConcurrency ?? 16;
+  if (!Number.isInteger(maxConcurrency) || maxConcurrency < 1) fail('maxConcurrency must be a positive whole number');
+  const rateLimit = input.rateLimit ?? (input.risk === 'read' ? 'standard' : 'strict');
+  if (!TIERS.includes(rateLimit)) fail(`rateLimit must be one of ${TIERS.join(', ')}`);
+  const requiresElevation = input.requiresElevation ?? input.risk === 'privileged';
+  if (input.risk === 'read' && requiresElevation) fail('a read tool cannot require elevation; declare it write or privileged');
+  return { risk: input.risk, scopes, requiresElevation, timeoutMs, maxConcurrency, rateLimit };
+}
+
+export type PolicyDecision =
+  | { allowed: true }
+  | { allowed: false; reason: 'insufficient_scope'; missingScopes: string[]; requiredScopes: string[] }
+  | { allowed: false; reason: 'elevation_required'; maxAgeSeconds: number };
+
+export interface Caller {
+  scopes: readonly string[];
+  /** Epoch seconds of the user's last sign-in, when the token says (`auth_time`). */
+  authTime?: number | undefined;
+}
+
+/** Whether the caller may run the tool now. */
+export function decide(policy: ToolPolicy, caller: Caller, options: { nowSeconds: number; elevationMaxAgeSeconds: number }): PolicyDecision {
+  const granted = new Set(caller.scopes);
+  const missingScopes = policy.scopes.filter((scope) => !granted.has(scope));
+  if (missingScopes.length > 0) {
+    return { allowed: false, reason: 'insufficient_scope', missingScopes, requiredScopes: policy.scopes };
+  }
+  if (policy.requiresElevation) {
+    const fresh = caller.authTime !== undefined && options.nowSeconds - caller.authTime <= options.elevationMaxAgeSeconds;
+    if (!fresh) return { allowed: false, reason: 'elevation_required', maxAgeSeconds: options.elevationMaxAgeSeconds };
+  }
+  return { allowed: true };
+}
