@@ -1,25 +1,14 @@
 import type { Context } from 'koa';
+import { BodyError, readBody } from '../../http/body.ts';
 
 const LIMIT_BYTES = 8 * 1024;
 
-export class FormError extends Error {
-  override readonly name = 'FormError';
-  readonly status: number;
-  constructor(status: number, message: string) {
-    super(message);
-    this.status = status;
-  }
-}
+/** A form the interaction routes refuse; shown to the user as an error page with its status. */
+export { BodyError as FormError };
 
 /** Reads an application/x-www-form-urlencoded body of at most 8 KiB. */
 export async function readForm(ctx: Context): Promise<URLSearchParams> {
-  if (!ctx.is('application/x-www-form-urlencoded')) throw new FormError(415, 'expected a form submission');
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > LIMIT_BYTES) throw new FormError(413, 'the form is too large');
-    chunks.push(chunk);
-  }
-  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+  if (!ctx.is('application/x-www-form-urlencoded')) throw new BodyError(415, 'expected a form submission');
+  const body = await readBody(ctx.req as AsyncIterable<Buffer>, LIMIT_BYTES);
+  return new URLSearchParams(body.toString('utf8'));
 }
