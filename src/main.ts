@@ -5,9 +5,9 @@ import { startAuthorizationServer } from './authorization-server/start.ts';
 import { StoreUnavailableError } from './storage/index.ts';
 import { startNotesServer, type RunningNotesServer } from '../examples/notes-mcp/server.ts';
 
-/** `npm start`: configuration, services, servers, and a clean stop on SIGTERM/SIGINT. */
 let config: Config | undefined;
 
+/** `npm start`: configuration, services, servers, and a clean stop on SIGTERM/SIGINT. */
 async function main(): Promise<void> {
   config = loadConfig();
   const log = createLogger();
@@ -20,7 +20,7 @@ async function main(): Promise<void> {
     `  issuer:     ${config.issuer}`,
     `  discovery:  ${config.issuer}/.well-known/openid-configuration`,
     `  resources:  ${config.resources.map((resource) => resource.uri).join(', ')}`,
-    demo ? `  demo MCP:   ${DEMO_RESOURCE(config)} (Streamable HTTP; point an MCP client at it, e.g. npx @modelcontextprotocol/inspector)` : '',
+    demo ? `  demo MCP:   ${config.demoMcpResource} (Streamable HTTP; point an MCP client at it, e.g. npx @modelcontextprotocol/inspector)` : '',
     '',
     (await server.users.list()).length === 0
       ? `No users yet. Add the first one:\n  echo 'a-long-password' | npm run portcullis -- users add alice --password-stdin\n`
@@ -43,12 +43,10 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void stop('SIGINT'));
 }
 
-const DEMO_RESOURCE = (config: Config) => `http://localhost:${config.demoMcpPort}/mcp`;
-
 /** The demo notes MCP server beside the authorization server, when its resource is registered. */
 async function startDemo(config: Config, log: Logger): Promise<RunningNotesServer | undefined> {
   if (config.demoMcp === 'off') return undefined;
-  const resource = DEMO_RESOURCE(config);
+  const resource = config.demoMcpResource;
   if (!config.resources.some((registered) => registered.uri === resource)) {
     log.info({ resource }, 'demo MCP server not started: its resource is not registered');
     return undefined;

@@ -5,6 +5,8 @@ import { configSchema, ENV_NAMES, type ParsedConfig, type ResourceConfig } from 
 export interface Config extends Omit<ParsedConfig, 'issuer' | 'resources'> {
   issuer: string;
   resources: ResourceConfig[];
+  /** The demo notes MCP server's resource identifier, http://localhost:$DEMO_MCP_PORT/mcp. */
+  demoMcpResource: string;
   /** Where the file part came from, if any (for the start-up log). */
   configFile?: string;
 }
@@ -76,8 +78,9 @@ function finish(parsed: ParsedConfig, env: Env, configFile?: string): Config {
     if (!value) throw new ConfigError(`clients[${index}].client_secret`, `environment variable ${name} is not set`);
     return { ...client, client_secret: value };
   });
+  const demoMcpResource = `http://localhost:${parsed.demoMcpPort}/mcp`;
   const resources = parsed.resources ?? [{
-    uri: `http://localhost:${parsed.demoMcpPort}/mcp`, name: 'Notes MCP (demo)', scopes: ['notes:read', 'notes:write', 'notes:admin'], default: false,
+    uri: demoMcpResource, name: 'Notes MCP (demo)', scopes: ['notes:read', 'notes:write', 'notes:admin'], default: false,
   }];
   const resourceUris = new Set<string>();
   for (const resource of resources) {
@@ -87,5 +90,5 @@ function finish(parsed: ParsedConfig, env: Env, configFile?: string): Config {
   if (resources.filter((resource) => resource.default).length > 1) {
     throw new ConfigError('resources', 'at most one resource can be the default');
   }
-  return { ...parsed, issuer, clients, resources, ...(configFile ? { configFile } : {}) };
+  return { ...parsed, issuer, clients, resources, demoMcpResource, ...(configFile ? { configFile } : {}) };
 }
