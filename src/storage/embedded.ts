@@ -2,7 +2,7 @@ import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { prepareConnection } from './embedded-schema.ts';
-import { StoreUnavailableError, type PutOptions, type Store, type StoredRecord } from './store.ts';
+import { StoreUnavailableError, type Counter, type IncrementOptions, type PutOptions, type Store, type StoredRecord } from './store.ts';
 
 /**
  * The embedded engine: one SQLite file in DATA_DIR, shared safely by every process that opens it
@@ -108,6 +108,24 @@ class SqliteStore implements EmbeddedStore {
     return this.#use(() => Number(this.#sql.consume.run({ key, now: Date.now() }).changes) === 1);
   }
 
+  async increment(key: string, options: IncrementOptions): Promise<Counter> {
+    const { by, ttlMs } = checkIncrement(options);
+    return this.#use(() =>
+      this.#transaction(() => {
+        const row = this.#sql.get.get({ key, now: Date.now() }) as RecordRow | undefined;
+        if (!row) {
+          this.#sql.delete.run({ key }); // an expired counter the sweeper has not removed yet
+          this.#insert(key, { value: String(by), ttlMs, tags: [] });
+          return { value: by, expiresAtMs: Date.now() + ttlMs };
+        }
+        const current: unknown = JSON.parse(row.value);
+        if (typeof current !== 'number') throw new TypeError(`increment: the record at ${key} is not a counter`);
+        this.#sql.setValue.run({ key, value: String(current + by) });
+        return { value: current + by, expiresAtMs: row.expires_at ?? Number.MAX_SAFE_INTEGER };
+      }),
+    );
+  }
+
   async delete(key: string): Promise<void> {
     this.#use(() => this.#sql.delete.run({ key }));
   }
@@ -186,6 +204,7 @@ function prepareStatements(db: DatabaseSync) {
     insert: `INSERT INTO records (key, value, expires_at) VALUES (:key, :value, :expires_at)`,
     insertTag: `INSERT OR IGNORE INTO tags (tag, record_id) VALUES (:tag, :record_id)`,
     delete: `DELETE FROM records WHERE key = :key`,
+    setValue: `UPDATE records SET value = :value WHERE key = :key`,
     consume: `UPDATE records SET consumed_at = :now WHERE key = :key AND consumed_at IS NULL AND ${LIVE}`,
     findByTag: `SELECT r.key, r.value, r.expires_at, r.consumed_at FROM tags t JOIN records r ON r.id = t.record_id
                 WHERE t.tag = :tag AND ${LIVE} ORDER BY r.id`,
@@ -212,6 +231,12 @@ function toRow(value: unknown, { ttlSeconds, tags = [] }: PutOptions): NewRow {
     throw new RangeError(`ttlSeconds must be a non-negative number, got ${ttlSeconds}`);
   }
   return { value: json, ttlMs: ttlSeconds ? ttlSeconds * 1000 : null, tags: [...new Set(tags)] };
+}
+
+function checkIncrement({ ttlSeconds, by = 1 }: IncrementOptions): { by: number; ttlMs: number } {
+  if (!(Number.isFinite(ttlSeconds) && ttlSeconds > 0)) throw new RangeError(`ttlSeconds must be a positive number, got ${ttlSeconds}`);
+  if (!(Number.isSafeInteger(by) && by > 0)) throw new RangeError(`by must be a positive whole number, got ${by}`);
+  return { by, ttlMs: Math.ceil(ttlSeconds * 1000) };
 }
 
 function toRecord<T>(row: RecordRow): StoredRecord<T> {

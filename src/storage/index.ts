@@ -2,7 +2,7 @@ import { openEmbeddedStore } from './embedded.ts';
 import type { Store } from './store.ts';
 
 export { StoreUnavailableError } from './store.ts';
-export type { PutOptions, Store, StoredRecord } from './store.ts';
+export type { Counter, IncrementOptions, PutOptions, Store, StoredRecord } from './store.ts';
 export { openEmbeddedStore } from './embedded.ts';
 export type { EmbeddedStore, EmbeddedStoreOptions } from './embedded.ts';
 

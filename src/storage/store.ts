@@ -22,6 +22,19 @@ export interface PutOptions {
   tags?: string[];
 }
 
+export interface IncrementOptions {
+  /** Lifetime of a new counter, in seconds (> 0). */
+  ttlSeconds: number;
+  /** Amount to add (a positive whole number); default 1. */
+  by?: number;
+}
+
+export interface Counter {
+  value: number;
+  /** Epoch milliseconds at which the counter expires and counting starts again. */
+  expiresAtMs: number;
+}
+
 export interface Store {
   /** Engine name, for logs and readiness output. */
   readonly engine: 'embedded' | 'redis';
@@ -35,6 +48,12 @@ export interface Store {
   delete(key: string): Promise<void>;
   /** Live records carrying the tag, oldest first. */
   findByTag<T = unknown>(tag: string): Promise<Array<{ key: string } & StoredRecord<T>>>;
+  /**
+   * Atomic fixed-window counter: adds `by` (default 1) to the number stored at `key`. When no live
+   * record has the key, it starts one at `by` that expires `ttlSeconds` from now; later increments
+   * keep that expiry. Rate-limit counters use it, so every instance on one store counts together.
+   */
+  increment(key: string, options: IncrementOptions): Promise<Counter>;
   /** Deletes every record carrying the tag; returns how many were deleted. */
   deleteByTag(tag: string): Promise<number>;
   /** Resolves when the engine can serve requests; rejects with StoreUnavailableError when not. */

@@ -188,6 +188,42 @@ export function describeStoreContract(
       assert.equal(await store.deleteByTag(`${p}grant`), 0);
     });
 
+    test('increment starts a counter at 1 with its TTL, then adds while keeping the expiry', async () => {
+      const key = `${unique()}counter`;
+      const before = Date.now();
+      const first = await store.increment(key, { ttlSeconds: 60 });
+      assert.equal(first.value, 1);
+      assert.ok(first.expiresAtMs >= before + 59_000 && first.expiresAtMs <= Date.now() + 60_000, `expiresAtMs ${first.expiresAtMs}`);
+      const second = await store.increment(key, { ttlSeconds: 3600, by: 4 });
+      assert.equal(second.value, 5);
+      assert.ok(Math.abs(second.expiresAtMs - first.expiresAtMs) < 1_000, 'a later increment keeps the first expiry');
+      assert.equal((await store.get(key))?.value, 5);
+    });
+
+    test('counts every one of 50 concurrent increments', async () => {
+      const key = `${unique()}concurrent`;
+      const results = await Promise.all(Array.from({ length: 50 }, () => store.increment(key, { ttlSeconds: 60 })));
+      assert.deepEqual(results.map((r) => r.value).sort((a, b) => a - b), Array.from({ length: 50 }, (_, i) => i + 1));
+      assert.equal((await store.get(key))?.value, 50);
+    });
+
+    test('starts counting again once a counter has expired', async () => {
+      const key = `${unique()}window`;
+      await store.increment(key, { ttlSeconds: 1, by: 7 });
+      await sleep(1_300);
+      const next = await store.increment(key, { ttlSeconds: 60 });
+      assert.equal(next.value, 1);
+    });
+
+    test('refuses increments it cannot count as caller errors', async () => {
+      const key = `${unique()}bad`;
+      await assert.rejects(store.increment(key, { ttlSeconds: 0 }), RangeError);
+      await assert.rejects(store.increment(key, { ttlSeconds: 60, by: 0 }), RangeError);
+      await assert.rejects(store.increment(key, { ttlSeconds: 60, by: 1.5 }), RangeError);
+      await store.put(`${key}:text`, 'not a number');
+      await assert.rejects(store.increment(`${key}:text`, { ttlSeconds: 60 }), TypeError);
+    });
+
     test('delete removes the record from its tags, even if the key is stored again untagged', async () => {
       const p = unique();
       const key = `${p}record`;
