@@ -82,6 +82,9 @@ export function createOutboundFetch(options: OutboundOptions): OutboundFetch {
         ...(init.signal ? { signal: init.signal } : {}),
       });
       const nullBody = [204, 205, 304].includes(response.status);
+      // The body is already whole: say its real length, so size checks downstream need not stream it.
+      response.headers.delete('transfer-encoding');
+      if (!nullBody) response.headers.set('content-length', String(response.body.length));
       return new Response(nullBody ? null : new Uint8Array(response.body), { status: response.status, headers: response.headers });
     } catch (error) {
       if (error instanceof OutboundError) {
