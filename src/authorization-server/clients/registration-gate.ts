@@ -1,4 +1,5 @@
 import type { Middleware } from 'koa';
+import { addressSubject } from '../../http/ip-address.ts';
 import type { Logger } from '../../log/index.ts';
 import type { Store } from '../../storage/index.ts';
 import { hitRateLimit, tooManyRequests, type RateLimit } from '../rate-limit.ts';
@@ -22,7 +23,7 @@ export function registrationGate(options: RegistrationGateOptions): Middleware {
   const { path, mode, rateLimit, store, log } = options;
   return async (ctx, next) => {
     if (ctx.path !== path || ctx.method !== 'POST' || mode === 'off') return next();
-    const retryAfter = await hitRateLimit(store, `registration:${ctx.ip}`, rateLimit);
+    const retryAfter = await hitRateLimit(store, `registration:${addressSubject(ctx.ip)}`, rateLimit);
     if (retryAfter !== undefined) {
       log.warn({ ip: ctx.ip, retryAfter }, 'client registration rate limit reached');
       tooManyRequests(ctx, retryAfter, `too many client registrations from this address; try again in ${retryAfter} seconds`);

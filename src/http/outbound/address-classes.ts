@@ -1,4 +1,4 @@
-import { ipv4FromGroups, parseIPv4, parseIPv6 } from './ip-address.ts';
+import { ipv4FromGroups, parseIPv4, parseIPv6 } from '../ip-address.ts';
 
 /** Why an address may not be connected to: its class and the special-purpose block it is in. */
 export interface ForbiddenAddress {

@@ -1,6 +1,6 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { rootCertificates } from 'node:tls';
+import { getCACertificates } from 'node:tls';
 import type { Logger } from '../../log/index.ts';
 import { describeForbidden, forbiddenAddress } from './address-classes.ts';
 import { OutboundError } from './errors.ts';
@@ -34,7 +34,8 @@ const systemResolver: Resolver = async (hostname) =>
  */
 export function createOutboundFetch(options: OutboundOptions): OutboundFetch {
   const resolve = options.resolve ?? systemResolver;
-  const ca = options.extraCa ? [...rootCertificates, options.extraCa] : undefined;
+  // `ca` replaces Node's trust store, so start from what Node would trust by default.
+  const ca = options.extraCa ? [...getCACertificates('default'), options.extraCa] : undefined;
   const maxBytes = options.maxResponseBytes ?? 64 * 1024;
   const timeoutMs = options.timeoutMs ?? 5000;
 
