@@ -9,6 +9,7 @@ export interface RateLimit {
 /**
  * One hit against a fixed-window counter in the Store, shared by every instance on that store.
  * Returns undefined while under the limit, else the seconds until the window resets.
+ * Registration uses it now; limits for /token and sign-in can use it the same way.
  */
 export async function hitRateLimit(store: Store, key: string, limit: RateLimit): Promise<number | undefined> {
   const counter = await store.increment(`ratelimit:${key}`, { ttlSeconds: limit.windowSeconds });
