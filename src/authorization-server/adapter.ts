@@ -25,6 +25,8 @@ export function storeAdapter(store: Store): new (model: string) => Adapter {
         payload.grantId && grantTag(payload.grantId),
         payload.uid && uidTag(payload.uid),
         payload.userCode && userCodeTag(payload.userCode),
+        // Dynamically registered clients join the CLI's ones, so `portcullis clients list` shows them.
+        this.#model === 'Client' && 'clients',
       ].filter((tag): tag is string => Boolean(tag));
       await store.put(modelKey(this.#model, id), payload, { ttlSeconds: expiresIn || undefined, tags });
     }

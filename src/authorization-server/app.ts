@@ -1,12 +1,17 @@
 import Koa from 'koa';
 import type { Store } from '../storage/index.ts';
+import { registrationGate } from './clients/registration-gate.ts';
+import type { RegistrationMode } from './clients/registration-policy.ts';
 import { interactionRoutes, type InteractionDependencies } from './interactions/routes.ts';
 import { problem, problemBoundary } from './problem.ts';
+import { REGISTRATION_PATH } from './provider.ts';
+import type { RateLimit } from './rate-limit.ts';
 import { securityHeaders } from './security-headers.ts';
 
 export interface AppDependencies extends InteractionDependencies {
   store: Store;
   issuer: string;
+  registration: { mode: RegistrationMode; rateLimit: RateLimit };
 }
 
 /** The HTTP surface: headers, health, our pages, then oidc-provider for the protocol. */
@@ -35,6 +40,7 @@ export function createApp(deps: AppDependencies): Koa {
     await next();
   });
 
+  app.use(registrationGate({ path: REGISTRATION_PATH, store: deps.store, log: deps.log, ...deps.registration }));
   app.use(interactions.routes());
   app.use(interactions.allowedMethods());
 

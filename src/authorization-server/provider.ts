@@ -1,10 +1,14 @@
 import Provider, { type ClientMetadata, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Config } from '../config/index.ts';
+import type { OutboundFetch } from '../http/outbound/index.ts';
+import type { Logger } from '../log/index.ts';
 import type { Store } from '../storage/index.ts';
 import type { UserDirectory } from './accounts/users.ts';
 import { storeAdapter } from './adapter.ts';
 import { clientSecretMatches } from './clients/secrets.ts';
 import { loopbackRedirectMatches } from './clients/redirect-uris.ts';
+import { explainMetadataDocumentFailures, metadataDocumentFeature } from './clients/metadata-documents.ts';
+import { registrationMetadata } from './clients/registration-policy.ts';
 import type { ResourceRegistry } from './resources.ts';
 import { renderErrorPage } from './interactions/views.ts';
 
@@ -16,8 +20,15 @@ export interface ProviderDependencies {
   /** Private JWKs, the current signing key first. */
   signingKeys: { keys: object[] };
   cookieKeys: string[];
+  log: Logger;
+  /** Every request the server makes on a client's say-so goes through it (SSRF rules). */
+  outboundFetch: OutboundFetch;
 }
 
+export const REGISTRATION_PATH = '/reg';
+const SCOPES = ['openid', 'offline_access', 'profile'];
+/** Cap on any fetched body (a JWKS with several keys fits easily); the outbound fetch is built with it. */
+export const OUTBOUND_MAX_BYTES = 64 * 1024;
 const SIGNING_ALGS = ['RS256', 'PS256', 'ES256', 'EdDSA'];
 
 /** Every oidc-provider policy decision Portcullis makes, in one place. */
@@ -35,7 +46,7 @@ export function createProvider(deps: ProviderDependencies): Provider {
       return { accountId: user.id, claims: () => ({ sub: user.id, preferred_username: user.name }) };
     },
     claims: { openid: ['sub'], profile: ['preferred_username'] },
-    scopes: ['openid', 'offline_access', 'profile'],
+    scopes: SCOPES,
 
     // OAuth 2.1: authorization code with PKCE S256 for every client, nothing implicit or hybrid.
     responseTypes: ['code'],
@@ -63,12 +74,28 @@ export function createProvider(deps: ProviderDependencies): Provider {
       introspection: { enabled: true, allowedPolicy: confidentialCallerOnly },
       revocation: { enabled: true, allowedPolicy: ownTokensOnly },
       rpInitiatedLogout: { enabled: false },
+      // RFC 7591 at /reg; who may call it is decided in front of it (clients/registration-gate.ts).
+      registration: { enabled: config.registration !== 'off', initialAccessToken: false, issueRegistrationAccessToken: false },
+      clientIdMetadataDocument: metadataDocumentFeature({
+        enabled: config.cimd === 'on',
+        allowedHosts: config.cimdAllowedHosts,
+        cacheMinSeconds: config.cimdCacheMinSeconds,
+        cacheMaxSeconds: config.cimdCacheMaxSeconds,
+      }),
       resourceIndicators: {
         enabled: true,
         defaultResource: (_ctx, _client, oneOf) => oneOf ?? resources.defaultUri,
         useGrantedResource: () => true,
         getResourceServerInfo: (_ctx, indicator) => resources.serverInfo(indicator),
       },
+    },
+
+    extraClientMetadata: registrationMetadata(config.registration, SCOPES),
+    fetch: deps.outboundFetch,
+    fetchResponseBodyLimits: {
+      'client_id metadata document': config.cimdMaxBytes,
+      jwks_uri: OUTBOUND_MAX_BYTES,
+      sector_identifier_uri: OUTBOUND_MAX_BYTES,
     },
 
     // auth_time (RFC 9068 §2.2.1) lets resource servers demand a recent sign-in for risky tools
@@ -98,7 +125,7 @@ export function createProvider(deps: ProviderDependencies): Provider {
       authorization: '/authorize',
       token: '/token',
       jwks: '/jwks',
-      registration: '/reg',
+      registration: REGISTRATION_PATH,
       revocation: '/revoke',
       introspection: '/introspect',
       userinfo: '/userinfo',
@@ -116,6 +143,7 @@ export function createProvider(deps: ProviderDependencies): Provider {
   const provider = new Provider(config.issuer, configuration);
   allowLoopbackRedirectsOnAnyPort(provider);
   compareHashedClientSecrets(provider);
+  explainMetadataDocumentFailures(provider, deps.log);
   return provider;
 }
 

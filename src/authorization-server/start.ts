@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../config/index.ts';
+import { createOutboundFetch } from '../http/outbound/index.ts';
 import { describeKeySource, loadKeyRing, type KeyRing } from '../keys/index.ts';
 import type { Logger } from '../log/index.ts';
 import { openStore, type Store } from '../storage/index.ts';
@@ -9,7 +10,7 @@ import { UserDirectory } from './accounts/users.ts';
 import { createApp } from './app.ts';
 import { loadCookieKeys } from './cookie-keys.ts';
 import { csrfSecretFrom } from './interactions/csrf.ts';
-import { createProvider } from './provider.ts';
+import { createProvider, OUTBOUND_MAX_BYTES } from './provider.ts';
 import { ResourceRegistry } from './resources.ts';
 
 export interface RunningAuthorizationServer {
@@ -30,9 +31,16 @@ export async function startAuthorizationServer(config: Config, log: Logger): Pro
   const store = await openStore({ dataDir: config.dataDir });
   const users = new UserDirectory(store);
   const resources = new ResourceRegistry(config.resources, config.accessTokenTtlSeconds);
-  const provider = createProvider({ config, store, users, resources, signingKeys: keys.privateJwks(), cookieKeys });
+  const outboundFetch = createOutboundFetch({
+    log, allowLoopback: config.outboundAllowLoopback, maxResponseBytes: OUTBOUND_MAX_BYTES, ...(config.outboundCa ? { extraCa: config.outboundCa } : {}),
+  });
+  logRegistrationPolicy(config, log);
+  const provider = createProvider({ config, store, users, resources, signingKeys: keys.privateJwks(), cookieKeys, log, outboundFetch });
   provider.on('server_error', (_ctx, error) => log.error({ err: { name: error.name, message: error.message } }, 'oidc-provider server error'));
-  const app = createApp({ provider, store, users, resources, issuer: config.issuer, log, csrfSecret: csrfSecretFrom(cookieKeys) });
+  const app = createApp({
+    provider, store, users, resources, issuer: config.issuer, log, csrfSecret: csrfSecretFrom(cookieKeys),
+    registration: { mode: config.registration, rateLimit: { max: config.registrationRateLimit, windowSeconds: config.registrationRateLimitWindowSeconds } },
+  });
 
   const server: Server = app.listen({ port: config.port, ...(config.host ? { host: config.host } : {}) });
   try {
@@ -54,4 +62,14 @@ export async function startAuthorizationServer(config: Config, log: Logger): Pro
       await store.close();
     },
   };
+}
+
+/** Says at start which clients may introduce themselves, and warns about the test-only switch. */
+function logRegistrationPolicy(config: Config, log: Logger): void {
+  log.info({
+    registration: config.registration,
+    cimd: config.cimd,
+    cimdAllowedHosts: config.cimdAllowedHosts.length ? config.cimdAllowedHosts : 'any public host',
+  }, 'client onboarding: dynamic registration and client metadata documents');
+  if (config.outboundAllowLoopback) log.warn('OUTBOUND_ALLOW_LOOPBACK=true: outbound fetches may reach loopback (test suites only)');
 }

@@ -1,11 +1,12 @@
 import { parseArgs } from 'node:util';
 import type { Config } from '../config/index.ts';
-import { ClientError, listClients, registerClient } from '../authorization-server/index.ts';
+import { ClientError, createInitialAccessToken, listClients, registerClient } from '../authorization-server/index.ts';
 import { openStore } from '../storage/index.ts';
 import { printTable, UsageError } from './io.ts';
 
 export const clientsUsage = `portcullis clients add --name N --redirect-uri U [--redirect-uri U2] [--confidential] [--json]
-portcullis clients list [--json]`;
+portcullis clients list [--json]
+portcullis clients token [--expires-in 24h] [--uses 1] [--json]`;
 
 export async function clientsCommand(config: Config, args: string[]): Promise<void> {
   const { positionals, values } = parseArgs({
@@ -16,6 +17,8 @@ export async function clientsCommand(config: Config, args: string[]): Promise<vo
       'redirect-uri': { type: 'string', multiple: true },
       confidential: { type: 'boolean' },
       json: { type: 'boolean' },
+      'expires-in': { type: 'string', default: '24h' },
+      uses: { type: 'string', default: '1' },
     },
   });
   const store = await openStore({ dataDir: config.dataDir });
@@ -23,7 +26,18 @@ export async function clientsCommand(config: Config, args: string[]): Promise<vo
     if (positionals[0] === 'list') {
       const clients = await listClients(store);
       if (values.json) process.stdout.write(`${JSON.stringify(clients)}\n`);
-      else printTable(clients.map((client) => ({ client_id: client.client_id, name: client.client_name ?? '', redirect_uris: client.redirect_uris.join(' ') })));
+      else {
+        printTable(clients.map((client) => ({
+          client_id: client.client_id, name: client.client_name ?? '', registration: client.registration, redirect_uris: client.redirect_uris.join(' '),
+        })));
+      }
+      return;
+    }
+    if (positionals[0] === 'token') {
+      const issued = await createInitialAccessToken(store, { ttlSeconds: durationSeconds(values['expires-in']), uses: positiveCount(values.uses) });
+      const expiresAt = new Date(issued.expiresAt * 1000).toISOString();
+      if (values.json) process.stdout.write(`${JSON.stringify({ initial_access_token: issued.token, expires_at: expiresAt })}\n`);
+      else process.stdout.write(`initial access token: ${issued.token}\nexpires:              ${expiresAt}\n(shown once: only its hash is stored; send it as Authorization: Bearer to /reg)\n`);
       return;
     }
     if (positionals[0] !== 'add') throw new UsageError(clientsUsage);
@@ -46,4 +60,18 @@ export async function clientsCommand(config: Config, args: string[]): Promise<vo
   } finally {
     await store.close();
   }
+}
+
+/** "90", "30m", "24h" or "7d" as seconds. */
+function durationSeconds(text: string): number {
+  const match = /^(\d+)([smhd]?)$/.exec(text.trim());
+  const seconds = match ? Number(match[1]) * { '': 1, s: 1, m: 60, h: 3600, d: 86400 }[match[2] as '' | 's' | 'm' | 'h' | 'd'] : 0;
+  if (!seconds) throw new UsageError(`--expires-in: expected a duration such as 30m, 24h or 7d (got ${JSON.stringify(text)})`);
+  return seconds;
+}
+
+function positiveCount(text: string): number {
+  const count = Number(text);
+  if (!Number.isInteger(count) || count < 1) throw new UsageError(`--uses: expected a whole number of at least 1 (got ${JSON.stringify(text)})`);
+  return count;
 }

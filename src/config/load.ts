@@ -7,6 +7,8 @@ export interface Config extends Omit<ParsedConfig, 'issuer' | 'resources'> {
   resources: ResourceConfig[];
   /** The demo notes MCP server's resource identifier, http://localhost:$DEMO_MCP_PORT/mcp. */
   demoMcpResource: string;
+  /** The certificates in OUTBOUND_CA_FILE, read at start-up. */
+  outboundCa?: string;
   /** Where the file part came from, if any (for the start-up log). */
   configFile?: string;
 }
@@ -70,6 +72,8 @@ function finish(parsed: ParsedConfig, env: Env, configFile?: string): Config {
   if (parsed.nodeEnv === 'production' && !issuer.startsWith('https://')) {
     throw new ConfigError('ISSUER', 'must be an https URL when NODE_ENV=production');
   }
+  checkOutboundSettings(parsed);
+  const outboundCa = parsed.outboundCaFile ? readCaFile(parsed.outboundCaFile) : undefined;
   const clients = parsed.clients.map((client, index) => {
     const secret = client.client_secret;
     if (!secret?.startsWith('env:')) return client;
@@ -90,5 +94,27 @@ function finish(parsed: ParsedConfig, env: Env, configFile?: string): Config {
   if (resources.filter((resource) => resource.default).length > 1) {
     throw new ConfigError('resources', 'at most one resource can be the default');
   }
-  return { ...parsed, issuer, clients, resources, demoMcpResource, ...(configFile ? { configFile } : {}) };
+  return {
+    ...parsed, issuer, clients, resources, demoMcpResource, ...(outboundCa ? { outboundCa } : {}), ...(configFile ? { configFile } : {}),
+  };
+}
+
+function checkOutboundSettings(parsed: ParsedConfig): void {
+  if (parsed.nodeEnv === 'production' && parsed.outboundAllowLoopback) {
+    throw new ConfigError('OUTBOUND_ALLOW_LOOPBACK', 'must not be true when NODE_ENV=production (it exists for the test suite only)');
+  }
+  if (parsed.cimdCacheMinSeconds > parsed.cimdCacheMaxSeconds) {
+    throw new ConfigError('CIMD_CACHE_MIN_SECONDS', `must not be more than CIMD_CACHE_MAX_SECONDS (${parsed.cimdCacheMaxSeconds})`);
+  }
+}
+
+function readCaFile(path: string): string {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError('OUTBOUND_CA_FILE', `cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  if (!text.includes('-----BEGIN CERTIFICATE-----')) throw new ConfigError('OUTBOUND_CA_FILE', `${path} holds no PEM certificate`);
+  return text;
 }

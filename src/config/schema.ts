@@ -9,6 +9,14 @@ const port = z.coerce.number({ error: 'must be a port number (0-65535)' }).int()
 const seconds = z.coerce.number({ error: 'must be a whole number of seconds' }).int().min(1);
 const absoluteUrl = z.url({ protocol: /^https?$/, error: 'must be an absolute http(s) URL' });
 
+const wholeNumber = z.coerce.number({ error: 'must be a whole number' }).int();
+const onOff = z.enum(['on', 'off']);
+const trueFalse = z.union([z.boolean(), z.enum(['true', 'false']).transform((value) => value === 'true')], { error: 'must be true or false' });
+/** "chatgpt.com" or "*.example.com" (any subdomain, not the name itself). */
+const hostPattern = z.string().toLowerCase().regex(/^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/, 'each entry is a host name such as chatgpt.com or *.example.com');
+/** A list given as an array (file) or a comma- or space-separated string (environment). */
+const hostList = z.preprocess((value) => typeof value === 'string' ? value.split(/[\s,]+/).filter(Boolean) : value, z.array(hostPattern));
+
 const scopeName = z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'a scope is printable ASCII without spaces, quotes or backslashes');
 
 export const resourceSchema = z.object({
@@ -49,6 +57,21 @@ export const configSchema = z.object({
   /** Without any, the demo notes MCP server (DEMO_MCP_PORT) is the one resource. */
   resources: z.array(resourceSchema).optional(),
   clients: z.array(staticClientSchema).default([]),
+  /** Dynamic client registration (RFC 7591) at /reg: open, with an initial access token, or off. */
+  registration: z.enum(['open', 'token', 'off']).default('open'),
+  registrationRateLimit: wholeNumber.min(1).default(30),
+  registrationRateLimitWindowSeconds: seconds.default(3600),
+  /** Client ID Metadata Documents: an https URL as client_id, fetched and validated. */
+  cimd: onOff.default('on'),
+  /** Empty: any public host may serve a client metadata document. */
+  cimdAllowedHosts: hostList.default([]),
+  cimdMaxBytes: wholeNumber.min(512).max(1024 * 1024).default(5 * 1024),
+  cimdCacheMinSeconds: seconds.default(60),
+  cimdCacheMaxSeconds: seconds.default(24 * 3600),
+  /** Test suites only: outbound fetches may reach loopback fixture servers. Refused in production. */
+  outboundAllowLoopback: trueFalse.default(false),
+  /** PEM file of extra CA certificates trusted for outbound fetches. */
+  outboundCaFile: z.string().min(1).optional(),
 });
 
 export type ConfigInput = z.input<typeof configSchema>;
@@ -72,4 +95,14 @@ export const ENV_NAMES = {
   sessionTtlSeconds: 'SESSION_TTL_SECONDS',
   demoMcp: 'DEMO_MCP',
   demoMcpPort: 'DEMO_MCP_PORT',
+  registration: 'REGISTRATION',
+  registrationRateLimit: 'REGISTRATION_RATE_LIMIT',
+  registrationRateLimitWindowSeconds: 'REGISTRATION_RATE_LIMIT_WINDOW_SECONDS',
+  cimd: 'CIMD',
+  cimdAllowedHosts: 'CIMD_ALLOWED_HOSTS',
+  cimdMaxBytes: 'CIMD_MAX_BYTES',
+  cimdCacheMinSeconds: 'CIMD_CACHE_MIN_SECONDS',
+  cimdCacheMaxSeconds: 'CIMD_CACHE_MAX_SECONDS',
+  outboundAllowLoopback: 'OUTBOUND_ALLOW_LOOPBACK',
+  outboundCaFile: 'OUTBOUND_CA_FILE',
 } as const satisfies Partial<Record<keyof ParsedConfig, string>>;

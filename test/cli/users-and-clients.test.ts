@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { NOTES_RESOURCE, TEST_PASSWORD, startTestServer, type TestServer } from '../support/authorization-server.ts';
 import { client, codeFlow, discover, userAgentFor } from '../support/oauth-client.ts';
 import { runProject } from '../support/processes.ts';
+import { register } from '../support/registration.ts';
 import { modelKey } from '../../src/authorization-server/adapter.ts';
 
 describe('the portcullis command: users and clients', () => {
@@ -74,5 +75,26 @@ describe('the portcullis command: users and clients', () => {
     const refused = await cli(['clients', 'add', '--name', 'Bad', '--redirect-uri', 'http://evil.example/cb']);
     assert.equal(refused.code, 2);
     assert.match(refused.stderr, /only loopback hosts may/);
+  });
+
+  it('lists dynamically registered clients beside the operator\'s, marked as dynamic', async () => {
+    const { body } = await register(server, { client_name: 'Cursor', redirect_uris: ['cursor://anysphere.cursor-retrieval/oauth/user-mcp/callback'], token_endpoint_auth_method: 'none' });
+    const listed = await cli(['clients', 'list', '--json']);
+    const clients = JSON.parse(listed.stdout) as Array<{ client_id: string; registration: string }>;
+    assert.equal(clients.find((entry) => entry.client_id === body.client_id)?.registration, 'dynamic');
+    assert.ok(clients.some((entry) => entry.registration === 'operator'));
+    const table = await cli(['clients', 'list']);
+    assert.match(table.stdout, /^client_id\s+name\s+registration\s+redirect_uris/);
+  });
+
+  it('makes an initial access token, printing it once, and refuses nonsense durations and counts', async () => {
+    const made = await cli(['clients', 'token']);
+    assert.equal(made.code, 0, made.stderr);
+    assert.match(made.stdout, /^initial access token: [\w-]{43}\nexpires: +\d{4}-/);
+    for (const args of [['--uses', '0'], ['--uses', 'many'], ['--expires-in', 'soon'], ['--expires-in', '0h']]) {
+      const refused = await cli(['clients', 'token', ...args]);
+      assert.equal(refused.code, 2, args.join(' '));
+      assert.match(refused.stderr, new RegExp(`^portcullis: ${args[0]}: `));
+    }
   });
 });

@@ -34,4 +34,34 @@ describe('configuration', () => {
   it('shows the rejected value of a plain setting', () => {
     assert.throws(() => loadConfig({ ACCESS_TOKEN_TTL_SECONDS: 'soon' }), /ACCESS_TOKEN_TTL_SECONDS: .*\(got "soon"\)$/);
   });
+
+  it('onboards MCP clients by default: open registration, client metadata documents from any public host, loopback closed', () => {
+    const config = loadConfig({});
+    assert.equal(config.registration, 'open');
+    assert.equal(config.cimd, 'on');
+    assert.deepEqual(config.cimdAllowedHosts, []);
+    assert.equal(config.cimdMaxBytes, 5120);
+    assert.equal(config.outboundAllowLoopback, false);
+  });
+
+  it('reads CIMD_ALLOWED_HOSTS as a comma- or space-separated list, and names it for a bad entry', () => {
+    assert.deepEqual(loadConfig({ CIMD_ALLOWED_HOSTS: 'ChatGPT.com, *.example.com  other.example' }).cimdAllowedHosts, ['chatgpt.com', '*.example.com', 'other.example']);
+    assert.throws(() => loadConfig({ CIMD_ALLOWED_HOSTS: 'chatgpt.com, https://evil.example/' }), (error: ConfigError) => error.setting === 'CIMD_ALLOWED_HOSTS');
+  });
+
+  it('names REGISTRATION when it is not open, token or off', () => {
+    assert.throws(() => loadConfig({ REGISTRATION: 'anyone' }), /REGISTRATION: .*"open"\|"token"\|"off" \(got "anyone"\)$/);
+  });
+
+  it('refuses OUTBOUND_ALLOW_LOOPBACK in production', () => {
+    assert.throws(() => loadConfig({ NODE_ENV: 'production', ISSUER: 'https://auth.example.com', OUTBOUND_ALLOW_LOOPBACK: 'true' }),
+      (error: ConfigError) => error.setting === 'OUTBOUND_ALLOW_LOOPBACK' && /production/.test(error.message));
+    assert.equal(loadConfig({ OUTBOUND_ALLOW_LOOPBACK: 'true' }).outboundAllowLoopback, true);
+  });
+
+  it('names OUTBOUND_CA_FILE when it cannot be read or holds no certificate, and CIMD cache bounds that cross', () => {
+    assert.throws(() => loadConfig({ OUTBOUND_CA_FILE: '/nonexistent/ca.pem' }), (error: ConfigError) => error.setting === 'OUTBOUND_CA_FILE' && /ENOENT/.test(error.message));
+    assert.throws(() => loadConfig({ OUTBOUND_CA_FILE: example }), (error: ConfigError) => error.setting === 'OUTBOUND_CA_FILE' && /no PEM certificate/.test(error.message));
+    assert.throws(() => loadConfig({ CIMD_CACHE_MIN_SECONDS: '600', CIMD_CACHE_MAX_SECONDS: '60' }), (error: ConfigError) => error.setting === 'CIMD_CACHE_MIN_SECONDS');
+  });
 });

@@ -6,6 +6,8 @@ import { registerClient } from '../../src/authorization-server/clients/registry.
 import { NOTES_RESOURCE, PUBLIC_CLIENT, startTestServer, type TestServer } from '../support/authorization-server.ts';
 import { launchBrowser, nextRedirectTo, openLoopbackPage, serveRedirectUri, type LoopbackPage } from '../support/browser.ts';
 import { addUser, client, discover } from '../support/oauth-client.ts';
+import { register } from '../support/registration.ts';
+import { makeTestCertificates, startHttpsFixture, type HttpsFixture, type TestCertificates } from '../support/tls.ts';
 
 const PUBLIC_REDIRECT = 'http://127.0.0.1/callback';
 const LOOPBACK_ONLY_REDIRECT = 'http://127.0.0.1:53682/callback';
@@ -21,9 +23,14 @@ describe('login and consent pages in headless Chromium', () => {
   let user: Awaited<ReturnType<typeof addUser>>;
   let hostileClientId: string;
   let loopbackOnlyClientId: string;
+  let certificates: TestCertificates;
+  let fixture: HttpsFixture;
 
   before(async () => {
-    server = await startTestServer();
+    // Client metadata documents come from an https server on loopback under a throwaway CA.
+    certificates = makeTestCertificates();
+    fixture = await startHttpsFixture(certificates);
+    server = await startTestServer({ OUTBOUND_ALLOW_LOOPBACK: 'true', OUTBOUND_CA_FILE: certificates.caFile });
     browser = await launchBrowser();
     user = await addUser(server);
     hostileClientId = (await registerClient(server.store, { name: HOSTILE_NAME, redirectUris: [LOOPBACK_ONLY_REDIRECT], confidential: false })).client_id;
@@ -34,7 +41,16 @@ describe('login and consent pages in headless Chromium', () => {
   after(async () => {
     await browser?.close();
     await server?.destroy();
+    await fixture?.close();
+    certificates?.remove();
   });
+
+  /** Publishes a client metadata document on the fixture; its URL is the client_id. */
+  function publishMetadataDocument(path: string, redirectUris: string[]): string {
+    const clientId = `${fixture.origin}${path}`;
+    fixture.json(path, { client_id: clientId, client_name: 'Doc Client', redirect_uris: redirectUris, token_endpoint_auth_method: 'none' });
+    return clientId;
+  }
 
   // ---- helpers ------------------------------------------------------------------------------
 
@@ -270,6 +286,51 @@ describe('login and consent pages in headless Chromium', () => {
       await signInToConsent(page, await authorizationRequest(PUBLIC_CLIENT.client_id, PUBLIC_REDIRECT));
       assert.equal(await page.locator('.warning').count(), 0);
       assert.doesNotMatch(await page.locator('main').innerText(), /localhost\)/);
+    });
+
+    it('says a client configured by the operator was registered by the administrator', async (t) => {
+      const { page } = await openPage(t, NO_JS);
+      await signInToConsent(page, await authorizationRequest());
+      assert.equal(await page.locator('.identity').textContent(), 'Registered by the administrator of this server.');
+    });
+
+    it('says a dynamically registered client registered itself, and where it redirects', async (t) => {
+      const redirectUri = 'http://127.0.0.1:47001/callback';
+      const { body } = await register(server, { client_name: 'Self-registered MCP client', redirect_uris: [redirectUri, 'https://claude.ai/api/mcp/auth_callback'], token_endpoint_auth_method: 'none' });
+      const { page } = await openPage(t, NO_JS, redirectUri);
+      await signInToConsent(page, await authorizationRequest(body.client_id!, redirectUri));
+      await screenshot(page, '/tmp/portcullis-consent-dynamic.png');
+      assert.equal(await page.locator('.client-name').textContent(), 'Self-registered MCP client');
+      assert.match((await page.locator('.identity').textContent()) ?? '', /registered itself with this server\. Its name is not verified\./);
+      assert.equal(await page.locator('.redirect-host').textContent(), 'http://127.0.0.1:47001');
+      assert.equal(await page.locator('.warning').count(), 0);
+    });
+
+    it('identifies a metadata-document client by the host that publishes its document', async (t) => {
+      const redirectUri = 'http://127.0.0.1:47002/callback';
+      const clientId = publishMetadataDocument('/pages/mixed.json', [redirectUri, 'https://chatgpt.com/connector_platform_oauth_redirect']);
+      const { page } = await openPage(t, NO_JS, redirectUri);
+      await signInToConsent(page, await authorizationRequest(clientId, redirectUri));
+      assert.equal(await page.locator('.client-name').textContent(), 'Doc Client');
+      assert.equal(await page.locator('.identity .client-host').textContent(), new URL(fixture.origin).host);
+      assert.equal(await page.locator('.redirect-host').textContent(), 'http://127.0.0.1:47002');
+      assert.equal(await page.locator('.warning').count(), 0, 'an https redirect URI: no localhost warning');
+    });
+
+    it('warns that anyone on this computer could claim a metadata-document identity whose redirects are all localhost', async (t) => {
+      const redirectUri = 'http://localhost:47003/callback';
+      const clientId = publishMetadataDocument('/pages/localhost-only.json', [redirectUri, 'http://127.0.0.1:47003/callback']);
+      const { page } = await openPage(t, NO_JS, redirectUri);
+      await signInToConsent(page, await authorizationRequest(clientId, redirectUri));
+      await screenshot(page, '/tmp/portcullis-consent-cimd-localhost.png');
+      const host = new URL(fixture.origin).host;
+      assert.equal(await page.locator('.identity .client-host').textContent(), host);
+      const warning = page.locator('.warning');
+      assert.equal(await warning.count(), 1);
+      const text = (await warning.textContent()) ?? '';
+      assert.match(text, /only redirects to your own computer \(localhost\)/);
+      assert.ok(text.includes(`Any program on your computer could claim to be ${host}.`), text);
+      assert.equal(await page.locator('.redirect-host').textContent(), 'http://localhost:47003');
     });
   });
 

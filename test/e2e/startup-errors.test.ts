@@ -37,6 +37,10 @@ describe('start-up with bad configuration', () => {
     assertOneLineNaming(await start({ NODE_ENV: 'production', ISSUER: 'http://auth.example' }), 'ISSUER');
   });
 
+  it('stops naming OUTBOUND_ALLOW_LOOPBACK when the test-only switch is on in production', async () => {
+    assertOneLineNaming(await start({ NODE_ENV: 'production', ISSUER: 'https://auth.example', OUTBOUND_ALLOW_LOOPBACK: 'true' }), 'OUTBOUND_ALLOW_LOOPBACK');
+  });
+
   it('stops naming RSA_PRIVATE_KEY_PEM when the key is malformed, without echoing it', async () => {
     const result = await start({ RSA_PRIVATE_KEY_PEM: '-----BEGIN PRIVATE KEY-----\nnot-a-key\n-----END PRIVATE KEY-----' });
     assertOneLineNaming(result, 'RSA_PRIVATE_KEY_PEM');

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, type Config } from '../../src/config/index.ts';
 import { startAuthorizationServer, type RunningAuthorizationServer } from '../../src/authorization-server/start.ts';
-import { silentLogger } from '../../src/log/index.ts';
+import { silentLogger, type Logger } from '../../src/log/index.ts';
 import { freePort } from './ports.ts';
 
 export const NOTES_RESOURCE = 'http://localhost:3001/mcp';
@@ -47,8 +47,10 @@ export interface TestServer extends RunningAuthorizationServer {
   destroy(): Promise<void>;
 }
 
-/** An authorization server in this process, on loopback, with its own temp data and keys. */
-export async function startTestServer(env: Record<string, string> = {}, dirs?: { dataDir: string; keysDir: string }, extraResources: Config['resources'] = []): Promise<TestServer> {
+/** An authorization server in this process, on loopback, with its own temp data and keys (and silent unless given a logger). */
+export async function startTestServer(
+  env: Record<string, string> = {}, dirs?: { dataDir: string; keysDir: string }, extraResources: Config['resources'] = [], log: Logger = silentLogger(),
+): Promise<TestServer> {
   const root = dirs ? undefined : await mkdtemp(join(tmpdir(), 'portcullis-test-'));
   const directories = dirs ?? { dataDir: join(root!, 'data'), keysDir: join(root!, 'keys') };
   const port = env.PORT ? Number(env.PORT) : await freePort();
@@ -64,13 +66,13 @@ export async function startTestServer(env: Record<string, string> = {}, dirs?: {
     ...extraResources,
   ];
   config.clients = [PUBLIC_CLIENT, CONFIDENTIAL_CLIENT, SERVICE_CLIENT].map((client) => structuredClone(client)) as unknown as Config['clients'];
-  const running = await startAuthorizationServer(config, silentLogger());
+  const running = await startAuthorizationServer(config, log);
   const server: TestServer = {
     ...running,
     config,
     dirs: directories,
     stop: () => running.close(),
-    restart: async () => startTestServer({ ...env, PORT: String(port) }, directories, extraResources),
+    restart: async () => startTestServer({ ...env, PORT: String(port) }, directories, extraResources, log),
     destroy: async () => {
       await running.close().catch(() => {});
       if (root) await rm(root, { recursive: true, force: true });

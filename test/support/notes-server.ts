@@ -12,11 +12,11 @@ export interface NotesStack {
   close(): Promise<void>;
 }
 
-/** A Portcullis and the demo notes MCP server on loopback, trusting each other. */
-export async function startNotesStack(): Promise<NotesStack> {
+/** A Portcullis (with extra settings in `env`) and the demo notes MCP server on loopback, trusting each other. */
+export async function startNotesStack(env: Record<string, string> = {}): Promise<NotesStack> {
   const port = await freePort();
   const resource = `http://localhost:${port}/mcp`;
-  const authorizationServer = await startTestServer({}, undefined, [
+  const authorizationServer = await startTestServer(env, undefined, [
     { uri: resource, name: 'Notes (demo)', scopes: ['notes:read', 'notes:write', 'notes:admin'], default: false },
   ]);
   const notes = await startNotesServer({ port, issuer: authorizationServer.issuer, resource, dataDir: authorizationServer.dirs.dataDir });

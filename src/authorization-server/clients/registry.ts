@@ -3,6 +3,7 @@ import type { ClientMetadata } from 'oidc-provider';
 import type { Store } from '../../storage/index.ts';
 import { modelKey } from '../adapter.ts';
 import { applicationTypeFor, redirectUriProblem } from './redirect-uris.ts';
+import { DYNAMIC_REGISTRATION } from './registration-policy.ts';
 import { generateClientSecret, hashClientSecret } from './secrets.ts';
 
 export class ClientError extends Error {
@@ -49,11 +50,20 @@ export async function registerClient(store: Store, input: NewClient): Promise<Re
   return { client_id: clientId, ...(secret ? { client_secret: secret } : {}) };
 }
 
-export async function listClients(store: Store): Promise<Array<{ client_id: string; client_name?: string; redirect_uris: string[] }>> {
+export interface ListedClient {
+  client_id: string;
+  client_name?: string;
+  redirect_uris: string[];
+  /** `dynamic` for clients that registered themselves at /reg. */
+  registration: 'operator' | 'dynamic';
+}
+
+export async function listClients(store: Store): Promise<ListedClient[]> {
   const records = await store.findByTag<ClientMetadata>('clients');
   return records.map(({ value }) => ({
     client_id: value.client_id,
     ...(value.client_name ? { client_name: value.client_name } : {}),
     redirect_uris: [...(value.redirect_uris ?? [])],
+    registration: value[DYNAMIC_REGISTRATION] === 'dynamic' ? 'dynamic' : 'operator',
   }));
 }

@@ -6,9 +6,10 @@ import type { Logger } from '../../log/index.ts';
 import type { UserDirectory } from '../accounts/users.ts';
 import type { ResourceRegistry } from '../resources.ts';
 import { isLoopbackHttp } from '../clients/redirect-uris.ts';
+import { DYNAMIC_REGISTRATION } from '../clients/registration-policy.ts';
 import { csrfToken, csrfTokenValid } from './csrf.ts';
 import { FormError, readForm } from './form.ts';
-import { renderConsentPage, renderErrorPage, renderLoginPage, STYLESHEET, STYLESHEET_PATH } from './views.ts';
+import { renderConsentPage, renderErrorPage, renderLoginPage, STYLESHEET, STYLESHEET_PATH, type ClientIdentity } from './views.ts';
 
 export interface InteractionDependencies {
   provider: Provider;
@@ -19,6 +20,7 @@ export interface InteractionDependencies {
 }
 
 type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
+type Client = NonNullable<Awaited<ReturnType<Provider['Client']['find']>>>;
 
 /** Our login and consent pages; oidc-provider decides when they are needed. */
 export function interactionRoutes(deps: InteractionDependencies): Router {
@@ -57,6 +59,7 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
       csrf: csrfToken(csrfSecret, details.uid),
       clientName,
       clientId: String(details.params.client_id),
+      identity: clientIdentity(client),
       redirectHost: redirectHost(String(details.params.redirect_uri)),
       localhostOnlyRedirects: (client?.redirectUris ?? []).every((uri) => { const url = URL.parse(uri); return url !== null && isLoopbackHttp(url); }),
       resources: Object.entries(missingResourceScopes(details.prompt.details)).map(([uri, scopes]) => ({
@@ -131,6 +134,14 @@ async function saveGrant(provider: Provider, details: Details): Promise<string> 
 
 function missingResourceScopes(details: PromptDetail['details']): Record<string, string[]> {
   return (details.missingResourceScopes as Record<string, string[]> | undefined) ?? {};
+}
+
+function clientIdentity(client: Client | undefined): ClientIdentity {
+  if (!client) return { kind: 'operator' };
+  if ((client as { clientIdMetadataDocument?: boolean }).clientIdMetadataDocument) {
+    return { kind: 'metadata-document', host: new URL(client.clientId).host };
+  }
+  return client.metadata()[DYNAMIC_REGISTRATION] === 'dynamic' ? { kind: 'dynamic' } : { kind: 'operator' };
 }
 
 function redirectHost(redirectUri: string): string {

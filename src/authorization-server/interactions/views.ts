@@ -44,11 +44,18 @@ ${view.failed ? html`<p class="error" role="alert">The username or password is n
 </form>`);
 }
 
+/** How the server knows the client: which says how far its name can be trusted. */
+export type ClientIdentity =
+  | { kind: 'operator' }
+  | { kind: 'dynamic' }
+  | { kind: 'metadata-document'; host: string };
+
 export interface ConsentView {
   action: string;
   csrf: string;
   clientName: string;
   clientId: string;
+  identity: ClientIdentity;
   redirectHost: string;
   localhostOnlyRedirects: boolean;
   resources: Array<{ uri: string; name?: string | undefined; scopes: string[] }>;
@@ -59,8 +66,9 @@ export function renderConsentPage(view: ConsentView): string {
   return page('Allow access', html`
 <h1>Allow access?</h1>
 <p><strong class="client-name">${view.clientName}</strong> <span class="muted">(${view.clientId})</span> asks for access to your account.</p>
+${identityLine(view.identity)}
 <p>After you decide, you will be sent to <strong class="redirect-host">${view.redirectHost}</strong>.</p>
-${view.localhostOnlyRedirects ? html`<p class="warning" role="alert">This application only redirects to your own computer (localhost). Continue only if you started it yourself.</p>` : ''}
+${view.localhostOnlyRedirects ? localhostWarning(view.identity) : ''}
 ${view.resources.map((resource) => html`
 <section class="resource">
   <h2>${resource.name ?? resource.uri}</h2>
@@ -73,6 +81,24 @@ ${view.openidScopes.length ? html`<section class="resource"><h2>Your identity</h
   <button type="submit" name="decision" value="deny">Deny</button>
   <button type="submit" name="decision" value="approve" class="primary">Approve</button>
 </form>`);
+}
+
+function identityLine(identity: ClientIdentity): SafeHtml {
+  switch (identity.kind) {
+    case 'metadata-document':
+      return html`<p class="identity muted">Identified by <strong class="client-host">${identity.host}</strong>, which publishes this application's details.</p>`;
+    case 'dynamic':
+      return html`<p class="identity muted">This application registered itself with this server. Its name is not verified.</p>`;
+    default:
+      return html`<p class="identity muted">Registered by the administrator of this server.</p>`;
+  }
+}
+
+// A metadata document names its redirect URIs, but any program on the user's computer can
+// listen on localhost: such a client_id proves nothing about who is asking (MCP security notes).
+function localhostWarning(identity: ClientIdentity): SafeHtml {
+  const claim = identity.kind === 'metadata-document' ? html` Any program on your computer could claim to be ${identity.host}.` : '';
+  return html`<p class="warning" role="alert">This application only redirects to your own computer (localhost).${claim} Continue only if you started it yourself.</p>`;
 }
 
 export function renderErrorPage(error: string, description?: string): string {

@@ -1,0 +1,45 @@
+import type { Middleware } from 'koa';
+import { addressSubject } from '../../http/ip-address.ts';
+import type { Logger } from '../../log/index.ts';
+import type { Store } from '../../storage/index.ts';
+import { hitRateLimit, tooManyRequests, type RateLimit } from '../rate-limit.ts';
+import { redeemInitialAccessToken } from './initial-access-tokens.ts';
+import type { RegistrationMode } from './registration-policy.ts';
+
+export interface RegistrationGateOptions {
+  path: string;
+  mode: RegistrationMode;
+  rateLimit: RateLimit;
+  store: Store;
+  log: Logger;
+}
+
+/**
+ * In front of oidc-provider's registration endpoint: a per-address rate limit, then (in token
+ * mode) the initial access token. What the registration may contain is checked later, in
+ * registration-policy.ts.
+ */
+export function registrationGate(options: RegistrationGateOptions): Middleware {
+  const { path, mode, rateLimit, store, log } = options;
+  return async (ctx, next) => {
+    if (ctx.path !== path || ctx.method !== 'POST' || mode === 'off') return next();
+    const retryAfter = await hitRateLimit(store, `registration:${addressSubject(ctx.ip)}`, rateLimit);
+    if (retryAfter !== undefined) {
+      log.warn({ ip: ctx.ip, retryAfter }, 'client registration rate limit reached');
+      tooManyRequests(ctx, retryAfter, `too many client registrations from this address; try again in ${retryAfter} seconds`);
+      return;
+    }
+    if (mode === 'token') {
+      const token = /^Bearer ([^\s]+)$/i.exec(ctx.get('authorization'))?.[1];
+      if (!token || !(await redeemInitialAccessToken(store, token))) {
+        const description = token ? 'the initial access token is unknown, expired or used up' : 'registration needs an initial access token (Authorization: Bearer)';
+        ctx.status = 401;
+        ctx.set('WWW-Authenticate', `Bearer error="invalid_token", error_description="${description}"`);
+        ctx.set('Cache-Control', 'no-store');
+        ctx.body = { error: 'invalid_token', error_description: description };
+        return;
+      }
+    }
+    await next();
+  };
+}

@@ -1,0 +1,75 @@
+import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
+import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
+import { randomBytes } from 'node:crypto';
+
+/**
+ * What an MCP host keeps for one server: an OAuthClientProvider held in memory. Instead of
+ * opening a browser it records the authorization URL, which the test then walks through our
+ * pages with UserAgent.
+ */
+export class InMemoryOAuthClient implements OAuthClientProvider {
+  readonly redirectUrl: string;
+  readonly clientMetadataUrl?: string;
+  readonly #metadata: OAuthClientMetadata;
+  #client: OAuthClientInformationMixed | undefined;
+  #tokens: OAuthTokens | undefined;
+  #verifier: string | undefined;
+  #state: string | undefined;
+  /** Set by redirectToAuthorization: where the host would send the user's browser. */
+  authorizationUrl: URL | undefined;
+
+  constructor(options: { redirectUrl: string; clientName: string; clientMetadataUrl?: string }) {
+    this.redirectUrl = options.redirectUrl;
+    if (options.clientMetadataUrl) this.clientMetadataUrl = options.clientMetadataUrl;
+    this.#metadata = {
+      client_name: options.clientName,
+      redirect_uris: [options.redirectUrl],
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'none',
+    };
+  }
+
+  get clientMetadata(): OAuthClientMetadata {
+    return this.#metadata;
+  }
+
+  state(): string {
+    this.#state = randomBytes(16).toString('base64url');
+    return this.#state;
+  }
+
+  /** The state sent with the last authorization request, to check the callback against. */
+  get lastState(): string | undefined {
+    return this.#state;
+  }
+
+  clientInformation() {
+    return this.#client;
+  }
+
+  saveClientInformation(information: OAuthClientInformationMixed): void {
+    this.#client = information;
+  }
+
+  tokens() {
+    return this.#tokens;
+  }
+
+  saveTokens(tokens: OAuthTokens): void {
+    this.#tokens = tokens;
+  }
+
+  redirectToAuthorization(authorizationUrl: URL): void {
+    this.authorizationUrl = authorizationUrl;
+  }
+
+  saveCodeVerifier(codeVerifier: string): void {
+    this.#verifier = codeVerifier;
+  }
+
+  codeVerifier(): string {
+    if (!this.#verifier) throw new Error('no code verifier saved');
+    return this.#verifier;
+  }
+}
