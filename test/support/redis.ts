@@ -43,3 +43,21 @@ export async function deleteKeysUnder(prefix: string, url = TEST_REDIS_URL): Pro
 function globEscape(text: string): string {
   return text.replace(/[*?[\]\\]/g, '\\$&');
 }
+
+/** Everything stored under the prefix, as text: key names, hash fields and values, set members. */
+export async function dumpUnder(prefix: string, url = TEST_REDIS_URL): Promise<string> {
+  const keys = await keysUnder(prefix, url);
+  const redis = new Redis(url, { lazyConnect: true });
+  try {
+    await redis.connect();
+    const parts: string[] = [];
+    for (const key of keys) {
+      const type = await redis.type(key);
+      const content = type === 'hash' ? await redis.hgetall(key) : type === 'zset' ? await redis.zrange(key, 0, -1) : await redis.get(key);
+      parts.push(key, JSON.stringify(content));
+    }
+    return parts.join('\n');
+  } finally {
+    redis.disconnect();
+  }
+}
