@@ -18,7 +18,8 @@ const FLOW = { redirectUri: REDIRECT_URI, scope: 'notes:read', resource: NOTES_R
 
 /** openid-client aimed at one instance: the shared issuer's metadata with that instance's token endpoint. */
 function configurationAt(discovered: client.Configuration, instanceUrl: string): client.Configuration {
-  const config = new client.Configuration({ ...discovered.serverMetadata(), token_endpoint: `${instanceUrl}/token` }, PUBLIC_CLIENT.client_id, undefined, client.None());
+  const { supportsPKCE: _helper, ...metadata } = discovered.serverMetadata();
+  const config = new client.Configuration({ ...metadata, token_endpoint: `${instanceUrl}/token` }, PUBLIC_CLIENT.client_id, undefined, client.None());
   client.allowInsecureRequests(config);
   return config;
 }

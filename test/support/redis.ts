@@ -53,7 +53,7 @@ export async function dumpUnder(prefix: string, url = TEST_REDIS_URL): Promise<s
     const parts: string[] = [];
     for (const key of keys) {
       const type = await redis.type(key);
-      const content = type === 'hash' ? await redis.hgetall(key) : type === 'zset' ? await redis.zrange(key, 0, -1) : await redis.get(key);
+      const content = type === 'hash' ? await redis.hgetall(key) : type === 'zset' ? await redis.zrange(key, '0', '-1') : await redis.get(key);
       parts.push(key, JSON.stringify(content));
     }
     return parts.join('\n');
