@@ -2,7 +2,7 @@ import type { Context, Middleware } from 'koa';
 import type { Logger } from '../log/index.ts';
 import { StoreUnavailableError } from '../storage/index.ts';
 import { renderErrorPage } from './interactions/views.ts';
-import { isStoreUnavailable, UNAVAILABLE_DESCRIPTION } from './store-unavailable.ts';
+import { isStoreUnavailable, RETRY_AFTER_SECONDS, UNAVAILABLE_DESCRIPTION } from './store-unavailable.ts';
 
 /** RFC 9457 problem+json for our own endpoints. */
 export function problem(ctx: Context, status: number, title: string, detail?: string, extra: Record<string, unknown> = {}): void {
@@ -36,7 +36,7 @@ export function problemBoundary(log: Logger): Middleware {
 /** 503 while the store is down: an error page for browsers, OAuth's `temporarily_unavailable` JSON otherwise. */
 export function temporarilyUnavailable(ctx: Context): void {
   ctx.status = 503;
-  ctx.set('Retry-After', '5');
+  ctx.set('Retry-After', RETRY_AFTER_SECONDS);
   if (ctx.accepts('json', 'html') === 'html') {
     ctx.type = 'html';
     ctx.body = renderErrorPage('temporarily_unavailable', UNAVAILABLE_DESCRIPTION);

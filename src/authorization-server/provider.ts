@@ -5,7 +5,7 @@ import type { Logger } from '../log/index.ts';
 import type { Store } from '../storage/index.ts';
 import type { UserDirectory } from './accounts/users.ts';
 import { storeAdapter } from './adapter.ts';
-import { forProvider } from './store-unavailable.ts';
+import { forProvider, retryAfterOutage } from './store-unavailable.ts';
 import { clientSecretMatches } from './clients/secrets.ts';
 import { loopbackRedirectMatches } from './clients/redirect-uris.ts';
 import { explainMetadataDocumentFailures, metadataDocumentFeature } from './clients/metadata-documents.ts';
@@ -145,6 +145,7 @@ export function createProvider(deps: ProviderDependencies): Provider {
   allowLoopbackRedirectsOnAnyPort(provider);
   compareHashedClientSecrets(provider);
   explainMetadataDocumentFailures(provider, deps.log);
+  provider.use(retryAfterOutage);
   return provider;
 }
 

@@ -1,8 +1,10 @@
+import type { Middleware } from 'koa';
 import { errors } from 'oidc-provider';
 import type { Logger } from '../log/index.ts';
 import { StoreUnavailableError } from '../storage/index.ts';
 
 export const UNAVAILABLE_DESCRIPTION = 'the service cannot reach its store; try again shortly';
+export const RETRY_AFTER_SECONDS = '5';
 
 /** A StoreUnavailableError itself, or a protocol error that wraps one. */
 export function isStoreUnavailable(error: unknown): boolean {
@@ -26,3 +28,9 @@ export async function forProvider<R>(log: Logger, call: () => Promise<R>): Promi
     throw unavailable;
   }
 }
+
+/** Tells clients when to come back after oidc-provider answered an outage with 503. */
+export const retryAfterOutage: Middleware = async (ctx, next) => {
+  await next();
+  if (ctx.status === 503) ctx.set('Retry-After', RETRY_AFTER_SECONDS);
+};

@@ -49,11 +49,18 @@ describe('Redis outage', () => {
     const refusal = await client.refreshTokenGrant(config, tokens.refresh_token!).then(() => assert.fail('refreshed'), (error: { cause?: unknown }) => error.cause);
     assert.ok(refusal instanceof Response);
     assert.equal(refusal.status, 503);
+    assert.equal(refusal.headers.get('retry-after'), '5');
     assert.equal((await refusal.json() as { error: string }).error, 'temporarily_unavailable');
     const page = await openPage();
     assert.equal(page.status, 503);
     assert.match(page.headers.get('content-type') ?? '', /^text\/html/);
     assert.match(await page.text(), /temporarily_unavailable/);
+    const authorization = await agent.get((await authorizationRequest(config, { redirectUri: REDIRECT_URI, scope: 'notes:read', resource: NOTES_RESOURCE })).url);
+    const toClient = new URL(authorization.headers.get('location') ?? 'about:blank');
+    assert.equal(toClient.searchParams.get('error'), 'temporarily_unavailable', 'the authorization endpoint tells the client (RFC 6749 4.1.2.1)');
+    const registration = await fetch(`${server.url}/reg`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ redirect_uris: [REDIRECT_URI] }) });
+    assert.equal(registration.status, 503);
+    assert.equal((await registration.json() as { error: string }).error, 'temporarily_unavailable');
     const readiness = await fetch(`${server.url}/readyz`);
     assert.equal(readiness.status, 503);
     assert.equal((await readiness.json() as { status_detail: string }).status_detail, 'not_ready');
