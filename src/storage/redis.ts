@@ -32,14 +32,19 @@ export async function openRedisStore(options: RedisStoreOptions): Promise<RedisS
   redis.on('error', (error: unknown) => {
     lastError = error; // reported through the failing calls; without a listener ioredis prints it
   });
+  let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
       redis.connect(),
-      new Promise((_, reject) => setTimeout(() => reject(lastError ?? new Error('timed out')), timeoutMs).unref()),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(lastError ?? new Error('timed out')), timeoutMs);
+      }),
     ]);
   } catch (error) {
     redis.disconnect();
     throw unavailable(where, 'cannot connect', error);
+  } finally {
+    clearTimeout(timer);
   }
   for (const name of Object.keys(SCRIPTS) as ScriptName[]) {
     redis.defineCommand(name, { numberOfKeys: 0, lua: scriptSource(name) });
