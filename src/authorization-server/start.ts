@@ -28,7 +28,8 @@ export async function startAuthorizationServer(config: Config, log: Logger): Pro
   const keys = await loadKeyRing({ pem: config.rsaPrivateKeyPem, secretPath: config.rsaPrivateKeyPath, keysDir: config.keysDir });
   log.info({ kid: keys.signingKid, source: keys.source }, describeKeySource(keys));
   const cookieKeys = loadCookieKeys({ cookieKeys: config.cookieKeys, keysDir: config.keysDir });
-  const store = await openStore(config);
+  const store = await openStore(config, log);
+  log.info(config.redisUrl ? { store: store.engine, redisPrefix: config.redisPrefix } : { store: store.engine, dataDir: config.dataDir }, 'store opened');
   const users = new UserDirectory(store);
   const resources = new ResourceRegistry(config.resources, config.accessTokenTtlSeconds);
   const outboundFetch = createOutboundFetch({

@@ -1,3 +1,4 @@
+import type { Logger } from '../log/index.ts';
 import { openEmbeddedStore } from './embedded.ts';
 import { openRedisStore } from './redis.ts';
 import type { Store } from './store.ts';
@@ -22,7 +23,9 @@ export interface OpenStoreOptions {
 }
 
 /** Redis when REDIS_URL is set, otherwise the embedded engine in DATA_DIR. Never both, never memory. */
-export async function openStore(options: OpenStoreOptions): Promise<Store> {
-  if (options.redisUrl) return openRedisStore({ url: options.redisUrl, prefix: options.redisPrefix ?? DEFAULT_REDIS_PREFIX });
+export async function openStore(options: OpenStoreOptions, log?: Logger): Promise<Store> {
+  if (options.redisUrl) {
+    return openRedisStore({ url: options.redisUrl, prefix: options.redisPrefix ?? DEFAULT_REDIS_PREFIX, ...(log ? { log } : {}) });
+  }
   return openEmbeddedStore({ dataDir: options.dataDir });
 }

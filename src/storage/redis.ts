@@ -1,4 +1,5 @@
 import { Redis, type RedisOptions } from 'ioredis';
+import type { Logger } from '../log/index.ts';
 import { checkIncrement, storedRecord, toRow, unavailable as engineUnavailable } from './engine-helpers.ts';
 import { NOT_COUNTER, scriptSource, SCRIPTS, type ScriptName } from './redis-scripts.ts';
 import { StoreUnavailableError, type Counter, type IncrementOptions, type PutOptions, type Store, type StoredRecord } from './store.ts';
@@ -16,6 +17,8 @@ export interface RedisStoreOptions {
   prefix: string;
   /** How long opening waits for Redis, and a command for its reply. Default 5 s. */
   timeoutMs?: number;
+  /** Where losing and regaining the connection is reported. */
+  log?: Logger;
 }
 
 export interface RedisStore extends Store {
@@ -46,6 +49,7 @@ export async function openRedisStore(options: RedisStoreOptions): Promise<RedisS
   } finally {
     clearTimeout(timer);
   }
+  if (options.log) reportConnection(redis, where, options.log);
   for (const name of Object.keys(SCRIPTS) as ScriptName[]) {
     redis.defineCommand(name, { numberOfKeys: 0, lua: scriptSource(name) });
   }
@@ -62,6 +66,21 @@ function clientOptions(timeoutMs: number): RedisOptions {
     commandTimeout: timeoutMs,
     retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, MAX_RECONNECT_DELAY_MS),
   };
+}
+
+/** One warning when the connection drops and one line when it is back, not one per retry. */
+function reportConnection(redis: Redis, where: string, log: Logger): void {
+  let connected = true;
+  redis.on('close', () => {
+    if (!connected) return;
+    connected = false;
+    log.warn({ store: 'redis', where }, 'lost the connection to Redis; answering 503 until it is back');
+  });
+  redis.on('ready', () => {
+    if (connected) return;
+    connected = true;
+    log.info({ store: 'redis', where }, 'connected to Redis again');
+  });
 }
 
 type ScriptCall = (...args: Array<string | number>) => Promise<unknown>;

@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { NOTES_RESOURCE, PUBLIC_CLIENT, startTestServer, type TestServer } from '../support/authorization-server.ts';
 import { addUser, authorizationRequest, client, codeFlow, discover, userAgentFor } from '../support/oauth-client.ts';
+import { captureLog } from '../support/captured-log.ts';
 import { startOwnRedis, startProxy, type CuttableProxy, type OwnRedis } from '../support/redis-server.ts';
 
 const REDIRECT_URI = 'http://127.0.0.1/callback';
@@ -21,11 +22,12 @@ describe('Redis outage', () => {
   let redis: OwnRedis;
   let proxy: CuttableProxy;
   let server: TestServer;
+  const captured = captureLog('info');
 
   before(async () => {
     redis = await startOwnRedis();
     proxy = await startProxy(redis.port);
-    server = await startTestServer({ REDIS_URL: proxy.url, REDIS_PREFIX: 'outage:' });
+    server = await startTestServer({ REDIS_URL: proxy.url, REDIS_PREFIX: 'outage:' }, undefined, [], captured.log);
   });
 
   after(async () => {
@@ -71,5 +73,10 @@ describe('Redis outage', () => {
     const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token!);
     assert.ok(refreshed.access_token, 'the grant made before the outage still works');
     assert.equal((await openPage()).status, 200, 'the sign-in started before the outage continues');
+
+    const messages = captured.lines.map((line) => line.msg);
+    assert.equal(messages.filter((msg) => msg === 'lost the connection to Redis; answering 503 until it is back').length, 1, 'one warning per outage');
+    assert.ok(messages.includes('connected to Redis again'));
+    assert.doesNotMatch(JSON.stringify(captured.lines), new RegExp(tokens.refresh_token!), 'no token in the log');
   });
 });
