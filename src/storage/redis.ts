@@ -49,11 +49,12 @@ export async function openRedisStore(options: RedisStoreOptions): Promise<RedisS
   } finally {
     clearTimeout(timer);
   }
-  if (options.log) reportConnection(redis, where, options.log);
   for (const name of Object.keys(SCRIPTS) as ScriptName[]) {
     redis.defineCommand(name, { numberOfKeys: 0, lua: scriptSource(name) });
   }
-  return new IoredisStore(redis, options.prefix, where);
+  const store = new IoredisStore(redis, options.prefix, where);
+  if (options.log) reportConnection(redis, where, options.log, () => store.closed);
+  return store;
 }
 
 function clientOptions(timeoutMs: number): RedisOptions {
@@ -69,10 +70,10 @@ function clientOptions(timeoutMs: number): RedisOptions {
 }
 
 /** One warning when the connection drops and one line when it is back, not one per retry. */
-function reportConnection(redis: Redis, where: string, log: Logger): void {
+function reportConnection(redis: Redis, where: string, log: Logger, closing: () => boolean): void {
   let connected = true;
   redis.on('close', () => {
-    if (!connected) return;
+    if (!connected || closing()) return;
     connected = false;
     log.warn({ store: 'redis', where }, 'lost the connection to Redis; answering 503 until it is back');
   });
@@ -144,6 +145,10 @@ class IoredisStore implements RedisStore {
 
   async ping(): Promise<void> {
     await this.#use(() => this.#redis.ping());
+  }
+
+  get closed(): boolean {
+    return this.#closed;
   }
 
   async close(): Promise<void> {

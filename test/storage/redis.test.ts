@@ -3,6 +3,7 @@ import { after, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { openRedisStore } from '../../src/storage/redis.ts';
 import { openStore, StoreUnavailableError } from '../../src/storage/index.ts';
+import { captureLog } from '../support/captured-log.ts';
 import { deleteKeysUnder, keysUnder, TEST_REDIS_URL, uniqueRedisPrefix } from '../support/redis.ts';
 import { describeStoreContract } from './contract.ts';
 
@@ -73,11 +74,14 @@ describe('redis store', () => {
     assert.doesNotMatch(error.message, /s3cret|[\r\n]/);
   });
 
-  test('answers with StoreUnavailableError once closed', async () => {
-    const store = await openRedisStore({ url: TEST_REDIS_URL, prefix: prefix() });
+  test('answers with StoreUnavailableError once closed, without reporting the close as a lost connection', async () => {
+    const captured = captureLog('info');
+    const store = await openRedisStore({ url: TEST_REDIS_URL, prefix: prefix(), log: captured.log });
+    await store.ping();
     await store.close();
     await store.close();
     await assert.rejects(store.ping(), StoreUnavailableError);
     await assert.rejects(store.get('any'), StoreUnavailableError);
+    assert.deepEqual(captured.lines, []);
   });
 });
