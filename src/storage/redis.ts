@@ -154,11 +154,14 @@ class IoredisStore implements RedisStore {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    // A live connection ends once Redis has answered QUIT; a broken one just stops reconnecting.
+    const ended = this.#redis.status === 'ready' ? new Promise((resolve) => this.#redis.once('end', resolve)) : undefined;
     try {
       await this.#redis.quit();
     } catch {
       this.#redis.disconnect();
     }
+    if (ended && this.#redis.status !== 'end') await ended;
   }
 
   async #write(key: string, value: unknown, options: PutOptions, onlyIfAbsent: boolean): Promise<boolean> {
