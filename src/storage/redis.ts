@@ -45,7 +45,8 @@ export async function openRedisStore(options: RedisStoreOptions): Promise<RedisS
     ]);
   } catch (error) {
     redis.disconnect();
-    throw unavailable(where, 'cannot connect', error);
+    // The socket's own error (refused, certificate not trusted) says more than "Connection is closed".
+    throw unavailable(where, 'cannot connect', lastError ?? error);
   } finally {
     clearTimeout(timer);
   }

@@ -10,9 +10,13 @@ export interface OwnRedis {
   stop(): Promise<void>;
 }
 
-export async function startOwnRedis(): Promise<OwnRedis> {
+/** With `tls`, it answers TLS only (rediss://), with that certificate and key files. */
+export async function startOwnRedis(tls?: { certFile: string; keyFile: string }): Promise<OwnRedis> {
   const port = await freePort();
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+  const listen = tls
+    ? ['--port', '0', '--tls-port', String(port), '--tls-cert-file', tls.certFile, '--tls-key-file', tls.keyFile, '--tls-auth-clients', 'no']
+    : ['--port', String(port)];
+  const child = spawn('redis-server', [...listen, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   await new Promise<void>((resolve, reject) => {
@@ -24,7 +28,7 @@ export async function startOwnRedis(): Promise<OwnRedis> {
     child.on('exit', (code) => reject(new Error(`redis-server exited with ${code}: ${output}`)));
     child.on('error', reject);
   });
-  return { url: `redis://127.0.0.1:${port}`, port, stop: () => stopChild(child) };
+  return { url: `${tls ? 'rediss' : 'redis'}://127.0.0.1:${port}`, port, stop: () => stopChild(child) };
 }
 
 async function stopChild(child: ChildProcess): Promise<void> {
