@@ -4,10 +4,12 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { UserDirectory } from '../../src/authorization-server/accounts/users.ts';
+import { openRedisStore } from '../../src/storage/index.ts';
 import { NOTES_RESOURCE, PUBLIC_CLIENT, TEST_PASSWORD } from '../support/authorization-server.ts';
 import { authorizationRequest, client } from '../support/oauth-client.ts';
 import { freePort } from '../support/ports.ts';
-import { runProject, startProject, type RunningProject } from '../support/processes.ts';
+import { startProject, type RunningProject } from '../support/processes.ts';
 import { deleteKeysUnder, TEST_REDIS_URL, uniqueRedisPrefix } from '../support/redis.ts';
 import { UserAgent } from '../support/user-agent.ts';
 
@@ -62,12 +64,9 @@ describe('two instances sharing Redis', () => {
     for (const [name, port] of [['a', portA], ['b', portB]] as const) {
       instances.push(await startProject({ ...shared, PORT: String(port), DATA_DIR: join(root, name, 'data'), KEYS_DIR: join(root, name, 'keys') }));
     }
-    // The CLI, run anywhere with the same settings, writes to the same Redis.
-    const added = await runProject('src/cli/main.ts', ['users', 'add', user.username, '--password-stdin'], {
-      env: { REDIS_URL: TEST_REDIS_URL, REDIS_PREFIX: prefix, DATA_DIR: join(root, 'cli', 'data'), KEYS_DIR: join(root, 'cli', 'keys') },
-      input: `${user.password}\n`,
-    });
-    assert.equal(added.code, 0, added.stderr);
+    const store = await openRedisStore({ url: TEST_REDIS_URL, prefix });
+    await new UserDirectory(store).add(user.username, user.password);
+    await store.close();
   });
 
   after(async () => {
