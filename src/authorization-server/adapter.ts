@@ -27,7 +27,6 @@ export function storedModelKey(model: string, id: string): string {
 
 const grantTag = (grantId: string) => `oidc:grant:${grantId}`;
 const uidTag = (uid: string) => `oidc:uid:${uid}`;
-const userCodeTag = (userCode: string) => `oidc:userCode:${sha256(userCode)}`;
 
 /**
  * oidc-provider's adapter on the Store seam: one class per model name, as oidc-provider expects.
@@ -47,7 +46,6 @@ export function storeAdapter(store: Store, log: Logger): new (model: string) => 
       const tags = [
         payload.grantId && grantTag(payload.grantId),
         payload.uid && uidTag(payload.uid),
-        payload.userCode && userCodeTag(payload.userCode),
         // Dynamically registered clients join the CLI's ones, so `portcullis clients list` shows them.
         this.#model === 'Client' && 'clients',
       ].filter((tag): tag is string => Boolean(tag));
@@ -64,10 +62,10 @@ export function storeAdapter(store: Store, log: Logger): new (model: string) => 
       return this.#firstOfModel(uidTag(uid));
     }
 
-    async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
-      // Portcullis does not enable the device flow; its device code could not be given back from a hash.
-      if (this.#credential) throw new Error(`${this.#model} is stored by hash and cannot be found by user code`);
-      return this.#firstOfModel(userCodeTag(userCode));
+    async findByUserCode(): Promise<AdapterPayload | undefined> {
+      // Only the device flow asks, and Portcullis leaves it off: a device code is stored by hash, so
+      // the record found here could not give oidc-provider its id back.
+      throw new Error('the device flow is not supported: device codes are stored by hash');
     }
 
     async consume(id: string): Promise<void> {
