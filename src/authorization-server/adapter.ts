@@ -1,71 +1,110 @@
+import { createHash } from 'node:crypto';
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
+import type { Logger } from '../log/index.ts';
 import type { Store } from '../storage/index.ts';
+import { hashClientSecret, isHashedClientSecret } from './clients/secrets.ts';
+import { forProvider } from './store-unavailable.ts';
 
 /** Store key of an oidc-provider model instance; the CLI writes clients under the same key. */
 export const modelKey = (model: string, id: string) => `oidc:${model}:${id}`;
 
+/**
+ * Models whose id is the credential itself (the code, the refresh token, ...). They are stored
+ * under a SHA-256 of the id and without the `jti` that would repeat it, so a copy of the store
+ * alone holds no usable credential. The ids are 256-bit random values: a plain hash is enough.
+ */
+const CREDENTIAL_MODELS = new Set([
+  'AccessToken', 'AuthorizationCode', 'RefreshToken', 'ClientCredentials', 'DeviceCode',
+  'BackchannelAuthenticationRequest', 'RegistrationAccessToken', 'InitialAccessToken', 'PushedAuthorizationRequest',
+]);
+
+const sha256 = (value: string) => `sha256.${createHash('sha256').update(value).digest('base64url')}`;
+
+/** Where a model instance is stored: credentials by hash, everything else by id. */
+export function storedModelKey(model: string, id: string): string {
+  return modelKey(model, CREDENTIAL_MODELS.has(model) ? sha256(id) : id);
+}
+
 const grantTag = (grantId: string) => `oidc:grant:${grantId}`;
 const uidTag = (uid: string) => `oidc:uid:${uid}`;
-const userCodeTag = (userCode: string) => `oidc:userCode:${userCode}`;
 
 /**
  * oidc-provider's adapter on the Store seam: one class per model name, as oidc-provider expects.
  * `consume` is the Store's atomic consume, so of two concurrent exchanges of one code only the
- * first sees an unconsumed code.
+ * first sees an unconsumed code. Store outages reach oidc-provider as `temporarily_unavailable`.
  */
-export function storeAdapter(store: Store): new (model: string) => Adapter {
+export function storeAdapter(store: Store, log: Logger): new (model: string) => Adapter {
   return class StoreAdapter implements Adapter {
     readonly #model: string;
+    readonly #credential: boolean;
     constructor(model: string) {
       this.#model = model;
+      this.#credential = CREDENTIAL_MODELS.has(model);
     }
 
     async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
       const tags = [
         payload.grantId && grantTag(payload.grantId),
         payload.uid && uidTag(payload.uid),
-        payload.userCode && userCodeTag(payload.userCode),
         // Dynamically registered clients join the CLI's ones, so `portcullis clients list` shows them.
         this.#model === 'Client' && 'clients',
       ].filter((tag): tag is string => Boolean(tag));
-      await store.put(modelKey(this.#model, id), payload, { ttlSeconds: expiresIn || undefined, tags });
+      const stored = this.#atRest(payload);
+      await forProvider(log, () => store.put(storedModelKey(this.#model, id), stored, { ttlSeconds: expiresIn || undefined, tags }));
     }
 
     async find(id: string): Promise<AdapterPayload | undefined> {
-      return this.#payload(await store.get<AdapterPayload>(modelKey(this.#model, id)));
+      const record = await forProvider(log, () => store.get<AdapterPayload>(storedModelKey(this.#model, id)));
+      return this.#payload(record, id);
     }
 
     async findByUid(uid: string): Promise<AdapterPayload | undefined> {
       return this.#firstOfModel(uidTag(uid));
     }
 
-    async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
-      return this.#firstOfModel(userCodeTag(userCode));
+    async findByUserCode(): Promise<AdapterPayload | undefined> {
+      // Only the device flow asks, and Portcullis leaves it off: a device code is stored by hash, so
+      // the record found here could not give oidc-provider its id back.
+      throw new Error('the device flow is not supported: device codes are stored by hash');
     }
 
     async consume(id: string): Promise<void> {
-      if (!(await store.consume(modelKey(this.#model, id)))) {
+      if (!(await forProvider(log, () => store.consume(storedModelKey(this.#model, id))))) {
         throw new errors.InvalidGrant(`${this.#model} was already used`);
       }
     }
 
     async destroy(id: string): Promise<void> {
-      await store.delete(modelKey(this.#model, id));
+      await forProvider(log, () => store.delete(storedModelKey(this.#model, id)));
     }
 
     async revokeByGrantId(grantId: string): Promise<void> {
-      await store.deleteByTag(grantTag(grantId));
+      await forProvider(log, () => store.deleteByTag(grantTag(grantId)));
+    }
+
+    /** What the store keeps: no credential id, and a dynamic client's secret only as a hash. */
+    #atRest(payload: AdapterPayload): AdapterPayload {
+      if (this.#credential) {
+        const { jti: _jti, ...rest } = payload;
+        return rest;
+      }
+      const secret = payload.client_secret;
+      if (this.#model === 'Client' && typeof secret === 'string' && !isHashedClientSecret(secret)) {
+        return { ...payload, client_secret: hashClientSecret(secret) };
+      }
+      return payload;
     }
 
     async #firstOfModel(tag: string): Promise<AdapterPayload | undefined> {
       const prefix = modelKey(this.#model, '');
-      const record = (await store.findByTag<AdapterPayload>(tag)).find(({ key }) => key.startsWith(prefix));
-      return this.#payload(record);
+      const records = await forProvider(log, () => store.findByTag<AdapterPayload>(tag));
+      return this.#payload(records.find(({ key }) => key.startsWith(prefix)));
     }
 
-    #payload(record: { value: AdapterPayload; consumedAt?: number } | undefined): AdapterPayload | undefined {
+    #payload(record: { value: AdapterPayload; consumedAt?: number } | undefined, id?: string): AdapterPayload | undefined {
       if (!record) return undefined;
-      return record.consumedAt ? { ...record.value, consumed: record.consumedAt } : record.value;
+      const payload = this.#credential && id !== undefined ? { ...record.value, jti: id } : record.value;
+      return record.consumedAt ? { ...payload, consumed: record.consumedAt } : payload;
     }
   };
 }

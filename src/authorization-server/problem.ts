@@ -1,6 +1,8 @@
 import type { Context, Middleware } from 'koa';
 import type { Logger } from '../log/index.ts';
 import { StoreUnavailableError } from '../storage/index.ts';
+import { renderErrorPage } from './interactions/views.ts';
+import { isStoreUnavailable, RETRY_AFTER_SECONDS, UNAVAILABLE_DESCRIPTION } from './store-unavailable.ts';
 
 /** RFC 9457 problem+json for our own endpoints. */
 export function problem(ctx: Context, status: number, title: string, detail?: string, extra: Record<string, unknown> = {}): void {
@@ -15,10 +17,9 @@ export function problemBoundary(log: Logger): Middleware {
     try {
       await next();
     } catch (error) {
-      if (error instanceof StoreUnavailableError) {
-        log.error({ err: { name: error.name, message: error.message }, path: ctx.path }, 'store unavailable');
-        problem(ctx, 503, 'Service Unavailable', 'the store is unavailable; try again shortly');
-        ctx.set('Retry-After', '5');
+      if (isStoreUnavailable(error)) {
+        if (error instanceof StoreUnavailableError) log.error({ err: { name: error.name, message: error.message }, path: ctx.path }, 'store unavailable');
+        temporarilyUnavailable(ctx);
         return;
       }
       const status = (error as { status?: number }).status;
@@ -30,4 +31,16 @@ export function problemBoundary(log: Logger): Middleware {
       problem(ctx, 500, 'Internal Server Error');
     }
   };
+}
+
+/** 503 while the store is down: an error page for browsers, OAuth's `temporarily_unavailable` JSON otherwise. */
+export function temporarilyUnavailable(ctx: Context): void {
+  ctx.status = 503;
+  ctx.set('Retry-After', RETRY_AFTER_SECONDS);
+  if (ctx.accepts('json', 'html') === 'html') {
+    ctx.type = 'html';
+    ctx.body = renderErrorPage('temporarily_unavailable', UNAVAILABLE_DESCRIPTION);
+  } else {
+    ctx.body = { error: 'temporarily_unavailable', error_description: UNAVAILABLE_DESCRIPTION };
+  }
 }

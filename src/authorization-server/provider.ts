@@ -5,6 +5,7 @@ import type { Logger } from '../log/index.ts';
 import type { Store } from '../storage/index.ts';
 import type { UserDirectory } from './accounts/users.ts';
 import { storeAdapter } from './adapter.ts';
+import { forProvider, retryAfterOutage } from './store-unavailable.ts';
 import { clientSecretMatches } from './clients/secrets.ts';
 import { loopbackRedirectMatches } from './clients/redirect-uris.ts';
 import { explainMetadataDocumentFailures, metadataDocumentFeature } from './clients/metadata-documents.ts';
@@ -35,13 +36,13 @@ const SIGNING_ALGS = ['RS256', 'PS256', 'ES256', 'EdDSA'];
 export function createProvider(deps: ProviderDependencies): Provider {
   const { config, resources } = deps;
   const configuration: Configuration = {
-    adapter: storeAdapter(deps.store),
+    adapter: storeAdapter(deps.store, deps.log),
     clients: config.clients as ClientMetadata[],
     jwks: deps.signingKeys as Configuration['jwks'],
     cookies: { keys: deps.cookieKeys },
 
     findAccount: async (_ctx, sub) => {
-      const user = await deps.users.findActiveById(sub);
+      const user = await forProvider(deps.log, () => deps.users.findActiveById(sub));
       if (!user) return undefined;
       return { accountId: user.id, claims: () => ({ sub: user.id, preferred_username: user.name }) };
     },
@@ -144,6 +145,7 @@ export function createProvider(deps: ProviderDependencies): Provider {
   allowLoopbackRedirectsOnAnyPort(provider);
   compareHashedClientSecrets(provider);
   explainMetadataDocumentFailures(provider, deps.log);
+  provider.use(retryAfterOutage);
   return provider;
 }
 

@@ -28,7 +28,8 @@ export async function startAuthorizationServer(config: Config, log: Logger): Pro
   const keys = await loadKeyRing({ pem: config.rsaPrivateKeyPem, secretPath: config.rsaPrivateKeyPath, keysDir: config.keysDir });
   log.info({ kid: keys.signingKid, source: keys.source }, describeKeySource(keys));
   const cookieKeys = loadCookieKeys({ cookieKeys: config.cookieKeys, keysDir: config.keysDir });
-  const store = await openStore({ dataDir: config.dataDir });
+  const store = await openStore(config, log);
+  logStore(config, store, keys, log);
   const users = new UserDirectory(store);
   const resources = new ResourceRegistry(config.resources, config.accessTokenTtlSeconds);
   const outboundFetch = createOutboundFetch({
@@ -62,6 +63,14 @@ export async function startAuthorizationServer(config: Config, log: Logger): Pro
       await store.close();
     },
   };
+}
+
+/** Says which store holds the state, and warns when instances sharing Redis would not share the signing key. */
+function logStore(config: Config, store: Store, keys: KeyRing, log: Logger): void {
+  log.info(config.redisUrl ? { store: store.engine, redisPrefix: config.redisPrefix } : { store: store.engine, dataDir: config.dataDir }, 'store opened');
+  if (config.redisUrl && keys.source === 'generated') {
+    log.warn('REDIS_URL is set but this instance generated its own signing key: every instance on one Redis must share it (RSA_PRIVATE_KEY_PEM, RSA_PRIVATE_KEY_PATH or one KEYS_DIR) and COOKIE_KEYS');
+  }
 }
 
 /** Says at start which clients may introduce themselves, and warns about the test-only switch. */

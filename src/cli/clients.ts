@@ -21,7 +21,7 @@ export async function clientsCommand(config: Config, args: string[]): Promise<vo
       uses: { type: 'string', default: '1' },
     },
   });
-  const store = await openStore({ dataDir: config.dataDir });
+  const store = await openStore(config);
   try {
     if (positionals[0] === 'list') {
       const clients = await listClients(store);

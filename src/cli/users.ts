@@ -14,7 +14,7 @@ export async function usersCommand(config: Config, args: string[]): Promise<void
     args, allowPositionals: true, options: { 'password-stdin': { type: 'boolean' }, json: { type: 'boolean' } },
   });
   const [action, name] = positionals;
-  const store = await openStore({ dataDir: config.dataDir });
+  const store = await openStore(config);
   try {
     const users = new UserDirectory(store);
     if (action === 'list') {

@@ -25,7 +25,8 @@ export class ConfigError extends Error {
 
 type Env = Record<string, string | undefined>;
 
-const SECRET_FIELDS = new Set(['rsaPrivateKeyPem', 'cookieKeys']);
+// REDIS_URL may carry a password.
+const SECRET_FIELDS = new Set(['rsaPrivateKeyPem', 'cookieKeys', 'redisUrl']);
 
 export function loadConfig(env: Env = process.env): Config {
   const configFile = env.CONFIG_FILE || undefined;

@@ -45,6 +45,10 @@ export const configSchema = z.object({
   host: z.string().min(1).optional(),
   issuer: absoluteUrl.optional(),
   dataDir: z.string().min(1).default('./data'),
+  /** When set, every instance keeps its state in this Redis instead of DATA_DIR. */
+  redisUrl: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379/0' }).optional(),
+  /** Prefix of every Redis key, so several deployments can share one Redis. */
+  redisPrefix: z.string().min(1).max(100).regex(/^[^\s]+$/, 'must not contain spaces').default('portcullis:'),
   keysDir: z.string().min(1).default('./keys'),
   rsaPrivateKeyPem: z.string().optional(),
   rsaPrivateKeyPath: z.string().min(1).default('/run/secrets/rsa_private_key'),
@@ -86,6 +90,8 @@ export const ENV_NAMES = {
   host: 'HOST',
   issuer: 'ISSUER',
   dataDir: 'DATA_DIR',
+  redisUrl: 'REDIS_URL',
+  redisPrefix: 'REDIS_PREFIX',
   keysDir: 'KEYS_DIR',
   rsaPrivateKeyPem: 'RSA_PRIVATE_KEY_PEM',
   rsaPrivateKeyPath: 'RSA_PRIVATE_KEY_PATH',

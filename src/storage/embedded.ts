@@ -2,6 +2,7 @@ import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { prepareConnection } from './embedded-schema.ts';
+import { checkIncrement, storedRecord, toRow, unavailable as engineUnavailable, type NewRow } from './engine-helpers.ts';
 import { StoreUnavailableError, type Counter, type IncrementOptions, type PutOptions, type Store, type StoredRecord } from './store.ts';
 
 /**
@@ -217,34 +218,8 @@ function prepareStatements(db: DatabaseSync) {
   ) as Record<keyof typeof statements, StatementSync>;
 }
 
-interface NewRow {
-  value: string;
-  ttlMs: number | null;
-  tags: string[];
-}
-
-/** Validates and serialises outside the database call, so caller mistakes are not reported as outages. */
-function toRow(value: unknown, { ttlSeconds, tags = [] }: PutOptions): NewRow {
-  const json = JSON.stringify(value);
-  if (json === undefined) throw new TypeError('Store values must be JSON-serialisable');
-  if (ttlSeconds !== undefined && !(Number.isFinite(ttlSeconds) && ttlSeconds >= 0)) {
-    throw new RangeError(`ttlSeconds must be a non-negative number, got ${ttlSeconds}`);
-  }
-  return { value: json, ttlMs: ttlSeconds ? ttlSeconds * 1000 : null, tags: [...new Set(tags)] };
-}
-
-function checkIncrement({ ttlSeconds, by = 1 }: IncrementOptions): { by: number; ttlMs: number } {
-  if (!(Number.isFinite(ttlSeconds) && ttlSeconds > 0)) throw new RangeError(`ttlSeconds must be a positive number, got ${ttlSeconds}`);
-  if (!(Number.isSafeInteger(by) && by > 0)) throw new RangeError(`by must be a positive whole number, got ${by}`);
-  return { by, ttlMs: Math.ceil(ttlSeconds * 1000) };
-}
-
 function toRecord<T>(row: RecordRow): StoredRecord<T> {
-  const record: StoredRecord<T> = { value: JSON.parse(row.value) as T };
-  if (row.consumed_at !== null) record.consumedAt = Math.floor(row.consumed_at / 1000);
-  // Rounded up: at and after this second the record is certainly gone.
-  if (row.expires_at !== null) record.expiresAt = Math.ceil(row.expires_at / 1000);
-  return record;
+  return storedRecord<T>(row.value, row.consumed_at, row.expires_at);
 }
 
 /** Creates the database file owner-only before SQLite does (SQLite gives its WAL files the same mode). */
@@ -262,7 +237,5 @@ function isSqliteError(error: unknown): boolean {
 }
 
 function unavailable(dataDir: string, what: string, cause?: unknown): StoreUnavailableError {
-  const reason = cause instanceof Error ? `: ${cause.message}` : '';
-  const message = `embedded store unavailable (DATA_DIR=${dataDir}): ${what}${reason}`;
-  return new StoreUnavailableError(message.replace(/\s*[\r\n]+\s*/g, ' '));
+  return engineUnavailable('embedded', `DATA_DIR=${dataDir}`, what, cause);
 }

@@ -53,6 +53,14 @@ describe('configuration', () => {
     assert.throws(() => loadConfig({ REGISTRATION: 'anyone' }), /REGISTRATION: .*"open"\|"token"\|"off" \(got "anyone"\)$/);
   });
 
+  it('keeps state in DATA_DIR unless REDIS_URL is set, with portcullis: as the default Redis prefix', () => {
+    assert.equal(loadConfig({}).redisUrl, undefined);
+    assert.equal(loadConfig({}).redisPrefix, 'portcullis:');
+    const config = loadConfig({ REDIS_URL: 'rediss://default:pw@redis.example:6380/2', REDIS_PREFIX: 'tenant-a:' });
+    assert.equal(config.redisUrl, 'rediss://default:pw@redis.example:6380/2');
+    assert.equal(config.redisPrefix, 'tenant-a:');
+  });
+
   it('refuses OUTBOUND_ALLOW_LOOPBACK in production', () => {
     assert.throws(() => loadConfig({ NODE_ENV: 'production', ISSUER: 'https://auth.example.com', OUTBOUND_ALLOW_LOOPBACK: 'true' }),
       (error: ConfigError) => error.setting === 'OUTBOUND_ALLOW_LOOPBACK' && /production/.test(error.message));

@@ -54,6 +54,19 @@ describe('start-up with bad configuration', () => {
     assertOneLineNaming(await start({ RSA_PRIVATE_KEY_PATH: path }), 'RSA_PRIVATE_KEY_PATH');
   });
 
+  it('stops naming REDIS_URL when it is not a redis URL, without echoing it', async () => {
+    const result = await start({ REDIS_URL: 'http://user:hunter2@redis.example:6379' });
+    assertOneLineNaming(result, 'REDIS_URL');
+    assert.doesNotMatch(result.stderr, /hunter2/);
+  });
+
+  it('stops with exit code 2 naming REDIS_URL, without its password, when Redis cannot be reached', async () => {
+    const result = await start({ REDIS_URL: 'redis://:hunter2@127.0.0.1:1' });
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(result.stderr.trim(), /^portcullis: redis store unavailable \(REDIS_URL=redis:\/\/127\.0\.0\.1:1\): cannot connect/);
+    assert.doesNotMatch(result.stderr, /hunter2/);
+  });
+
   it('stops naming CONFIG_FILE when the file is not JSON', async () => {
     const path = join(root, 'bad.json');
     await writeFile(path, '{ resources: nope');

@@ -188,6 +188,20 @@ export function describeStoreContract(
       assert.equal(await store.deleteByTag(`${p}grant`), 0);
     });
 
+    test('revokes a grant: deleting by its tag removes every token of it, from every other index too', async () => {
+      const p = unique();
+      await store.put(`${p}code`, 'code', { ttlSeconds: 60, tags: [`${p}grant:1`] });
+      await store.put(`${p}refresh`, 'refresh', { ttlSeconds: 3600, tags: [`${p}grant:1`, `${p}uid:a`] });
+      await store.put(`${p}access`, 'access', { tags: [`${p}grant:1`] });
+      await store.put(`${p}other-grant`, 'other', { ttlSeconds: 3600, tags: [`${p}grant:2`, `${p}uid:a`] });
+
+      assert.equal(await store.deleteByTag(`${p}grant:1`), 3);
+      for (const name of ['code', 'refresh', 'access']) assert.equal(await store.get(`${p}${name}`), undefined, name);
+      assert.equal(await store.consume(`${p}refresh`), false);
+      assert.deepEqual((await store.findByTag(`${p}uid:a`)).map((r) => r.key), [`${p}other-grant`]);
+      assert.deepEqual((await store.findByTag(`${p}grant:2`)).map((r) => r.key), [`${p}other-grant`]);
+    });
+
     test('increment starts a counter at 1 with its TTL, then adds while keeping the expiry', async () => {
       const key = `${unique()}counter`;
       const before = Date.now();

@@ -30,3 +30,35 @@ export function runProject(script: string, args: string[], options: { env?: Reco
     child.stdin.end(options.input ?? '');
   });
 }
+
+export interface RunningProject {
+  /** Everything the process wrote so far. */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/** Starts src/main.ts as its own process and resolves once it says it is running. */
+export function startProject(env: Record<string, string>, readyLine = 'Portcullis is running.'): Promise<RunningProject> {
+  const child = spawn(process.execPath, ['src/main.ts'], {
+    cwd: PROJECT_ROOT,
+    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await exited;
+  };
+  return new Promise((resolve, reject) => {
+    const collect = (chunk: Buffer) => {
+      output += chunk;
+      if (output.includes(readyLine)) resolve({ output: () => output, stop });
+    };
+    child.stdout.on('data', collect);
+    child.stderr.on('data', collect);
+    child.on('error', reject);
+    child.on('exit', (code) => reject(new Error(`src/main.ts exited with ${code} before it was running:\n${output}`)));
+  });
+}

@@ -12,10 +12,14 @@ export function hashClientSecret(secret: string): string {
   return PREFIX + createHash('sha256').update(secret).digest('base64url');
 }
 
+export function isHashedClientSecret(stored: string): boolean {
+  return stored.startsWith(PREFIX);
+}
+
 /** Compares a presented secret with a stored one, hashed or (static clients from config) plain. */
 export function clientSecretMatches(stored: string | undefined, presented: string): boolean {
   if (!stored) return false;
-  const expected = stored.startsWith(PREFIX) ? stored : hashClientSecret(stored);
+  const expected = isHashedClientSecret(stored) ? stored : hashClientSecret(stored);
   const actual = hashClientSecret(presented);
   return expected.length === actual.length && timingSafeEqual(Buffer.from(expected), Buffer.from(actual));
 }

@@ -7,6 +7,7 @@ import type { UserDirectory } from '../accounts/users.ts';
 import type { ResourceRegistry } from '../resources.ts';
 import { isLoopbackHttp } from '../clients/redirect-uris.ts';
 import { DYNAMIC_REGISTRATION } from '../clients/registration-policy.ts';
+import { isStoreUnavailable } from '../store-unavailable.ts';
 import { csrfToken, csrfTokenValid } from './csrf.ts';
 import { FormError, readForm } from './form.ts';
 import { renderConsentPage, renderErrorPage, renderLoginPage, STYLESHEET, STYLESHEET_PATH, type ClientIdentity } from './views.ts';
@@ -38,6 +39,7 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
     try {
       await next();
     } catch (error) {
+      if (isStoreUnavailable(error)) throw error; // the app's boundary answers 503 with a page
       const { status, message } = interactionError(error);
       if (status >= 500) log.error({ err: error, path: ctx.path }, 'interaction failed');
       ctx.status = status;

@@ -1,0 +1,145 @@
+/**
+ * The Redis engine's writes, each one Lua script so Redis runs it atomically: no other client sees
+ * a record without its tags, or a tag pointing at a replaced record. Every script gets the key
+ * prefix as ARGV[1]; keys are built inside (the tags of a record are only known once it is read),
+ * which is why the engine needs one Redis server, not a cluster.
+ *
+ * Layout under the prefix:
+ *   r:<key>  hash  v = JSON value, s = creation stamp (server µs), t = JSON list of tags,
+ *                  e = expiry (server epoch ms, when it has a TTL), c = consumed at (epoch ms)
+ *            The key itself expires at e (PEXPIREAT), so Redis removes expired records.
+ *   t:<tag>  sorted set of record keys scored by their expiry (+inf without TTL). Members past
+ *            their score are trimmed whenever the tag is touched, and the tag key expires with
+ *            its longest-lived member, so nothing outlives the records it points at.
+ * Times come from the Redis server's clock (TIME), the same for every instance.
+ */
+const PREAMBLE = `
+local P = ARGV[1]
+local function fmt(n) return string.format('%.17g', n) end
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+local function stamp()
+  local t = redis.call('TIME')
+  return t[1] .. string.format('%06d', tonumber(t[2]))
+end
+local function rkey(k) return P .. 'r:' .. k end
+local function tkey(tag) return P .. 't:' .. tag end
+local function settle(tk, now)
+  redis.call('ZREMRANGEBYSCORE', tk, '-inf', fmt(now))
+  local top = redis.call('ZRANGE', tk, -1, -1, 'WITHSCORES')
+  if #top == 0 then return end
+  if top[2] == 'inf' then redis.call('PERSIST', tk) else redis.call('PEXPIREAT', tk, top[2]) end
+end
+local function unlink(k, now)
+  local rk = rkey(k)
+  local tags = redis.call('HGET', rk, 't')
+  if tags then
+    for _, tag in ipairs(cjson.decode(tags)) do
+      local tk = tkey(tag)
+      redis.call('ZREM', tk, k)
+      settle(tk, now)
+    end
+  end
+  return redis.call('DEL', rk)
+end
+`;
+
+/** ARGV: prefix, key, value JSON, TTL ms (0: none), tags JSON, "1" to write only when absent. Returns 1 when written. */
+const PUT = `
+local k, value, ttl, tags = ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5]
+local rk = rkey(k)
+if ARGV[6] == '1' and redis.call('EXISTS', rk) == 1 then return 0 end
+local now = now_ms()
+unlink(k, now)
+redis.call('HSET', rk, 'v', value, 's', stamp(), 't', tags)
+local score = 'inf'
+if ttl > 0 then
+  score = fmt(now + ttl)
+  redis.call('HSET', rk, 'e', score)
+  redis.call('PEXPIREAT', rk, score)
+end
+for _, tag in ipairs(cjson.decode(tags)) do
+  local tk = tkey(tag)
+  redis.call('ZADD', tk, score, k)
+  settle(tk, now)
+end
+return 1
+`;
+
+/** ARGV: prefix, key. Returns 1 for the one caller that marks a live record consumed. */
+const CONSUME = `
+local rk = rkey(ARGV[2])
+if redis.call('EXISTS', rk) == 0 or redis.call('HEXISTS', rk, 'c') == 1 then return 0 end
+redis.call('HSET', rk, 'c', fmt(now_ms()))
+return 1
+`;
+
+/** ARGV: prefix, key. */
+const DELETE = `
+return unlink(ARGV[2], now_ms())
+`;
+
+/** ARGV: prefix, tag. Returns [key, value, consumed ms or '', expiry ms or '', stamp] per live record. */
+const FIND_BY_TAG = `
+local tk = tkey(ARGV[2])
+settle(tk, now_ms())
+local found = {}
+for _, k in ipairs(redis.call('ZRANGE', tk, 0, -1)) do
+  local r = redis.call('HMGET', rkey(k), 'v', 'c', 'e', 's')
+  if r[1] then
+    found[#found + 1] = { k, r[1], r[2] or '', r[3] or '', r[4] or '0' }
+  else
+    redis.call('ZREM', tk, k)
+  end
+end
+return found
+`;
+
+/** ARGV: prefix, tag. Returns how many live records it deleted. */
+const DELETE_BY_TAG = `
+local tk = tkey(ARGV[2])
+local now = now_ms()
+settle(tk, now)
+local deleted = 0
+for _, k in ipairs(redis.call('ZRANGE', tk, 0, -1)) do deleted = deleted + unlink(k, now) end
+redis.call('DEL', tk)
+return deleted
+`;
+
+/** ARGV: prefix, key, amount, TTL ms of a new counter. Returns [value, expiry ms or ''] as strings. */
+const INCREMENT = `
+local rk = rkey(ARGV[2])
+local by, ttl = tonumber(ARGV[3]), tonumber(ARGV[4])
+local r = redis.call('HMGET', rk, 'v', 'e')
+if not r[1] then
+  local expires = fmt(now_ms() + ttl)
+  redis.call('HSET', rk, 'v', fmt(by), 's', stamp(), 't', '[]', 'e', expires)
+  redis.call('PEXPIREAT', rk, expires)
+  return { fmt(by), expires }
+end
+local current = cjson.decode(r[1])
+if type(current) ~= 'number' then return redis.error_reply('NOT_COUNTER') end
+local value = fmt(current + by)
+redis.call('HSET', rk, 'v', value)
+return { value, r[2] or '' }
+`;
+
+export const NOT_COUNTER = 'NOT_COUNTER';
+
+export const SCRIPTS = {
+  storePut: PUT,
+  storeConsume: CONSUME,
+  storeDelete: DELETE,
+  storeFindByTag: FIND_BY_TAG,
+  storeDeleteByTag: DELETE_BY_TAG,
+  storeIncrement: INCREMENT,
+} as const;
+
+export type ScriptName = keyof typeof SCRIPTS;
+
+export function scriptSource(name: ScriptName): string {
+  return PREAMBLE + SCRIPTS[name];
+}
+

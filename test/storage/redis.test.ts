@@ -1,0 +1,87 @@
+import assert from 'node:assert/strict';
+import { after, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { openRedisStore } from '../../src/storage/redis.ts';
+import { openStore, StoreUnavailableError } from '../../src/storage/index.ts';
+import { captureLog } from '../support/captured-log.ts';
+import { deleteKeysUnder, keysUnder, TEST_REDIS_URL, uniqueRedisPrefix } from '../support/redis.ts';
+import { describeStoreContract } from './contract.ts';
+
+const prefixes: string[] = [];
+function prefix(): string {
+  const p = uniqueRedisPrefix('test:store');
+  prefixes.push(p);
+  return p;
+}
+after(async () => {
+  await Promise.all(prefixes.map((p) => deleteKeysUnder(p)));
+});
+
+describeStoreContract('redis', async () => openRedisStore({ url: TEST_REDIS_URL, prefix: prefix() }));
+
+describe('redis store', () => {
+  test('is the engine openStore picks when REDIS_URL is set', async () => {
+    const store = await openStore({ dataDir: '/nonexistent/never-created', redisUrl: TEST_REDIS_URL, redisPrefix: prefix() });
+    try {
+      assert.equal(store.engine, 'redis');
+      await store.ping();
+    } finally {
+      await store.close();
+    }
+  });
+
+  test('keeps every key under its prefix and leaves nothing behind once records expire', async () => {
+    const p = prefix();
+    const store = await openRedisStore({ url: TEST_REDIS_URL, prefix: p });
+    try {
+      await store.put('grant-a:code', 'code', { ttlSeconds: 1, tags: ['grant:a', 'uid:1'] });
+      await store.put('grant-a:refresh', 'refresh', { ttlSeconds: 1, tags: ['grant:a'] });
+      await store.putIfAbsent('session', 'session', { ttlSeconds: 1, tags: ['uid:1'] });
+      await store.consume('grant-a:code');
+      await store.increment('counter', { ttlSeconds: 1 });
+      await store.put('replaced', 'first', { ttlSeconds: 60, tags: ['old-tag'] });
+      await store.put('replaced', 'second', { ttlSeconds: 1, tags: ['new-tag'] });
+      assert.ok((await keysUnder(p)).length > 0);
+
+      await sleep(1_300);
+
+      assert.deepEqual(await keysUnder(p), [], 'records, tag indexes and counters all expire');
+    } finally {
+      await store.close();
+    }
+  });
+
+  test('removes a tag index as soon as its last record is deleted', async () => {
+    const p = prefix();
+    const store = await openRedisStore({ url: TEST_REDIS_URL, prefix: p });
+    try {
+      await store.put('a', 'a', { tags: ['grant:x'] });
+      await store.put('b', 'b', { tags: ['grant:x', 'other'] });
+      await store.delete('a');
+      assert.equal(await store.deleteByTag('grant:x'), 1);
+      assert.deepEqual(await keysUnder(p), []);
+    } finally {
+      await store.close();
+    }
+  });
+
+  test('fails fast with a one-line StoreUnavailableError naming REDIS_URL when Redis cannot be reached', async () => {
+    const error = await openRedisStore({ url: 'redis://user:s3cret@127.0.0.1:1/0', prefix: prefix(), timeoutMs: 500 }).then(
+      () => assert.fail('opened'), (caught: unknown) => caught,
+    );
+    assert.ok(error instanceof StoreUnavailableError, String(error));
+    assert.match(error.message, /REDIS_URL=redis:\/\/127\.0\.0\.1:1\/0/);
+    assert.doesNotMatch(error.message, /s3cret|[\r\n]/);
+  });
+
+  test('answers with StoreUnavailableError once closed, without reporting the close as a lost connection', async () => {
+    const captured = captureLog('info');
+    const store = await openRedisStore({ url: TEST_REDIS_URL, prefix: prefix(), log: captured.log });
+    await store.ping();
+    await store.close();
+    await store.close();
+    await assert.rejects(store.ping(), StoreUnavailableError);
+    await assert.rejects(store.get('any'), StoreUnavailableError);
+    assert.deepEqual(captured.lines, []);
+  });
+});
