@@ -51,7 +51,15 @@ async function startDemo(config: Config, log: Logger): Promise<RunningNotesServe
     log.info({ resource }, 'demo MCP server not started: its resource is not registered');
     return undefined;
   }
-  const demo = await startNotesServer({ port: config.demoMcpPort, issuer: config.issuer, resource, dataDir: config.dataDir });
+  const demo = await startNotesServer({
+    port: config.demoMcpPort, issuer: config.issuer, resource, dataDir: config.dataDir, log: log.child({ component: 'notes-mcp' }),
+    idempotency: {
+      ttlSeconds: config.idempotencyTtlSeconds,
+      required: config.idempotencyRequired,
+      deriveKeys: config.idempotencyDeriveKeys,
+      whileRunning: config.idempotencyWhileRunning,
+    },
+  });
   log.info({ resource }, 'demo MCP server started');
   return demo;
 }

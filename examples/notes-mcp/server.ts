@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
 import {
-  createTokenVerifier, mcpEndpoint, metadataUrlFor, openStore, protectedResourceMetadata, protectedResourceMetadataRoutes,
+  createTokenVerifier, type IdempotencyOptions, type ResourceServerLog, mcpEndpoint, metadataUrlFor, openStore, protectedResourceMetadata, protectedResourceMetadataRoutes,
 } from '../../src/resource-server/index.ts';
 import { NoteBook } from './notes.ts';
 import { noteTools } from './tools.ts';
@@ -15,6 +15,9 @@ export interface NotesServerOptions {
   /** Its own resource identifier, e.g. http://localhost:3001/mcp. */
   resource: string;
   dataDir: string;
+  /** Idempotency settings for create_note and delete_all_notes; the records share the notes' store. */
+  idempotency?: Omit<IdempotencyOptions, 'store'>;
+  log?: ResourceServerLog;
 }
 
 export interface RunningNotesServer {
@@ -42,6 +45,8 @@ export async function startNotesServer(options: NotesServerOptions): Promise<Run
     server: { name: 'notes-mcp', version: '0.1.0' },
     tools: noteTools(new NoteBook(store)),
     scopePrefix: 'notes',
+    idempotency: { ...options.idempotency, store },
+    ...(options.log ? { log: options.log } : {}),
   }));
   const server = app.listen({ port: options.port, ...(options.host ? { host: options.host } : {}) });
   await once(server, 'listening');

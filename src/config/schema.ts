@@ -58,6 +58,11 @@ export const configSchema = z.object({
   sessionTtlSeconds: seconds.default(14 * 24 * 3600),
   demoMcp: z.enum(['on', 'off']).default('on'),
   demoMcpPort: port.default(3001),
+  /** Idempotency keys of the demo MCP server's write tools (the resource-server module's options). */
+  idempotencyTtlSeconds: seconds.default(24 * 3600),
+  idempotencyRequired: trueFalse.default(false),
+  idempotencyDeriveKeys: trueFalse.default(false),
+  idempotencyWhileRunning: z.enum(['wait', 'reject']).default('wait'),
   /** Without any, the demo notes MCP server (DEMO_MCP_PORT) is the one resource. */
   resources: z.array(resourceSchema).optional(),
   clients: z.array(staticClientSchema).default([]),
@@ -101,6 +106,10 @@ export const ENV_NAMES = {
   sessionTtlSeconds: 'SESSION_TTL_SECONDS',
   demoMcp: 'DEMO_MCP',
   demoMcpPort: 'DEMO_MCP_PORT',
+  idempotencyTtlSeconds: 'IDEMPOTENCY_TTL_SECONDS',
+  idempotencyRequired: 'IDEMPOTENCY_REQUIRED',
+  idempotencyDeriveKeys: 'IDEMPOTENCY_DERIVE_KEYS',
+  idempotencyWhileRunning: 'IDEMPOTENCY_WHILE_RUNNING',
   registration: 'REGISTRATION',
   registrationRateLimit: 'REGISTRATION_RATE_LIMIT',
   registrationRateLimitWindowSeconds: 'REGISTRATION_RATE_LIMIT_WINDOW_SECONDS',

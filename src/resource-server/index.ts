@@ -20,5 +20,8 @@ export { tokenErrorResponse, type TokenErrorResponse, type TokenErrorContext } f
 export { requireBearerToken, protectedResourceMetadataRoutes, type BearerTokenState, type RequireBearerTokenOptions } from './koa.ts';
 export { resolveToolPolicy, decide, PolicyError, type ToolPolicy, type ToolPolicyInput, type ToolRisk, type RateLimitTier, type PolicyDecision } from './policy.ts';
 export { mcpEndpoint, type McpEndpointOptions, type ProtectedTool, type ToolContext } from './mcp.ts';
+export type { IdempotencyOptions } from './idempotency.ts';
+export { IDEMPOTENCY_KEY_META, MAX_IDEMPOTENCY_KEY_LENGTH } from './idempotency-key.ts';
+export { REPLAYED_HEADER, REPLAYED_META, type ResourceServerLog } from './idempotent-calls.ts';
 // State for MCP servers (notes, later idempotency records) lives behind the same Store seam as the authorization server's.
 export { openStore, StoreUnavailableError, type Store } from '../storage/index.ts';

@@ -3,9 +3,11 @@ import type { Context, Middleware } from 'koa';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import type { ZodRawShape } from 'zod';
+import { z, type ZodRawShape } from 'zod';
 import { elevationChallenge, insufficientScopeChallenge } from './challenge.ts';
 import { BodyError, calledTools, readJsonBody } from './json-rpc.ts';
+import type { Claim, IdempotencyOptions } from './idempotency.ts';
+import { IdempotentCalls, REPLAYED_HEADER, type ResourceServerLog } from './idempotent-calls.ts';
 import { requireBearerToken } from './koa.ts';
 import { decide, resolveToolPolicy, type ToolPolicy, type ToolPolicyInput } from './policy.ts';
 import { ToolRunError, ToolRunner } from './tool-runner.ts';
@@ -42,12 +44,19 @@ export interface McpEndpointOptions {
   unauthorizedTools?: 'hide' | 'show';
   /** How recent a sign-in must be for tools that require elevation; default 300 s. */
   elevationMaxAgeSeconds?: number;
+  /**
+   * Write and privileged tools run at most once per idempotency key (Idempotency-Key header or
+   * `params._meta["idempotency-key"]`), with records kept in this store. Without it keys are ignored.
+   */
+  idempotency?: IdempotencyOptions;
+  /** Where idempotent replays and refusals are logged. */
+  log?: ResourceServerLog;
   /** Clock in milliseconds, for tests. */
   now?: () => number;
 }
 
 const ALLOWED_HEADERS = 'Authorization, Content-Type, Accept, Mcp-Protocol-Version, Mcp-Session-Id, Last-Event-ID, Idempotency-Key';
-const EXPOSED_HEADERS = 'WWW-Authenticate, Mcp-Session-Id, Mcp-Protocol-Version';
+const EXPOSED_HEADERS = `WWW-Authenticate, Mcp-Session-Id, Mcp-Protocol-Version, ${REPLAYED_HEADER}`;
 
 /**
  * An MCP Streamable HTTP endpoint (stateless) behind bearer-token authentication and per-tool
@@ -61,6 +70,9 @@ export function mcpEndpoint(options: McpEndpointOptions): Middleware {
   );
   if (policies.size !== options.tools.length) throw new TypeError('every tool needs a distinct name');
   const runner = new ToolRunner();
+  const idempotentCalls = options.idempotency ? new IdempotentCalls(options.idempotency, options.log) : undefined;
+  const inputSchemas = new Map(options.tools.map((tool) => [tool.name, z.object(tool.inputSchema ?? {})]));
+  const acceptsArguments = (tool: string, args: unknown) => inputSchemas.get(tool)?.safeParse(args ?? {}).success ?? false;
   const now = options.now ?? Date.now;
   const elevationMaxAgeSeconds = options.elevationMaxAgeSeconds ?? 300;
   // A first sign-in is asked for the read tools' scopes; writes step up later with 403 insufficient_scope.
@@ -94,6 +106,9 @@ export function mcpEndpoint(options: McpEndpointOptions): Middleware {
           return;
         }
         if (refuseByPolicy(ctx, calledTools(body).filter((tool) => policies.has(tool)), token)) return;
+        const decision = await idempotentCalls?.decide(ctx, token, body, policies, acceptsArguments);
+        if (decision?.kind === 'answered') return;
+        if (decision?.claim) return serve(ctx, token, body, { claim: decision.claim, started: false });
       }
       await serve(ctx, token, body);
     });
@@ -122,7 +137,31 @@ export function mcpEndpoint(options: McpEndpointOptions): Middleware {
     return false;
   }
 
-  async function serve(ctx: Context, token: VerifiedToken, body: unknown): Promise<void> {
+  /**
+   * Runs a tool under an idempotency claim: its first completed result (success or tool error) is
+   * stored for retries. A tool that never started (busy) gives the claim back.
+   */
+  async function runClaimed(tool: ProtectedTool, policy: ToolPolicy, args: Record<string, unknown>, token: VerifiedToken, held: HeldClaim): Promise<CallToolResult> {
+    held.started = true;
+    let result: CallToolResult;
+    try {
+      result = await runner.run(tool.name, policy, (signal) => tool.handler(args, { token, signal }));
+    } catch (error) {
+      if (error instanceof ToolRunError && error.reason === 'busy') {
+        await idempotentCalls!.records.release(held.claim);
+        return toolError(error.message);
+      }
+      result = toolError((error as Error).message);
+    }
+    try {
+      await idempotentCalls!.records.complete(held.claim, result);
+    } catch (error) {
+      options.log?.warn({ tool: tool.name, err: { name: (error as Error).name, message: (error as Error).message } }, 'could not store an idempotent result; retries with its key will get outcome_unknown');
+    }
+    return result;
+  }
+
+  async function serve(ctx: Context, token: VerifiedToken, body: unknown, held?: HeldClaim): Promise<void> {
     const server = new McpServer(options.server);
     for (const tool of options.tools) {
       const decision = decisionFor(tool.name, token);
@@ -134,10 +173,11 @@ export function mcpEndpoint(options: McpEndpointOptions): Middleware {
         ...(tool.inputSchema ? { inputSchema: tool.inputSchema } : {}),
         annotations: { readOnlyHint: policy.risk === 'read', destructiveHint: policy.risk === 'privileged' },
       }, (async (args: Record<string, unknown>) => {
+        if (held?.claim.tool === tool.name) return runClaimed(tool, policy, args ?? {}, token, held);
         try {
           return await runner.run(tool.name, policy, (signal) => tool.handler(args ?? {}, { token, signal }));
         } catch (error) {
-          if (error instanceof ToolRunError) return { isError: true, content: [{ type: 'text', text: error.message }] };
+          if (error instanceof ToolRunError) return toolError(error.message);
           throw error;
         }
       }) as never);
@@ -147,6 +187,8 @@ export function mcpEndpoint(options: McpEndpointOptions): Middleware {
     response.on('close', () => {
       void transport.close();
       void server.close();
+      // The MCP server refused the call before the tool ran: a retry may run it.
+      if (held && !held.started) void idempotentCalls!.records.release(held.claim).catch(() => {});
     });
     await server.connect(transport);
     ctx.respond = false;
@@ -155,4 +197,13 @@ export function mcpEndpoint(options: McpEndpointOptions): Middleware {
     });
     await transport.handleRequest(request, response, body);
   }
+}
+
+interface HeldClaim {
+  claim: Claim;
+  started: boolean;
+}
+
+function toolError(text: string): CallToolResult {
+  return { isError: true, content: [{ type: 'text', text }] };
 }

@@ -61,6 +61,14 @@ describe('configuration', () => {
     assert.equal(config.redisPrefix, 'tenant-a:');
   });
 
+  it('keeps idempotent results a day and waits for running calls by default; names a bad idempotency setting', () => {
+    const config = loadConfig({});
+    assert.deepEqual([config.idempotencyTtlSeconds, config.idempotencyRequired, config.idempotencyDeriveKeys, config.idempotencyWhileRunning], [86400, false, false, 'wait']);
+    assert.equal(loadConfig({ IDEMPOTENCY_REQUIRED: 'true' }).idempotencyRequired, true);
+    assert.throws(() => loadConfig({ IDEMPOTENCY_WHILE_RUNNING: 'sometimes' }), /^.*IDEMPOTENCY_WHILE_RUNNING: .*"wait"\|"reject" \(got "sometimes"\)$/);
+    assert.throws(() => loadConfig({ IDEMPOTENCY_TTL_SECONDS: '0' }), /IDEMPOTENCY_TTL_SECONDS/);
+  });
+
   it('refuses OUTBOUND_ALLOW_LOOPBACK in production', () => {
     assert.throws(() => loadConfig({ NODE_ENV: 'production', ISSUER: 'https://auth.example.com', OUTBOUND_ALLOW_LOOPBACK: 'true' }),
       (error: ConfigError) => error.setting === 'OUTBOUND_ALLOW_LOOPBACK' && /production/.test(error.message));

@@ -1,6 +1,6 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { startNotesServer, type RunningNotesServer } from '../../examples/notes-mcp/server.ts';
+import { startNotesServer, type NotesServerOptions, type RunningNotesServer } from '../../examples/notes-mcp/server.ts';
 import { startTestServer, type TestServer } from './authorization-server.ts';
 import { freePort } from './ports.ts';
 
@@ -12,14 +12,17 @@ export interface NotesStack {
   close(): Promise<void>;
 }
 
-/** A Portcullis (with extra settings in `env`) and the demo notes MCP server on loopback, trusting each other. */
-export async function startNotesStack(env: Record<string, string> = {}): Promise<NotesStack> {
+/**
+ * A Portcullis (with extra settings in `env`) and the demo notes MCP server on loopback, trusting
+ * each other; `notesOptions` adds settings of the notes server (idempotency, log).
+ */
+export async function startNotesStack(env: Record<string, string> = {}, notesOptions: Pick<NotesServerOptions, 'idempotency' | 'log'> = {}): Promise<NotesStack> {
   const port = await freePort();
   const resource = `http://localhost:${port}/mcp`;
   const authorizationServer = await startTestServer(env, undefined, [
     { uri: resource, name: 'Notes (demo)', scopes: ['notes:read', 'notes:write', 'notes:admin'], default: false },
   ]);
-  const notes = await startNotesServer({ port, issuer: authorizationServer.issuer, resource, dataDir: authorizationServer.dirs.dataDir });
+  const notes = await startNotesServer({ port, issuer: authorizationServer.issuer, resource, dataDir: authorizationServer.dirs.dataDir, ...notesOptions });
   return {
     authorizationServer,
     notes,
