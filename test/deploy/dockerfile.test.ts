@@ -69,9 +69,9 @@ describe('the Dockerfile', () => {
   });
 
   it('keeps state in the DATA_DIR and KEYS_DIR volumes, owned by that user, so the root filesystem can be read-only', () => {
-    const dataDir = runtimeEnv.get(ENV_NAMES.dataDir);
-    const keysDir = runtimeEnv.get(ENV_NAMES.keysDir);
-    assert.ok(dataDir?.startsWith('/') && keysDir?.startsWith('/'), 'absolute DATA_DIR and KEYS_DIR');
+    const dataDir = runtimeEnv.get(ENV_NAMES.dataDir) ?? '';
+    const keysDir = runtimeEnv.get(ENV_NAMES.keysDir) ?? '';
+    assert.ok(dataDir.startsWith('/') && keysDir.startsWith('/'), 'absolute DATA_DIR and KEYS_DIR');
     const volumes = all('VOLUME', runtime.instructions).flatMap((volume) => execForm(volume.args) ?? volume.args.split(/\s+/));
     assert.ok(volumes.includes(dataDir) && volumes.includes(keysDir), `VOLUME lists ${dataDir} and ${keysDir}`);
     const user = all('USER', runtime.instructions).at(-1)!.args.split(':')[0]!;
