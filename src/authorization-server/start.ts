@@ -56,8 +56,10 @@ export async function startAuthorizationServer(config: Config, log: Logger): Pro
     keys,
     store,
     users,
+    /** Stops accepting, lets requests in flight finish (their connections then close), closes the store. */
     async close() {
-      server.closeIdleConnections();
+      // A busy keep-alive connection would otherwise never go idle, and close() would wait forever.
+      server.on('request', (_request, response) => response.setHeader('Connection', 'close'));
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await store.close();
     },
