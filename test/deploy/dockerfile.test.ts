@@ -54,6 +54,10 @@ describe('the Dockerfile', () => {
       assert.match(install.args, /\bnpm ci\b/, 'a locked install');
       assert.match(install.args, /--omit=dev\b/);
     }
+    // The install runs with --ignore-scripts: only the `node` runtime package may need its script.
+    const lock = JSON.parse(await readFile(join(PROJECT_ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean; hasInstallScript?: boolean }> };
+    const scripted = Object.entries(lock.packages).filter(([, entry]) => entry.hasInstallScript && !entry.dev).map(([path]) => path);
+    assert.deepEqual(scripted, ['node_modules/node'], 'production dependencies with install scripts');
     const imported = await runtimeImports();
     assert.ok(imported.has('oidc-provider') && imported.has('@modelcontextprotocol/sdk'), 'the scan finds the imports');
     const missing = [...imported].filter((name) => !(name in packageJson.dependencies));
