@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../config/index.ts';
+import { gracefulClose } from '../http/graceful-close.ts';
 import { createOutboundFetch } from '../http/outbound/index.ts';
 import { describeKeySource, loadKeyRing, type KeyRing } from '../keys/index.ts';
 import type { Logger } from '../log/index.ts';
@@ -43,6 +44,7 @@ export async function startAuthorizationServer(config: Config, log: Logger): Pro
   });
 
   const server: Server = app.listen({ port: config.port, ...(config.host ? { host: config.host } : {}) });
+  const closeServer = gracefulClose(server);
   try {
     await once(server, 'listening');
   } catch (error) {
@@ -58,9 +60,7 @@ export async function startAuthorizationServer(config: Config, log: Logger): Pro
     users,
     /** Stops accepting, lets requests in flight finish (their connections then close), closes the store. */
     async close() {
-      // A busy keep-alive connection would otherwise never go idle, and close() would wait forever.
-      server.on('request', (_request, response) => response.setHeader('Connection', 'close'));
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await closeServer();
       await store.close();
     },
   };

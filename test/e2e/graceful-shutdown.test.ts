@@ -21,6 +21,7 @@ const tokenHeaders = {
 
 interface Outcome {
   status?: number;
+  connection?: string;
   error?: string;
 }
 
@@ -55,11 +56,12 @@ describe('graceful shutdown on SIGTERM', () => {
     await logged(/^Portcullis is running\./);
 
     const agent = new Agent({ keepAlive: true, maxSockets: 4 });
+    // Every request goes out on a keep-alive connection.
     const send = (inFlight?: { accepted: () => void; body: Promise<void> }) => new Promise<Outcome>((resolve) => {
       const headers = inFlight ? { ...tokenHeaders, expect: '100-continue' } : tokenHeaders;
-      const outgoing = request({ host: '127.0.0.1', port, path: '/token', method: 'POST', headers, agent: inFlight ? false : agent }, (response: IncomingMessage) => {
+      const outgoing = request({ host: '127.0.0.1', port, path: '/token', method: 'POST', headers, agent }, (response: IncomingMessage) => {
         response.resume();
-        response.on('end', () => resolve({ status: response.statusCode! }));
+        response.on('end', () => resolve({ status: response.statusCode!, connection: response.headers.connection }));
       });
       outgoing.on('error', (error: NodeJS.ErrnoException) => {
         // HTTP/1.1's keep-alive race: the server closed an idle connection as this request was sent
@@ -110,6 +112,7 @@ describe('graceful shutdown on SIGTERM', () => {
     agent.destroy();
 
     assert.equal(answer.status, 200, `the request in flight was answered: ${JSON.stringify(answer)}`);
+    assert.equal(answer.connection, 'close', 'its keep-alive connection ends with the answer');
     assert.equal(code, 0, 'exit code 0');
     const failed = outcomes.filter((outcome) => outcome.status !== 200 && outcome.error !== 'ECONNREFUSED');
     assert.deepEqual(failed, [], 'every request was answered, or refused before it was sent');
