@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../config/index.ts';
+import { gracefulClose } from '../http/graceful-close.ts';
 import { createOutboundFetch } from '../http/outbound/index.ts';
 import { describeKeySource, loadKeyRing, type KeyRing } from '../keys/index.ts';
 import type { Logger } from '../log/index.ts';
@@ -27,7 +28,7 @@ export interface RunningAuthorizationServer {
 export async function startAuthorizationServer(config: Config, log: Logger): Promise<RunningAuthorizationServer> {
   const keys = await loadKeyRing({ pem: config.rsaPrivateKeyPem, secretPath: config.rsaPrivateKeyPath, keysDir: config.keysDir });
   log.info({ kid: keys.signingKid, source: keys.source }, describeKeySource(keys));
-  const cookieKeys = loadCookieKeys({ cookieKeys: config.cookieKeys, keysDir: config.keysDir });
+  const cookieKeys = loadCookieKeys({ cookieKeys: config.cookieKeys, cookieKeysPath: config.cookieKeysPath, keysDir: config.keysDir });
   const store = await openStore(config, log);
   logStore(config, store, keys, log);
   const users = new UserDirectory(store);
@@ -44,6 +45,7 @@ export async function startAuthorizationServer(config: Config, log: Logger): Pro
   });
 
   const server: Server = app.listen({ port: config.port, ...(config.host ? { host: config.host } : {}) });
+  const closeServer = gracefulClose(server);
   try {
     await once(server, 'listening');
   } catch (error) {
@@ -57,9 +59,9 @@ export async function startAuthorizationServer(config: Config, log: Logger): Pro
     keys,
     store,
     users,
+    /** Stops accepting, lets requests in flight finish (their connections then close), closes the store. */
     async close() {
-      server.closeIdleConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await closeServer();
       await store.close();
     },
   };

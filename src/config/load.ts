@@ -2,10 +2,10 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { configSchema, ENV_NAMES, type ParsedConfig, type ResourceConfig } from './schema.ts';
 
-export interface Config extends Omit<ParsedConfig, 'issuer' | 'resources'> {
+export interface Config extends Omit<ParsedConfig, 'issuer' | 'resources' | 'demoMcpResource'> {
   issuer: string;
   resources: ResourceConfig[];
-  /** The demo notes MCP server's resource identifier, http://localhost:$DEMO_MCP_PORT/mcp. */
+  /** The demo notes MCP server's resource identifier: DEMO_MCP_RESOURCE, else http://localhost:$DEMO_MCP_PORT/mcp. */
   demoMcpResource: string;
   /** The certificates in OUTBOUND_CA_FILE, read at start-up. */
   outboundCa?: string;
@@ -83,7 +83,7 @@ function finish(parsed: ParsedConfig, env: Env, configFile?: string): Config {
     if (!value) throw new ConfigError(`clients[${index}].client_secret`, `environment variable ${name} is not set`);
     return { ...client, client_secret: value };
   });
-  const demoMcpResource = `http://localhost:${parsed.demoMcpPort}/mcp`;
+  const demoMcpResource = parsed.demoMcpResource ?? `http://localhost:${parsed.demoMcpPort}/mcp`;
   const resources = parsed.resources ?? [{
     uri: demoMcpResource, name: 'Notes MCP (demo)', scopes: ['notes:read', 'notes:write', 'notes:admin'], default: false,
   }];

@@ -17,10 +17,12 @@ const hostPattern = z.string().toLowerCase().regex(/^(\*\.)?[a-z0-9]([a-z0-9-]*[
 /** A list given as an array (file) or a comma- or space-separated string (environment). */
 const hostList = z.preprocess((value) => typeof value === 'string' ? value.split(/[\s,]+/).filter(Boolean) : value, z.array(hostPattern));
 
+const resourceUri = absoluteUrl.refine((uri) => !uri.includes('#'), 'a resource indicator has no fragment');
+
 const scopeName = z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'a scope is printable ASCII without spaces, quotes or backslashes');
 
 export const resourceSchema = z.object({
-  uri: absoluteUrl.refine((uri) => !uri.includes('#'), 'a resource indicator has no fragment'),
+  uri: resourceUri,
   name: z.string().min(1).optional(),
   scopes: z.array(scopeName).min(1),
   /** Used for requests that name no resource (ChatGPT Actions send none); at most one. */
@@ -53,6 +55,8 @@ export const configSchema = z.object({
   rsaPrivateKeyPem: z.string().optional(),
   rsaPrivateKeyPath: z.string().min(1).default('/run/secrets/rsa_private_key'),
   cookieKeys: z.string().optional(),
+  /** Cookie keys mounted as a file (Docker/Kubernetes secret), used when COOKIE_KEYS is not set. */
+  cookieKeysPath: z.string().min(1).default('/run/secrets/cookie_keys'),
   accessTokenTtlSeconds: seconds.default(3600),
   refreshTokenTtlSeconds: seconds.default(14 * 24 * 3600),
   sessionTtlSeconds: seconds.default(14 * 24 * 3600),
@@ -63,6 +67,8 @@ export const configSchema = z.object({
   idempotencyRequired: trueFalse.default(false),
   idempotencyDeriveKeys: trueFalse.default(false),
   idempotencyWhileRunning: z.enum(['wait', 'reject']).default('wait'),
+  /** The demo's public resource identifier when it runs behind a proxy; default http://localhost:$DEMO_MCP_PORT/mcp. */
+  demoMcpResource: resourceUri.optional(),
   /** Without any, the demo notes MCP server (DEMO_MCP_PORT) is the one resource. */
   resources: z.array(resourceSchema).optional(),
   clients: z.array(staticClientSchema).default([]),
@@ -101,6 +107,7 @@ export const ENV_NAMES = {
   rsaPrivateKeyPem: 'RSA_PRIVATE_KEY_PEM',
   rsaPrivateKeyPath: 'RSA_PRIVATE_KEY_PATH',
   cookieKeys: 'COOKIE_KEYS',
+  cookieKeysPath: 'COOKIE_KEYS_PATH',
   accessTokenTtlSeconds: 'ACCESS_TOKEN_TTL_SECONDS',
   refreshTokenTtlSeconds: 'REFRESH_TOKEN_TTL_SECONDS',
   sessionTtlSeconds: 'SESSION_TTL_SECONDS',
@@ -110,6 +117,7 @@ export const ENV_NAMES = {
   idempotencyRequired: 'IDEMPOTENCY_REQUIRED',
   idempotencyDeriveKeys: 'IDEMPOTENCY_DERIVE_KEYS',
   idempotencyWhileRunning: 'IDEMPOTENCY_WHILE_RUNNING',
+  demoMcpResource: 'DEMO_MCP_RESOURCE',
   registration: 'REGISTRATION',
   registrationRateLimit: 'REGISTRATION_RATE_LIMIT',
   registrationRateLimitWindowSeconds: 'REGISTRATION_RATE_LIMIT_WINDOW_SECONDS',

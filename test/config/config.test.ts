@@ -80,4 +80,10 @@ describe('configuration', () => {
     assert.throws(() => loadConfig({ OUTBOUND_CA_FILE: example }), (error: ConfigError) => error.setting === 'OUTBOUND_CA_FILE' && /no PEM certificate/.test(error.message));
     assert.throws(() => loadConfig({ CIMD_CACHE_MIN_SECONDS: '600', CIMD_CACHE_MAX_SECONDS: '60' }), (error: ConfigError) => error.setting === 'CIMD_CACHE_MIN_SECONDS');
   });
+  it('registers the demo MCP server under DEMO_MCP_RESOURCE when it runs behind a proxy', () => {
+    const config = loadConfig({ DEMO_MCP_RESOURCE: 'https://portcullis.example/mcp' });
+    assert.equal(config.demoMcpResource, 'https://portcullis.example/mcp');
+    assert.deepEqual(config.resources.map((resource) => resource.uri), ['https://portcullis.example/mcp']);
+    assert.throws(() => loadConfig({ DEMO_MCP_RESOURCE: 'https://portcullis.example/mcp#notes' }), (error: ConfigError) => error.setting === 'DEMO_MCP_RESOURCE');
+  });
 });

@@ -1,0 +1,24 @@
+/**
+ * The demo notes MCP server on its own, e.g. the compose file's `notes` service:
+ * `node examples/notes-mcp/main.ts`. It reads the same settings as Portcullis: ISSUER (the
+ * authorization server it trusts), DEMO_MCP_RESOURCE (its public URL), DEMO_MCP_PORT, HOST and
+ * DATA_DIR.
+ */
+import { ConfigError, loadConfig } from '../../src/config/index.ts';
+import { StoreUnavailableError } from '../../src/resource-server/index.ts';
+import { startNotesServer } from './server.ts';
+
+try {
+  const config = loadConfig();
+  const server = await startNotesServer({
+    port: config.demoMcpPort, issuer: config.issuer, resource: config.demoMcpResource, dataDir: config.dataDir, ...(config.host ? { host: config.host } : {}),
+  });
+  process.stdout.write(`notes MCP server: ${config.demoMcpResource} (listening on ${server.url}, trusting ${config.issuer})\n`);
+  const stop = () => void server.close().then(() => process.exit(0));
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+} catch (error) {
+  const expected = error instanceof ConfigError || error instanceof StoreUnavailableError;
+  process.stderr.write(`notes-mcp: ${expected ? (error as Error).message : `start-up failed: ${(error as Error).message}`}\n`);
+  process.exit(expected ? 2 : 1);
+}
