@@ -11,6 +11,7 @@ import { createApp } from './app.ts';
 import { loadCookieKeys } from './cookie-keys.ts';
 import { csrfSecretFrom } from './interactions/csrf.ts';
 import { createProvider, OUTBOUND_MAX_BYTES } from './provider.ts';
+import { createRateLimits } from './rate-limits/limits.ts';
 import { ResourceRegistry } from './resources.ts';
 
 export interface RunningAuthorizationServer {
@@ -36,10 +37,19 @@ export async function startAuthorizationServer(config: Config, log: Logger): Pro
   });
   logRegistrationPolicy(config, log);
   const provider = createProvider({ config, store, users, resources, signingKeys: keys.privateJwks(), cookieKeys, log, outboundFetch });
+  if (config.trustProxy > 0) provider.proxy = true;
   provider.on('server_error', (_ctx, error) => log.error({ err: { name: error.name, message: error.message } }, 'oidc-provider server error'));
   const app = createApp({
     provider, store, users, resources, issuer: config.issuer, log, csrfSecret: csrfSecretFrom(cookieKeys),
-    registration: { mode: config.registration, rateLimit: { max: config.registrationRateLimit, windowSeconds: config.registrationRateLimitWindowSeconds } },
+    registration: { mode: config.registration },
+    limits: createRateLimits(store, {
+      registrationPerAddress: { max: config.registrationRateLimit, windowSeconds: config.registrationRateLimitWindowSeconds },
+      tokenPerAddress: { max: config.tokenRateLimitPerAddress, windowSeconds: config.tokenRateLimitWindowSeconds },
+      tokenPerClient: { max: config.tokenRateLimitPerClient, windowSeconds: config.tokenRateLimitWindowSeconds },
+      loginFailuresPerAddress: { max: config.loginFailureLimitPerAddress, windowSeconds: config.loginFailureLimitWindowSeconds },
+      loginLockout: { threshold: config.loginLockoutThreshold, baseSeconds: config.loginLockoutBaseSeconds, maxSeconds: config.loginLockoutMaxSeconds },
+    }),
+    trustedProxies: config.trustProxy,
   });
 
   const server: Server = app.listen({ port: config.port, ...(config.host ? { host: config.host } : {}) });

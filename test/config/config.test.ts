@@ -53,6 +53,13 @@ describe('configuration', () => {
     assert.throws(() => loadConfig({ REGISTRATION: 'anyone' }), /REGISTRATION: .*"open"\|"token"\|"off" \(got "anyone"\)$/);
   });
 
+  it('trusts no proxy by default; TRUST_PROXY takes true, false or a count of proxies', () => {
+    assert.equal(loadConfig({}).trustProxy, 0);
+    assert.equal(loadConfig({ TRUST_PROXY: 'true' }).trustProxy, 1);
+    assert.equal(loadConfig({ TRUST_PROXY: '2' }).trustProxy, 2);
+    assert.throws(() => loadConfig({ TRUST_PROXY: 'yes' }), /TRUST_PROXY: must be true, false or the number of proxies/);
+  });
+
   it('refuses OUTBOUND_ALLOW_LOOPBACK in production', () => {
     assert.throws(() => loadConfig({ NODE_ENV: 'production', ISSUER: 'https://auth.example.com', OUTBOUND_ALLOW_LOOPBACK: 'true' }),
       (error: ConfigError) => error.setting === 'OUTBOUND_ALLOW_LOOPBACK' && /production/.test(error.message));

@@ -6,6 +6,8 @@ import type { Logger } from '../../log/index.ts';
 import type { UserDirectory } from '../accounts/users.ts';
 import type { ResourceRegistry } from '../resources.ts';
 import { isLoopbackHttp } from '../clients/redirect-uris.ts';
+import { addressSubject } from '../../http/ip-address.ts';
+import type { RateLimits } from '../rate-limits/limits.ts';
 import { DYNAMIC_REGISTRATION } from '../clients/registration-policy.ts';
 import { csrfToken, csrfTokenValid } from './csrf.ts';
 import { FormError, readForm } from './form.ts';
@@ -17,6 +19,7 @@ export interface InteractionDependencies {
   users: UserDirectory;
   resources: ResourceRegistry;
   csrfSecret: string;
+  limits: Pick<RateLimits, 'loginLockout' | 'loginFailuresPerAddress'>;
 }
 
 type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
@@ -24,7 +27,7 @@ type Client = NonNullable<Awaited<ReturnType<Provider['Client']['find']>>>;
 
 /** Our login and consent pages; oidc-provider decides when they are needed. */
 export function interactionRoutes(deps: InteractionDependencies): Router {
-  const { provider, users, resources, csrfSecret, log } = deps;
+  const { provider, users, resources, csrfSecret, log, limits } = deps;
   const router = new Router();
 
   router.get(STYLESHEET_PATH, (ctx) => {
@@ -74,16 +77,28 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
     const form = await checkedForm(ctx, csrfSecret, details);
     if (details.prompt.name !== 'login') throw new FormError(400, 'this sign-in request is already past the sign-in step');
     const username = form.get('username') ?? '';
-    const user = await users.authenticate(username, form.get('password') ?? '');
-    if (!user) {
+    const answer = async (status: number, view: { failed?: boolean; retryAfterSeconds?: number }) => {
       const client = await provider.Client.find(String(details.params.client_id));
-      ctx.status = 401;
+      ctx.status = status;
+      if (view.retryAfterSeconds !== undefined) ctx.set('Retry-After', String(view.retryAfterSeconds));
       ctx.body = renderLoginPage({
         action: `/interaction/${details.uid}/login`, csrf: csrfToken(csrfSecret, details.uid),
-        clientName: client?.clientName ?? String(details.params.client_id), username, failed: true,
+        clientName: client?.clientName ?? String(details.params.client_id), username, ...view,
       });
-      return;
+    };
+    const paused = await limits.loginFailuresPerAddress.exhaustedFor(addressSubject(ctx.ip)) ?? await limits.loginLockout.pausedFor(username, ctx.ip);
+    if (paused !== undefined) {
+      log.warn({ event: 'login_paused', ip: ctx.ip, retryAfter: paused }, 'sign-in refused: too many failures');
+      return answer(429, { retryAfterSeconds: paused });
     }
+    const user = await users.authenticate(username, form.get('password') ?? '');
+    if (!user) {
+      await limits.loginFailuresPerAddress.hit(addressSubject(ctx.ip));
+      const pause = await limits.loginLockout.failed(username, ctx.ip);
+      log.info({ event: 'login_failed', ip: ctx.ip, ...(pause ? { pausedFor: pause } : {}) }, 'sign-in failed');
+      return answer(pause ? 429 : 401, pause ? { retryAfterSeconds: pause } : { failed: true });
+    }
+    await limits.loginLockout.succeeded(username, ctx.ip);
     await finish(ctx, { login: { accountId: user.id } }, false);
   });
 
