@@ -15,6 +15,8 @@ export interface NotesServerOptions {
   /** Its own resource identifier, e.g. http://localhost:3001/mcp. */
   resource: string;
   dataDir: string;
+  /** Told whether each signing-key lookup was a JWKS cache hit (metrics). */
+  onKeyLookup?: (result: 'hit' | 'miss') => void;
 }
 
 export interface RunningNotesServer {
@@ -37,7 +39,7 @@ export async function startNotesServer(options: NotesServerOptions): Promise<Run
   })));
   app.use(mcpEndpoint({
     path: new URL(options.resource).pathname,
-    verifier: createTokenVerifier({ issuer: options.issuer, resource: options.resource }),
+    verifier: createTokenVerifier({ issuer: options.issuer, resource: options.resource, ...(options.onKeyLookup ? { onKeyLookup: options.onKeyLookup } : {}) }),
     metadataUrl,
     server: { name: 'notes-mcp', version: '0.1.0' },
     tools: noteTools(new NoteBook(store)),

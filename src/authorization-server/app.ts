@@ -6,6 +6,9 @@ import { interactionRoutes, type InteractionDependencies } from './interactions/
 import { problem, problemBoundary } from './problem.ts';
 import { REGISTRATION_PATH, TOKEN_PATH } from './provider.ts';
 import { replayedRequest } from '../http/replayed-request.ts';
+import { requestLogging } from '../http/request-log.ts';
+import { metricsEndpoint, type MetricsAccess } from '../metrics/endpoint.ts';
+import { routeLabel, type Metrics } from '../metrics/index.ts';
 import type { RateLimits } from './rate-limits/limits.ts';
 import { READ_BODY, tokenRateLimit } from './rate-limits/token-gate.ts';
 import { securityHeaders } from './security-headers.ts';
@@ -17,6 +20,9 @@ export interface AppDependencies extends InteractionDependencies {
   limits: RateLimits;
   /** Honour X-Forwarded-For/-Proto from this many proxies in front (0: none). */
   trustedProxies: number;
+  metrics: Metrics;
+  /** Serve /metrics on this app with these rules; undefined: not here. */
+  metricsAccess: MetricsAccess | undefined;
 }
 
 /** The HTTP surface: headers, health, our pages, then oidc-provider for the protocol. */
@@ -29,6 +35,11 @@ export function createApp(deps: AppDependencies): Koa {
   const interactions = interactionRoutes(deps);
   const handleProtocol = deps.provider.callback();
 
+  app.use(requestLogging(deps.log, ({ method, path, status, seconds }) => {
+    const route = routeLabel(path);
+    deps.metrics.httpRequests.inc({ route, method, status: String(status) });
+    deps.metrics.httpDuration.observe({ route }, seconds);
+  }));
   app.use(problemBoundary(deps.log));
   app.use(securityHeaders({ https: deps.issuer.startsWith('https:') }));
 
@@ -49,6 +60,7 @@ export function createApp(deps: AppDependencies): Koa {
     await next();
   });
 
+  if (deps.metricsAccess) app.use(metricsEndpoint(deps.metrics, deps.metricsAccess));
   app.use(registrationGate({ path: REGISTRATION_PATH, store: deps.store, log: deps.log, mode: deps.registration.mode, rateLimit: deps.limits.registrationPerAddress }));
   app.use(tokenRateLimit({ path: TOKEN_PATH, limits: deps.limits, log: deps.log }));
   app.use(interactions.routes());

@@ -8,6 +8,7 @@ import type { ResourceRegistry } from '../resources.ts';
 import { isLoopbackHttp } from '../clients/redirect-uris.ts';
 import { addressSubject } from '../../http/ip-address.ts';
 import type { RateLimits } from '../rate-limits/limits.ts';
+import type { Metrics } from '../../metrics/index.ts';
 import { DYNAMIC_REGISTRATION } from '../clients/registration-policy.ts';
 import { csrfToken, csrfTokenValid } from './csrf.ts';
 import { FormError, readForm } from './form.ts';
@@ -20,6 +21,7 @@ export interface InteractionDependencies {
   resources: ResourceRegistry;
   csrfSecret: string;
   limits: Pick<RateLimits, 'loginLockout' | 'loginFailuresPerAddress'>;
+  metrics: Pick<Metrics, 'loginFailures'>;
 }
 
 type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
@@ -27,7 +29,7 @@ type Client = NonNullable<Awaited<ReturnType<Provider['Client']['find']>>>;
 
 /** Our login and consent pages; oidc-provider decides when they are needed. */
 export function interactionRoutes(deps: InteractionDependencies): Router {
-  const { provider, users, resources, csrfSecret, log, limits } = deps;
+  const { provider, users, resources, csrfSecret, log, limits, metrics } = deps;
   const router = new Router();
 
   router.get(STYLESHEET_PATH, (ctx) => {
@@ -93,12 +95,14 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
     }
     const user = await users.authenticate(username, form.get('password') ?? '');
     if (!user) {
+      metrics.loginFailures.inc();
       await limits.loginFailuresPerAddress.hit(addressSubject(ctx.ip));
       const pause = await limits.loginLockout.failed(username, ctx.ip);
       log.info({ event: 'login_failed', ip: ctx.ip, ...(pause ? { pausedFor: pause } : {}) }, 'sign-in failed');
       return answer(pause ? 429 : 401, pause ? { retryAfterSeconds: pause } : { failed: true });
     }
     await limits.loginLockout.succeeded(username, ctx.ip);
+    log.info({ event: 'login_succeeded', subject: user.id, client: String(details.params.client_id) }, 'signed in');
     await finish(ctx, { login: { accountId: user.id } }, false);
   });
 

@@ -14,9 +14,11 @@ export interface RateLimit {
 export class Limit {
   readonly name: string;
   readonly #limiter: StoreRateLimiter;
+  readonly #onRefused: ((limit: string) => void) | undefined;
 
-  constructor(store: Store, name: string, limit: RateLimit) {
+  constructor(store: Store, name: string, limit: RateLimit, onRefused?: (limit: string) => void) {
     this.name = name;
+    this.#onRefused = onRefused;
     this.#limiter = new StoreRateLimiter(store, { keyPrefix: name, points: limit.max, duration: limit.windowSeconds });
   }
 
@@ -27,6 +29,7 @@ export class Limit {
       return undefined;
     } catch (rejection) {
       if (!(rejection instanceof RateLimiterRes)) throw rejection;
+      this.#onRefused?.(this.name);
       return Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
     }
   }
@@ -35,6 +38,7 @@ export class Limit {
   async exhaustedFor(key: string): Promise<number | undefined> {
     const state = await this.#limiter.get(key);
     if (!state || state.consumedPoints < this.#limiter.points) return undefined;
+    this.#onRefused?.(this.name);
     return Math.max(1, Math.ceil(state.msBeforeNext / 1000));
   }
 

@@ -19,12 +19,13 @@ export interface RateLimits {
   loginLockout: LoginLockout;
 }
 
-export function createRateLimits(store: Store, settings: RateLimitSettings): RateLimits {
+/** `onRefused` hears the name of each limit that refuses a request (for metrics). */
+export function createRateLimits(store: Store, settings: RateLimitSettings, onRefused?: (limit: string) => void): RateLimits {
   return {
-    registrationPerAddress: new Limit(store, 'registration', settings.registrationPerAddress),
-    tokenPerAddress: new Limit(store, 'token-address', settings.tokenPerAddress),
-    tokenPerClient: new Limit(store, 'token-client', settings.tokenPerClient),
-    loginFailuresPerAddress: new Limit(store, 'login-address', settings.loginFailuresPerAddress),
-    loginLockout: new LoginLockout(store, settings.loginLockout),
+    registrationPerAddress: new Limit(store, 'registration', settings.registrationPerAddress, onRefused),
+    tokenPerAddress: new Limit(store, 'token-address', settings.tokenPerAddress, onRefused),
+    tokenPerClient: new Limit(store, 'token-client', settings.tokenPerClient, onRefused),
+    loginFailuresPerAddress: new Limit(store, 'login-address', settings.loginFailuresPerAddress, onRefused),
+    loginLockout: new LoginLockout(store, settings.loginLockout, onRefused),
   };
 }

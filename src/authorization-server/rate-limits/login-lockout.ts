@@ -22,17 +22,21 @@ const FAILURE_MEMORY_SECONDS = 24 * 3600;
 export class LoginLockout {
   readonly #store: Store;
   readonly #policy: LockoutPolicy;
+  readonly #onRefused: ((limit: string) => void) | undefined;
 
-  constructor(store: Store, policy: LockoutPolicy) {
+  constructor(store: Store, policy: LockoutPolicy, onRefused?: (limit: string) => void) {
     this.#store = store;
     this.#policy = policy;
+    this.#onRefused = onRefused;
   }
 
   /** Seconds until sign-in may be tried again, or undefined when it may be tried now. */
   async pausedFor(username: string, address: string): Promise<number | undefined> {
     const pause = await this.#store.get<{ untilMs: number }>(this.#key('pause', username, address));
     const remainingMs = pause ? pause.value.untilMs - Date.now() : 0;
-    return remainingMs > 0 ? Math.ceil(remainingMs / 1000) : undefined;
+    if (remainingMs <= 0) return undefined;
+    this.#onRefused?.('login-lockout');
+    return Math.ceil(remainingMs / 1000);
   }
 
   /** Counts a failure; returns the pause in seconds when this failure starts one. */

@@ -1,6 +1,7 @@
 import type { Middleware } from 'koa';
 import { BodyError, readBody } from '../../http/body.ts';
 import { addressSubject } from '../../http/ip-address.ts';
+import type { RequestLogFields } from '../../http/request-log.ts';
 import type { Logger } from '../../log/index.ts';
 import { tooManyRequests } from './index.ts';
 import type { RateLimits } from './limits.ts';
@@ -40,6 +41,8 @@ export function tokenRateLimit(options: { path: string; limits: RateLimits; log:
     ctx.state[READ_BODY] = body;
     const clientId = clientIdOf(ctx.get('authorization'), ctx.is('application/x-www-form-urlencoded') ? body : undefined);
     if (clientId !== undefined) {
+      const logFields = ctx.state.logFields as RequestLogFields | undefined;
+      if (logFields) logFields.client = clientId;
       const clientRetry = await limits.tokenPerClient.exhaustedFor(clientId);
       if (clientRetry !== undefined) return refuse(clientRetry, 'this client has been issued too many tokens', { client: clientId });
     }
