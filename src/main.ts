@@ -1,6 +1,8 @@
 import { ConfigError, loadConfig, type Config } from './config/index.ts';
 import { KeyConfigError } from './keys/index.ts';
 import { createLogger, type Logger } from './log/index.ts';
+import { Metrics } from './metrics/index.ts';
+import { isClusterWorker, printsBanner, reportMetricsToPrimary, runPrimary, runsWorkers } from './cluster.ts';
 import { startAuthorizationServer } from './authorization-server/start.ts';
 import { StoreUnavailableError } from './storage/index.ts';
 import { startNotesServer, type RunningNotesServer } from '../examples/notes-mcp/server.ts';
@@ -11,10 +13,15 @@ let config: Config | undefined;
 async function main(): Promise<void> {
   config = loadConfig();
   const log = createLogger();
-  const server = await startAuthorizationServer(config, log);
-  log.info({ issuer: config.issuer, configFile: config.configFile }, 'authorization server started');
-  const demo = await startDemo(config, log);
-  process.stdout.write([
+  if (runsWorkers(config)) return runPrimary(config, log);
+  const metrics = new Metrics();
+  // Under WORKERS, the primary serves METRICS_PORT for all workers; each worker reports to it.
+  const own = isClusterWorker() && config.metricsPort !== undefined ? { ...config, metricsPort: undefined, metricsToken: undefined } : config;
+  if (own !== config) reportMetricsToPrimary(metrics.registry);
+  const server = await startAuthorizationServer(own, log, metrics);
+  log.info({ issuer: config.issuer, configFile: config.configFile, ...(server.admin ? { metrics: `${server.admin.url}/metrics` } : {}) }, 'authorization server started');
+  const demo = await startDemo(config, log, metrics);
+  if (printsBanner()) process.stdout.write([
     '',
     `Portcullis is running.`,
     `  issuer:     ${config.issuer}`,
@@ -44,7 +51,7 @@ async function main(): Promise<void> {
 }
 
 /** The demo notes MCP server beside the authorization server, when its resource is registered. */
-async function startDemo(config: Config, log: Logger): Promise<RunningNotesServer | undefined> {
+async function startDemo(config: Config, log: Logger, metrics: Metrics): Promise<RunningNotesServer | undefined> {
   if (config.demoMcp === 'off') return undefined;
   const resource = config.demoMcpResource;
   if (!config.resources.some((registered) => registered.uri === resource)) {
@@ -59,6 +66,7 @@ async function startDemo(config: Config, log: Logger): Promise<RunningNotesServe
       deriveKeys: config.idempotencyDeriveKeys,
       whileRunning: config.idempotencyWhileRunning,
     },
+    onKeyLookup: (result) => metrics.jwksCacheLookups.inc({ result }),
   });
   log.info({ resource }, 'demo MCP server started');
   return demo;

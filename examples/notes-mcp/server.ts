@@ -18,6 +18,8 @@ export interface NotesServerOptions {
   /** Idempotency settings for create_note and delete_all_notes; the records share the notes' store. */
   idempotency?: Omit<IdempotencyOptions, 'store'>;
   log?: ResourceServerLog;
+  /** Told whether each signing-key lookup was a JWKS cache hit (metrics). */
+  onKeyLookup?: (result: 'hit' | 'miss') => void;
 }
 
 export interface RunningNotesServer {
@@ -40,7 +42,7 @@ export async function startNotesServer(options: NotesServerOptions): Promise<Run
   })));
   app.use(mcpEndpoint({
     path: new URL(options.resource).pathname,
-    verifier: createTokenVerifier({ issuer: options.issuer, resource: options.resource }),
+    verifier: createTokenVerifier({ issuer: options.issuer, resource: options.resource, ...(options.onKeyLookup ? { onKeyLookup: options.onKeyLookup } : {}) }),
     metadataUrl,
     server: { name: 'notes-mcp', version: '0.1.0' },
     tools: noteTools(new NoteBook(store)),

@@ -4,22 +4,42 @@ import { registrationGate } from './clients/registration-gate.ts';
 import type { RegistrationMode } from './clients/registration-policy.ts';
 import { interactionRoutes, type InteractionDependencies } from './interactions/routes.ts';
 import { problem, problemBoundary } from './problem.ts';
-import { REGISTRATION_PATH } from './provider.ts';
-import type { RateLimit } from './rate-limit.ts';
+import { REGISTRATION_PATH, TOKEN_PATH } from './provider.ts';
+import { replayedRequest } from '../http/replayed-request.ts';
+import { requestLogging } from '../http/request-log.ts';
+import { metricsEndpoint, type MetricsAccess } from '../metrics/endpoint.ts';
+import { routeLabel, type Metrics } from '../metrics/index.ts';
+import type { RateLimits } from './rate-limits/limits.ts';
+import { READ_BODY, tokenRateLimit } from './rate-limits/token-gate.ts';
 import { securityHeaders } from './security-headers.ts';
 
 export interface AppDependencies extends InteractionDependencies {
   store: Store;
   issuer: string;
-  registration: { mode: RegistrationMode; rateLimit: RateLimit };
+  registration: { mode: RegistrationMode };
+  limits: RateLimits;
+  /** Honour X-Forwarded-For/-Proto from this many proxies in front (0: none). */
+  trustedProxies: number;
+  metrics: Metrics;
+  /** Serve /metrics on this app with these rules; undefined: not here. */
+  metricsAccess: MetricsAccess | undefined;
 }
 
 /** The HTTP surface: headers, health, our pages, then oidc-provider for the protocol. */
 export function createApp(deps: AppDependencies): Koa {
   const app = new Koa();
+  if (deps.trustedProxies > 0) {
+    app.proxy = true;
+    app.maxIpsCount = deps.trustedProxies;
+  }
   const interactions = interactionRoutes(deps);
   const handleProtocol = deps.provider.callback();
 
+  app.use(requestLogging(deps.log, ({ method, path, status, seconds }) => {
+    const route = routeLabel(path);
+    deps.metrics.httpRequests.inc({ route, method, status: String(status) });
+    deps.metrics.httpDuration.observe({ route }, seconds);
+  }));
   app.use(problemBoundary(deps.log));
   app.use(securityHeaders({ https: deps.issuer.startsWith('https:') }));
 
@@ -40,7 +60,9 @@ export function createApp(deps: AppDependencies): Koa {
     await next();
   });
 
-  app.use(registrationGate({ path: REGISTRATION_PATH, store: deps.store, log: deps.log, ...deps.registration }));
+  if (deps.metricsAccess) app.use(metricsEndpoint(deps.metrics, deps.metricsAccess));
+  app.use(registrationGate({ path: REGISTRATION_PATH, store: deps.store, log: deps.log, mode: deps.registration.mode, rateLimit: deps.limits.registrationPerAddress }));
+  app.use(tokenRateLimit({ path: TOKEN_PATH, limits: deps.limits, log: deps.log }));
   app.use(interactions.routes());
   app.use(interactions.allowedMethods());
 
@@ -50,7 +72,8 @@ export function createApp(deps: AppDependencies): Koa {
       ctx.req.url = ctx.req.url!.replace('/.well-known/oauth-authorization-server', '/.well-known/openid-configuration');
     }
     ctx.respond = false;
-    await handleProtocol(ctx.req, ctx.res);
+    const readBody = ctx.state[READ_BODY] as Buffer | undefined;
+    await handleProtocol(readBody ? replayedRequest(ctx.req, readBody) : ctx.req, ctx.res);
   });
 
   return app;

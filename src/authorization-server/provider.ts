@@ -27,6 +27,7 @@ export interface ProviderDependencies {
 }
 
 export const REGISTRATION_PATH = '/reg';
+export const TOKEN_PATH = '/token';
 const SCOPES = ['openid', 'offline_access', 'profile'];
 /** Cap on any fetched body (a JWKS with several keys fits easily); the outbound fetch is built with it. */
 export const OUTBOUND_MAX_BYTES = 64 * 1024;
@@ -124,7 +125,7 @@ export function createProvider(deps: ProviderDependencies): Provider {
 
     routes: {
       authorization: '/authorize',
-      token: '/token',
+      token: TOKEN_PATH,
       jwks: '/jwks',
       registration: REGISTRATION_PATH,
       revocation: '/revoke',

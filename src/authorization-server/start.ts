@@ -12,6 +12,11 @@ import { createApp } from './app.ts';
 import { loadCookieKeys } from './cookie-keys.ts';
 import { csrfSecretFrom } from './interactions/csrf.ts';
 import { createProvider, OUTBOUND_MAX_BYTES } from './provider.ts';
+import { startAdminListener, type AdminListener } from '../metrics/admin-listener.ts';
+import { Metrics } from '../metrics/index.ts';
+import { instrumentedStore } from '../metrics/instrumented-store.ts';
+import { createRateLimits } from './rate-limits/limits.ts';
+import { observeGrants } from './token-events.ts';
 import { ResourceRegistry } from './resources.ts';
 
 export interface RunningAuthorizationServer {
@@ -21,15 +26,18 @@ export interface RunningAuthorizationServer {
   keys: KeyRing;
   store: Store;
   users: UserDirectory;
+  metrics: Metrics;
+  /** The separate /metrics listener, when METRICS_PORT is set. */
+  admin: AdminListener | undefined;
   close(): Promise<void>;
 }
 
 /** Builds every service from the configuration and starts listening. */
-export async function startAuthorizationServer(config: Config, log: Logger): Promise<RunningAuthorizationServer> {
+export async function startAuthorizationServer(config: Config, log: Logger, metrics = new Metrics({ processMetrics: false })): Promise<RunningAuthorizationServer> {
   const keys = await loadKeyRing({ pem: config.rsaPrivateKeyPem, secretPath: config.rsaPrivateKeyPath, keysDir: config.keysDir });
   log.info({ kid: keys.signingKid, source: keys.source }, describeKeySource(keys));
   const cookieKeys = loadCookieKeys({ cookieKeys: config.cookieKeys, cookieKeysPath: config.cookieKeysPath, keysDir: config.keysDir });
-  const store = await openStore(config, log);
+  const store = instrumentedStore(await openStore(config, log), metrics);
   logStore(config, store, keys, log);
   const users = new UserDirectory(store);
   const resources = new ResourceRegistry(config.resources, config.accessTokenTtlSeconds);
@@ -38,10 +46,22 @@ export async function startAuthorizationServer(config: Config, log: Logger): Pro
   });
   logRegistrationPolicy(config, log);
   const provider = createProvider({ config, store, users, resources, signingKeys: keys.privateJwks(), cookieKeys, log, outboundFetch });
+  if (config.trustProxy > 0) provider.proxy = true;
+  observeGrants(provider, { metrics, log, staticClientIds: new Set(config.clients.map((client) => client.client_id)) });
   provider.on('server_error', (_ctx, error) => log.error({ err: { name: error.name, message: error.message } }, 'oidc-provider server error'));
   const app = createApp({
     provider, store, users, resources, issuer: config.issuer, log, csrfSecret: csrfSecretFrom(cookieKeys),
-    registration: { mode: config.registration, rateLimit: { max: config.registrationRateLimit, windowSeconds: config.registrationRateLimitWindowSeconds } },
+    registration: { mode: config.registration },
+    limits: createRateLimits(store, {
+      registrationPerAddress: { max: config.registrationRateLimit, windowSeconds: config.registrationRateLimitWindowSeconds },
+      tokenPerAddress: { max: config.tokenRateLimitPerAddress, windowSeconds: config.tokenRateLimitWindowSeconds },
+      tokenPerClient: { max: config.tokenRateLimitPerClient, windowSeconds: config.tokenRateLimitWindowSeconds },
+      loginFailuresPerAddress: { max: config.loginFailureLimitPerAddress, windowSeconds: config.loginFailureLimitWindowSeconds },
+      loginLockout: { threshold: config.loginLockoutThreshold, baseSeconds: config.loginLockoutBaseSeconds, maxSeconds: config.loginLockoutMaxSeconds },
+    }, (limit) => metrics.rateLimited.inc({ limit })),
+    trustedProxies: config.trustProxy,
+    metrics,
+    metricsAccess: config.metricsToken && config.metricsPort === undefined ? { token: config.metricsToken, allow: config.adminAllowlist } : undefined,
   });
 
   const server: Server = app.listen({ port: config.port, ...(config.host ? { host: config.host } : {}) });
@@ -53,14 +73,20 @@ export async function startAuthorizationServer(config: Config, log: Logger): Pro
     throw error;
   }
   const { port } = server.address() as AddressInfo;
+  const admin = config.metricsPort === undefined ? undefined : await startAdminListener(metrics, {
+    port: config.metricsPort, host: config.metricsHost, access: { ...(config.metricsToken ? { token: config.metricsToken } : {}), allow: config.adminAllowlist },
+  });
   return {
     url: `http://127.0.0.1:${port}`,
     issuer: config.issuer,
     keys,
     store,
     users,
+    metrics,
+    admin,
     /** Stops accepting, lets requests in flight finish (their connections then close), closes the store. */
     async close() {
+      await admin?.close();
       await closeServer();
       await store.close();
     },

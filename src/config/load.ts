@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { configSchema, ENV_NAMES, type ParsedConfig, type ResourceConfig } from './schema.ts';
 
-export interface Config extends Omit<ParsedConfig, 'issuer' | 'resources' | 'demoMcpResource'> {
+export interface Config extends Omit<ParsedConfig, 'issuer' | 'resources' | 'demoMcpResource' | 'workers'> {
   issuer: string;
+  workers: number;
   resources: ResourceConfig[];
   /** The demo notes MCP server's resource identifier: DEMO_MCP_RESOURCE, else http://localhost:$DEMO_MCP_PORT/mcp. */
   demoMcpResource: string;
@@ -96,7 +98,7 @@ function finish(parsed: ParsedConfig, env: Env, configFile?: string): Config {
     throw new ConfigError('resources', 'at most one resource can be the default');
   }
   return {
-    ...parsed, issuer, clients, resources, demoMcpResource, ...(outboundCa ? { outboundCa } : {}), ...(configFile ? { configFile } : {}),
+    ...parsed, issuer, clients, resources, demoMcpResource, workers: parsed.workers ?? (parsed.nodeEnv === 'production' ? availableParallelism() : 1), ...(outboundCa ? { outboundCa } : {}), ...(configFile ? { configFile } : {}),
   };
 }
 

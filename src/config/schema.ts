@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 /**
@@ -76,6 +77,31 @@ export const configSchema = z.object({
   registration: z.enum(['open', 'token', 'off']).default('open'),
   registrationRateLimit: wholeNumber.min(1).default(30),
   registrationRateLimitWindowSeconds: seconds.default(3600),
+  tokenRateLimitPerAddress: wholeNumber.min(1).default(300),
+  tokenRateLimitPerClient: wholeNumber.min(1).default(600),
+  tokenRateLimitWindowSeconds: seconds.default(60),
+  loginFailureLimitPerAddress: wholeNumber.min(1).default(100),
+  loginFailureLimitWindowSeconds: seconds.default(3600),
+  loginLockoutThreshold: wholeNumber.min(1).default(5),
+  loginLockoutBaseSeconds: seconds.default(60),
+  loginLockoutMaxSeconds: seconds.default(900),
+  /** Proxies in front whose X-Forwarded-For/-Proto are honoured: false (none), true (one) or a count. */
+  trustProxy: z.union([
+    z.boolean().transform((value) => (value ? 1 : 0)),
+    z.enum(['true', 'false']).transform((value) => (value === 'true' ? 1 : 0)),
+    z.coerce.number().int().min(0).max(10),
+  ], { error: 'must be true, false or the number of proxies in front (0-10)' }).default(0),
+  /** Processes sharing the ports (node:cluster); default: every CPU in production, else 1. */
+  workers: wholeNumber.min(1).max(64).optional(),
+  /** /metrics on the main port for callers with this bearer token. */
+  metricsToken: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** /metrics on a separate admin listener instead (METRICS_HOST, default loopback). */
+  metricsPort: port.optional(),
+  metricsHost: z.string().min(1).default('127.0.0.1'),
+  /** Addresses or CIDR ranges allowed to read /metrics; empty: any that passes the token. */
+  adminAllowlist: z.preprocess((value) => typeof value === 'string' ? value.split(/[\s,]+/).filter(Boolean) : value, z.array(z.string().refine(
+    (entry) => /^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(entry) && isIP(entry.split('/')[0]!) !== 0, 'each entry is an IP address or CIDR range such as 10.0.0.0/8',
+  ))).default([]),
   /** Client ID Metadata Documents: an https URL as client_id, fetched and validated. */
   cimd: onOff.default('on'),
   /** Empty: any public host may serve a client metadata document. */
@@ -121,6 +147,20 @@ export const ENV_NAMES = {
   registration: 'REGISTRATION',
   registrationRateLimit: 'REGISTRATION_RATE_LIMIT',
   registrationRateLimitWindowSeconds: 'REGISTRATION_RATE_LIMIT_WINDOW_SECONDS',
+  tokenRateLimitPerAddress: 'TOKEN_RATE_LIMIT_PER_ADDRESS',
+  tokenRateLimitPerClient: 'TOKEN_RATE_LIMIT_PER_CLIENT',
+  tokenRateLimitWindowSeconds: 'TOKEN_RATE_LIMIT_WINDOW_SECONDS',
+  loginFailureLimitPerAddress: 'LOGIN_FAILURE_LIMIT_PER_ADDRESS',
+  loginFailureLimitWindowSeconds: 'LOGIN_FAILURE_LIMIT_WINDOW_SECONDS',
+  loginLockoutThreshold: 'LOGIN_LOCKOUT_THRESHOLD',
+  loginLockoutBaseSeconds: 'LOGIN_LOCKOUT_BASE_SECONDS',
+  loginLockoutMaxSeconds: 'LOGIN_LOCKOUT_MAX_SECONDS',
+  trustProxy: 'TRUST_PROXY',
+  workers: 'WORKERS',
+  metricsToken: 'METRICS_TOKEN',
+  metricsPort: 'METRICS_PORT',
+  metricsHost: 'METRICS_HOST',
+  adminAllowlist: 'ADMIN_ALLOWLIST',
   cimd: 'CIMD',
   cimdAllowedHosts: 'CIMD_ALLOWED_HOSTS',
   cimdMaxBytes: 'CIMD_MAX_BYTES',

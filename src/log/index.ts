@@ -7,6 +7,8 @@ export type { Logger };
  * redacted by path, and callers log identifiers (kid, client_id, jti), never secrets.
  */
 export function createLogger(options: { level?: string; destination?: pino.DestinationStream } = {}): Logger {
+  // Pretty lines only for a person at a terminal who has not asked for JSON; never in production.
+  const pretty = !options.destination && process.stdout.isTTY && process.env.LOG_FORMAT !== 'json' && process.env.NODE_ENV !== 'production';
   return pino(
     {
       level: options.level ?? process.env.LOG_LEVEL ?? 'info',
@@ -20,7 +22,7 @@ export function createLogger(options: { level?: string; destination?: pino.Desti
         censor: '[redacted]',
       },
     },
-    options.destination ?? pino.destination({ sync: false }),
+    options.destination ?? (pretty ? pino.transport({ target: 'pino-pretty', options: { colorize: true } }) : pino.destination({ sync: false })),
   );
 }
 

@@ -14,6 +14,8 @@ export interface JwksCacheOptions {
   cooldownMs: number;
   timeoutMs: number;
   allowInsecureHttp: boolean;
+  /** Told whether each lookup was served from the cache (for metrics). */
+  onLookup?: ((result: 'hit' | 'miss') => void) | undefined;
 }
 
 interface KeySet {
@@ -64,8 +66,12 @@ export class JwksCache {
     const fresh = this.#keys !== undefined && now - this.#keys.fetchedAt < this.#options.ttlMs;
     if (fresh) {
       const imported = this.#imported.get(cacheKey);
-      if (imported) return imported;
+      if (imported) {
+        this.#options.onLookup?.('hit');
+        return imported;
+      }
     }
+    this.#options.onLookup?.('miss');
     if (this.#keys === undefined) {
       await this.#refresh();
     } else if (!fresh && this.#mayRefresh(now)) {

@@ -32,6 +32,8 @@ export interface TokenVerifierOptions {
   /** Allow a plain-http issuer and jwks_uri that are not on loopback. Never in production. */
   allowInsecureHttp?: boolean;
   fetch?: FetchLike;
+  /** Told whether each signing-key lookup was a JWKS cache hit, e.g. to count it in metrics. */
+  onKeyLookup?: (result: 'hit' | 'miss') => void;
   /** Clock in milliseconds; default Date.now. */
   now?: () => number;
 }
@@ -94,6 +96,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     cooldownMs: nonNegative(options.unknownKidCooldownMs, 30_000, 'unknownKidCooldownMs'),
     timeoutMs: nonNegative(options.httpTimeoutMs, 5_000, 'httpTimeoutMs'),
     allowInsecureHttp,
+    onLookup: options.onKeyLookup,
   });
   const cache = new TokenCache(tokenCacheSize, now);
 

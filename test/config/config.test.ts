@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -67,6 +68,20 @@ describe('configuration', () => {
     assert.equal(loadConfig({ IDEMPOTENCY_REQUIRED: 'true' }).idempotencyRequired, true);
     assert.throws(() => loadConfig({ IDEMPOTENCY_WHILE_RUNNING: 'sometimes' }), /^.*IDEMPOTENCY_WHILE_RUNNING: .*"wait"\|"reject" \(got "sometimes"\)$/);
     assert.throws(() => loadConfig({ IDEMPOTENCY_TTL_SECONDS: '0' }), /IDEMPOTENCY_TTL_SECONDS/);
+  });
+
+  it('trusts no proxy by default; TRUST_PROXY takes true, false or a count of proxies', () => {
+    assert.equal(loadConfig({}).trustProxy, 0);
+    assert.equal(loadConfig({ TRUST_PROXY: 'true' }).trustProxy, 1);
+    assert.equal(loadConfig({ TRUST_PROXY: '2' }).trustProxy, 2);
+    assert.throws(() => loadConfig({ TRUST_PROXY: 'yes' }), /TRUST_PROXY: must be true, false or the number of proxies/);
+  });
+
+  it('runs one process in development and one per CPU in production unless WORKERS says otherwise', () => {
+    assert.equal(loadConfig({}).workers, 1);
+    assert.equal(loadConfig({ NODE_ENV: 'production', ISSUER: 'https://auth.example.com' }).workers, availableParallelism());
+    assert.equal(loadConfig({ WORKERS: '3' }).workers, 3);
+    assert.throws(() => loadConfig({ WORKERS: '0' }), /^.*WORKERS: /);
   });
 
   it('refuses OUTBOUND_ALLOW_LOOPBACK in production', () => {

@@ -2,14 +2,14 @@ import type { Middleware } from 'koa';
 import { addressSubject } from '../../http/ip-address.ts';
 import type { Logger } from '../../log/index.ts';
 import type { Store } from '../../storage/index.ts';
-import { hitRateLimit, tooManyRequests, type RateLimit } from '../rate-limit.ts';
+import { tooManyRequests, type Limit } from '../rate-limits/index.ts';
 import { redeemInitialAccessToken } from './initial-access-tokens.ts';
 import type { RegistrationMode } from './registration-policy.ts';
 
 export interface RegistrationGateOptions {
   path: string;
   mode: RegistrationMode;
-  rateLimit: RateLimit;
+  rateLimit: Limit;
   store: Store;
   log: Logger;
 }
@@ -23,9 +23,9 @@ export function registrationGate(options: RegistrationGateOptions): Middleware {
   const { path, mode, rateLimit, store, log } = options;
   return async (ctx, next) => {
     if (ctx.path !== path || ctx.method !== 'POST' || mode === 'off') return next();
-    const retryAfter = await hitRateLimit(store, `registration:${addressSubject(ctx.ip)}`, rateLimit);
+    const retryAfter = await rateLimit.hit(addressSubject(ctx.ip));
     if (retryAfter !== undefined) {
-      log.warn({ ip: ctx.ip, retryAfter }, 'client registration rate limit reached');
+      log.warn({ ip: ctx.ip, retryAfter, event: 'rate_limited', limit: 'registration' }, 'client registration rate limit reached');
       tooManyRequests(ctx, retryAfter, `too many client registrations from this address; try again in ${retryAfter} seconds`);
       return;
     }

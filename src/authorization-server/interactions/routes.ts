@@ -6,6 +6,9 @@ import type { Logger } from '../../log/index.ts';
 import type { UserDirectory } from '../accounts/users.ts';
 import type { ResourceRegistry } from '../resources.ts';
 import { isLoopbackHttp } from '../clients/redirect-uris.ts';
+import { addressSubject } from '../../http/ip-address.ts';
+import type { RateLimits } from '../rate-limits/limits.ts';
+import type { Metrics } from '../../metrics/index.ts';
 import { DYNAMIC_REGISTRATION } from '../clients/registration-policy.ts';
 import { isStoreUnavailable } from '../store-unavailable.ts';
 import { csrfToken, csrfTokenValid } from './csrf.ts';
@@ -18,6 +21,8 @@ export interface InteractionDependencies {
   users: UserDirectory;
   resources: ResourceRegistry;
   csrfSecret: string;
+  limits: Pick<RateLimits, 'loginLockout' | 'loginFailuresPerAddress'>;
+  metrics: Pick<Metrics, 'loginFailures'>;
 }
 
 type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
@@ -25,7 +30,7 @@ type Client = NonNullable<Awaited<ReturnType<Provider['Client']['find']>>>;
 
 /** Our login and consent pages; oidc-provider decides when they are needed. */
 export function interactionRoutes(deps: InteractionDependencies): Router {
-  const { provider, users, resources, csrfSecret, log } = deps;
+  const { provider, users, resources, csrfSecret, log, limits, metrics } = deps;
   const router = new Router();
 
   router.get(STYLESHEET_PATH, (ctx) => {
@@ -76,16 +81,30 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
     const form = await checkedForm(ctx, csrfSecret, details);
     if (details.prompt.name !== 'login') throw new FormError(400, 'this sign-in request is already past the sign-in step');
     const username = form.get('username') ?? '';
-    const user = await users.authenticate(username, form.get('password') ?? '');
-    if (!user) {
+    const answer = async (status: number, view: { failed?: boolean; retryAfterSeconds?: number }) => {
       const client = await provider.Client.find(String(details.params.client_id));
-      ctx.status = 401;
+      ctx.status = status;
+      if (view.retryAfterSeconds !== undefined) ctx.set('Retry-After', String(view.retryAfterSeconds));
       ctx.body = renderLoginPage({
         action: `/interaction/${details.uid}/login`, csrf: csrfToken(csrfSecret, details.uid),
-        clientName: client?.clientName ?? String(details.params.client_id), username, failed: true,
+        clientName: client?.clientName ?? String(details.params.client_id), username, ...view,
       });
-      return;
+    };
+    const paused = await limits.loginFailuresPerAddress.exhaustedFor(addressSubject(ctx.ip)) ?? await limits.loginLockout.pausedFor(username, ctx.ip);
+    if (paused !== undefined) {
+      log.warn({ event: 'login_paused', ip: ctx.ip, retryAfter: paused }, 'sign-in refused: too many failures');
+      return answer(429, { retryAfterSeconds: paused });
     }
+    const user = await users.authenticate(username, form.get('password') ?? '');
+    if (!user) {
+      metrics.loginFailures.inc();
+      await limits.loginFailuresPerAddress.hit(addressSubject(ctx.ip));
+      const pause = await limits.loginLockout.failed(username, ctx.ip);
+      log.info({ event: 'login_failed', ip: ctx.ip, ...(pause ? { pausedFor: pause } : {}) }, 'sign-in failed');
+      return answer(pause ? 429 : 401, pause ? { retryAfterSeconds: pause } : { failed: true });
+    }
+    await limits.loginLockout.succeeded(username, ctx.ip);
+    log.info({ event: 'login_succeeded', subject: user.id, client: String(details.params.client_id) }, 'signed in');
     await finish(ctx, { login: { accountId: user.id } }, false);
   });
 

@@ -27,13 +27,17 @@ export interface LoginView {
   clientName: string;
   username?: string;
   failed?: boolean;
+  /** Sign-in is paused for this username from this address (too many failures). */
+  retryAfterSeconds?: number;
 }
 
 export function renderLoginPage(view: LoginView): string {
   return page('Sign in', html`
 <h1>Sign in</h1>
 <p class="muted">to continue to <strong>${view.clientName}</strong></p>
-${view.failed ? html`<p class="error" role="alert">The username or password is not correct.</p>` : ''}
+${view.retryAfterSeconds !== undefined
+    ? html`<p class="error" role="alert">Too many failed sign-ins. Try again in ${String(view.retryAfterSeconds)} seconds.</p>`
+    : view.failed ? html`<p class="error" role="alert">The username or password is not correct.</p>` : ''}
 <form method="post" action="${view.action}">
   <input type="hidden" name="csrf" value="${view.csrf}">
   <label for="username">Username</label>
