@@ -1,0 +1,46 @@
+import assert from 'node:assert/strict';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { createPublicKey } from 'node:crypto';
+import { verifyLog } from '../../src/audit/verify.ts';
+import { loginEvent, ORIGIN, testLog } from './support.ts';
+
+describe('audit log', () => {
+  test('acknowledges appends with consecutive seqs, batches concurrent ones, and verifies', async () => {
+    const fixture = await testLog({ segmentMaxRecords: 7, checkpointEveryRecords: 10 });
+    const log = await fixture.open();
+    const acks = await Promise.all(Array.from({ length: 25 }, (_, index) => log.append(loginEvent(index))));
+    assert.deepEqual(acks.map((ack) => ack.seq), Array.from({ length: 25 }, (_, index) => index));
+    await log.close();
+    const names = await readdir(fixture.dir);
+    assert.ok(names.filter((name) => name.startsWith('segment-')).length >= 4, names.join());
+    assert.ok(names.includes('checkpoint-000000000025.note'), names.join());
+    const report = await verifyLog({ dir: fixture.dir, name: ORIGIN, publicKey: createPublicKey(fixture.key) });
+    assert.equal(report.ok, true, JSON.stringify(report.failure));
+    assert.equal(report.lastSeq, 24);
+    assert.equal(report.unsigned, 0);
+  });
+
+  test('continues the same tree after a restart', async () => {
+    const fixture = await testLog({ segmentMaxRecords: 4 });
+    let log = await fixture.open();
+    for (let index = 0; index < 6; index += 1) await log.append(loginEvent(index));
+    await log.close();
+    log = await fixture.open();
+    assert.equal((await log.append(loginEvent(6))).seq, 6);
+    await log.close();
+    const report = await verifyLog({ dir: fixture.dir, name: ORIGIN, publicKey: createPublicKey(fixture.key) });
+    assert.equal(report.ok, true, JSON.stringify(report.failure));
+    assert.equal(report.checkpoints, 2);
+  });
+
+  test('writes canonical JSON lines with the leaf hash and the tree head', async () => {
+    const fixture = await testLog();
+    const log = await fixture.open();
+    await log.append({ type: 'config.loaded', zeta: 1, alpha: 'a' });
+    await log.close();
+    const [line] = (await readFile(join(fixture.dir, 'segment-000000000000.jsonl'), 'utf8')).split('\n');
+    assert.match(line!, /^\{"event":\{"alpha":"a","type":"config.loaded","zeta":1\},"leaf":"[^"]+","prev":\[\],"root":"[^"]+","seq":0,"time":"[^"]+"\}$/);
+  });
+});
