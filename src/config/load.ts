@@ -1,9 +1,14 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { configSchema, ENV_NAMES, type ParsedConfig, type ResourceConfig } from './schema.ts';
 
-export interface Config extends Omit<ParsedConfig, 'issuer' | 'resources'> {
+export interface Config extends Omit<ParsedConfig, 'issuer' | 'resources' | 'auditDir' | 'auditOrigin'> {
   issuer: string;
+  /** AUDIT_DIR, or DATA_DIR/audit. */
+  auditDir: string;
+  /** AUDIT_ORIGIN, or the issuer's host and path + /audit. */
+  auditOrigin: string;
   resources: ResourceConfig[];
   /** The demo notes MCP server's resource identifier, http://localhost:$DEMO_MCP_PORT/mcp. */
   demoMcpResource: string;
@@ -25,7 +30,7 @@ export class ConfigError extends Error {
 
 type Env = Record<string, string | undefined>;
 
-const SECRET_FIELDS = new Set(['rsaPrivateKeyPem', 'cookieKeys']);
+const SECRET_FIELDS = new Set(['rsaPrivateKeyPem', 'cookieKeys', 'auditSigningKeyPem']);
 
 export function loadConfig(env: Env = process.env): Config {
   const configFile = env.CONFIG_FILE || undefined;
@@ -94,8 +99,11 @@ function finish(parsed: ParsedConfig, env: Env, configFile?: string): Config {
   if (resources.filter((resource) => resource.default).length > 1) {
     throw new ConfigError('resources', 'at most one resource can be the default');
   }
+  const issuerUrl = new URL(issuer);
+  const auditDir = parsed.auditDir ?? join(parsed.dataDir, 'audit');
+  const auditOrigin = parsed.auditOrigin ?? `${issuerUrl.host}${issuerUrl.pathname.replace(/\/$/, '')}/audit`;
   return {
-    ...parsed, issuer, clients, resources, demoMcpResource, ...(outboundCa ? { outboundCa } : {}), ...(configFile ? { configFile } : {}),
+    ...parsed, issuer, auditDir, auditOrigin, clients, resources, demoMcpResource, ...(outboundCa ? { outboundCa } : {}), ...(configFile ? { configFile } : {}),
   };
 }
 

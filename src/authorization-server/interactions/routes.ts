@@ -2,7 +2,9 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import type { InteractionResults, PromptDetail } from 'oidc-provider';
+import type { AuditSink } from '../../audit/index.ts';
 import type { Logger } from '../../log/index.ts';
+import { recordEvent } from '../audit-trail.ts';
 import type { UserDirectory } from '../accounts/users.ts';
 import type { ResourceRegistry } from '../resources.ts';
 import { isLoopbackHttp } from '../clients/redirect-uris.ts';
@@ -17,6 +19,7 @@ export interface InteractionDependencies {
   users: UserDirectory;
   resources: ResourceRegistry;
   csrfSecret: string;
+  audit: AuditSink;
 }
 
 type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
@@ -24,7 +27,7 @@ type Client = NonNullable<Awaited<ReturnType<Provider['Client']['find']>>>;
 
 /** Our login and consent pages; oidc-provider decides when they are needed. */
 export function interactionRoutes(deps: InteractionDependencies): Router {
-  const { provider, users, resources, csrfSecret, log } = deps;
+  const { provider, users, resources, csrfSecret, log, audit } = deps;
   const router = new Router();
 
   router.get(STYLESHEET_PATH, (ctx) => {
@@ -75,6 +78,10 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
     if (details.prompt.name !== 'login') throw new FormError(400, 'this sign-in request is already past the sign-in step');
     const username = form.get('username') ?? '';
     const user = await users.authenticate(username, form.get('password') ?? '');
+    const clientId = String(details.params.client_id);
+    await recordEvent(audit, log, user
+      ? { type: 'login.succeeded', subject: user.id, username: user.name, client: clientId }
+      : { type: 'login.failed', username, client: clientId, ip: ctx.ip });
     if (!user) {
       const client = await provider.Client.find(String(details.params.client_id));
       ctx.status = 401;
@@ -93,11 +100,17 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
     if (details.prompt.name !== 'consent' || !details.session?.accountId) {
       throw new FormError(400, 'this sign-in request is not waiting for consent');
     }
+    const consentEvent = { subject: details.session.accountId, client: String(details.params.client_id) };
     if (form.get('decision') !== 'approve') {
+      await recordEvent(audit, log, { type: 'consent.denied', ...consentEvent });
       await finish(ctx, { error: 'access_denied', error_description: 'the user denied the request' }, false);
       return;
     }
     const grantId = await saveGrant(provider, details);
+    await recordEvent(audit, log, {
+      type: 'consent.granted', ...consentEvent, grant: grantId,
+      scopes: (details.prompt.details.missingOIDCScope as string[] | undefined) ?? [], resources: missingResourceScopes(details.prompt.details),
+    });
     await finish(ctx, { consent: { grantId } }, true);
   });
 
