@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
 import {
-  createTokenVerifier, mcpEndpoint, metadataUrlFor, openStore, protectedResourceMetadata, protectedResourceMetadataRoutes,
+  createTokenVerifier, mcpEndpoint, type AuditSink, metadataUrlFor, openStore, protectedResourceMetadata, protectedResourceMetadataRoutes,
 } from '../../src/resource-server/index.ts';
 import { NoteBook } from './notes.ts';
 import { noteTools } from './tools.ts';
@@ -15,6 +15,8 @@ export interface NotesServerOptions {
   /** Its own resource identifier, e.g. http://localhost:3001/mcp. */
   resource: string;
   dataDir: string;
+  /** Its audit log (tool calls, refusals, outcomes); none when left out. */
+  audit?: AuditSink;
 }
 
 export interface RunningNotesServer {
@@ -42,6 +44,7 @@ export async function startNotesServer(options: NotesServerOptions): Promise<Run
     server: { name: 'notes-mcp', version: '0.1.0' },
     tools: noteTools(new NoteBook(store)),
     scopePrefix: 'notes',
+    ...(options.audit ? { audit: options.audit } : {}),
   }));
   const server = app.listen({ port: options.port, ...(options.host ? { host: options.host } : {}) });
   await once(server, 'listening');

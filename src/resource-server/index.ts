@@ -22,3 +22,6 @@ export { resolveToolPolicy, decide, PolicyError, type ToolPolicy, type ToolPolic
 export { mcpEndpoint, type McpEndpointOptions, type ProtectedTool, type ToolContext } from './mcp.ts';
 // State for MCP servers (notes, later idempotency records) lives behind the same Store seam as the authorization server's.
 export { openStore, StoreUnavailableError, type Store } from '../storage/index.ts';
+// The audit log both halves write to; an MCP server opens its own and hands it to mcpEndpoint.
+export { AuditLog, DISABLED_AUDIT, AuditUnavailableError, type AuditSink, type AuditEvent, type AuditLogOptions } from '../audit/index.ts';
+export { argumentsHash } from './tool-audit.ts';

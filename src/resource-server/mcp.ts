@@ -4,6 +4,8 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { ZodRawShape } from 'zod';
+import { DISABLED_AUDIT, type AuditSink } from '../audit/index.ts';
+import { toolAudit, type CallIds } from './tool-audit.ts';
 import { elevationChallenge, insufficientScopeChallenge } from './challenge.ts';
 import { BodyError, calledTools, readJsonBody } from './json-rpc.ts';
 import { requireBearerToken } from './koa.ts';
@@ -42,6 +44,13 @@ export interface McpEndpointOptions {
   unauthorizedTools?: 'hide' | 'show';
   /** How recent a sign-in must be for tools that require elevation; default 300 s. */
   elevationMaxAgeSeconds?: number;
+  /**
+   * Where tool decisions are recorded. A write or privileged tool runs only after its
+   * `tool.requested` event is durable; if the log cannot write, the call gets a JSON-RPC error.
+   */
+  audit?: AuditSink;
+  /** Told about audit events that could not be written (read tools, outcomes, refusals). */
+  onAuditError?: (error: Error) => void;
   /** Clock in milliseconds, for tests. */
   now?: () => number;
 }
@@ -61,6 +70,7 @@ export function mcpEndpoint(options: McpEndpointOptions): Middleware {
   );
   if (policies.size !== options.tools.length) throw new TypeError('every tool needs a distinct name');
   const runner = new ToolRunner();
+  const audit = toolAudit(options.audit ?? DISABLED_AUDIT, options.onAuditError);
   const now = options.now ?? Date.now;
   const elevationMaxAgeSeconds = options.elevationMaxAgeSeconds ?? 300;
   // A first sign-in is asked for the read tools' scopes; writes step up later with 403 insufficient_scope.
@@ -93,17 +103,24 @@ export function mcpEndpoint(options: McpEndpointOptions): Middleware {
           ctx.body = { jsonrpc: '2.0', error: { code: -32700, message: error.message }, id: null };
           return;
         }
-        if (refuseByPolicy(ctx, calledTools(body).filter((tool) => policies.has(tool)), token)) return;
+        if (await refuseByPolicy(ctx, calledTools(body).filter((tool) => policies.has(tool)), token)) return;
       }
-      await serve(ctx, token, body);
+      const calls = await audit.requested(body, token, (tool) => policies.get(tool));
+      if (!calls.ok) {
+        ctx.set('Cache-Control', 'no-store');
+        ctx.body = calls.errorResponse;
+        return;
+      }
+      await serve(ctx, token, body, calls.ids);
     });
   };
 
   /** Answers 403/401 when a called tool is out of the token's reach; true when it did. */
-  function refuseByPolicy(ctx: Context, tools: string[], token: VerifiedToken): boolean {
+  async function refuseByPolicy(ctx: Context, tools: string[], token: VerifiedToken): Promise<boolean> {
     for (const tool of tools) {
       const decision = decisionFor(tool, token);
       if (decision.allowed) continue;
+      await audit.denied(tool, token, decision);
       ctx.set('Cache-Control', 'no-store');
       if (decision.reason === 'insufficient_scope') {
         const needed = [...new Set([...token.scopes, ...decision.requiredScopes])];
@@ -122,7 +139,7 @@ export function mcpEndpoint(options: McpEndpointOptions): Middleware {
     return false;
   }
 
-  async function serve(ctx: Context, token: VerifiedToken, body: unknown): Promise<void> {
+  async function serve(ctx: Context, token: VerifiedToken, body: unknown, callIds: CallIds): Promise<void> {
     const server = new McpServer(options.server);
     for (const tool of options.tools) {
       const decision = decisionFor(tool.name, token);
@@ -133,10 +150,18 @@ export function mcpEndpoint(options: McpEndpointOptions): Middleware {
         description: tool.description,
         ...(tool.inputSchema ? { inputSchema: tool.inputSchema } : {}),
         annotations: { readOnlyHint: policy.risk === 'read', destructiveHint: policy.risk === 'privileged' },
-      }, (async (args: Record<string, unknown>) => {
+      }, (async (...params: unknown[]) => {
+        // The SDK passes (args, extra) to tools with an input schema and (extra) to the others.
+        const args = (tool.inputSchema ? params[0] : {}) as Record<string, unknown>;
+        const extra = params.at(-1) as { requestId: string | number };
+        const started = performance.now();
+        const executed = (outcome: string) => audit.executed(tool.name, token, callIds.get(extra.requestId), outcome, performance.now() - started);
         try {
-          return await runner.run(tool.name, policy, (signal) => tool.handler(args ?? {}, { token, signal }));
+          const result = await runner.run(tool.name, policy, (signal) => tool.handler(args ?? {}, { token, signal }));
+          await executed(result.isError ? 'tool_error' : 'ok');
+          return result;
         } catch (error) {
+          await executed(error instanceof ToolRunError ? 'refused_or_timed_out' : 'failed');
           if (error instanceof ToolRunError) return { isError: true, content: [{ type: 'text', text: error.message }] };
           throw error;
         }

@@ -1,6 +1,7 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { startNotesServer, type RunningNotesServer } from '../../examples/notes-mcp/server.ts';
+import type { AuditSink } from '../../src/resource-server/index.ts';
 import { startTestServer, type TestServer } from './authorization-server.ts';
 import { freePort } from './ports.ts';
 
@@ -13,13 +14,13 @@ export interface NotesStack {
 }
 
 /** A Portcullis (with extra settings in `env`) and the demo notes MCP server on loopback, trusting each other. */
-export async function startNotesStack(env: Record<string, string> = {}): Promise<NotesStack> {
+export async function startNotesStack(env: Record<string, string> = {}, notesAudit?: AuditSink): Promise<NotesStack> {
   const port = await freePort();
   const resource = `http://localhost:${port}/mcp`;
   const authorizationServer = await startTestServer(env, undefined, [
     { uri: resource, name: 'Notes (demo)', scopes: ['notes:read', 'notes:write', 'notes:admin'], default: false },
   ]);
-  const notes = await startNotesServer({ port, issuer: authorizationServer.issuer, resource, dataDir: authorizationServer.dirs.dataDir });
+  const notes = await startNotesServer({ port, issuer: authorizationServer.issuer, resource, dataDir: authorizationServer.dirs.dataDir, ...(notesAudit ? { audit: notesAudit } : {}) });
   return {
     authorizationServer,
     notes,
