@@ -8,3 +8,4 @@ export { openAuditTrail, auditLocation, type AuditTrail, type AuditLocation } fr
 export { queryLog, allEvents, type AuditQuery } from './query.ts';
 export { verifyLog, describeFailure, type VerifyReport, type VerifyFailure, type VerifyOptions } from './verify.ts';
 export type { AuditRecord } from './records.ts';
+export { proveInclusion, checkInclusionProof, ProofError, type InclusionProof } from './proof.ts';
