@@ -5,7 +5,7 @@ import { listLogFiles } from './files.ts';
 import { inclusionPath, verifyInclusion, type Hash } from './merkle.ts';
 import { readSegment } from './read-log.ts';
 import { b64, leafData, parseRecord, recordLeaf } from './records.ts';
-import { NoteError, openCheckpoint, parseVerifierKey } from './signed-note.ts';
+import { openCheckpoint, parseVerifierKey } from './signed-note.ts';
 
 /**
  * An RFC 9162 inclusion proof of one record in the tree a signed checkpoint commits to.
@@ -57,13 +57,12 @@ export async function proveInclusion(dir: string, seq: number): Promise<Inclusio
 
 /** Checks a proof as a third party would: the note's signature, the leaf hash, the path to the signed root. */
 export function checkInclusionProof(proof: InclusionProof, verifierKeyText: string): void {
-  const { name, publicKey } = parseVerifierKey(verifierKeyText);
   let signed;
   try {
+    const { name, publicKey } = parseVerifierKey(verifierKeyText);
     signed = openCheckpoint(proof.checkpoint, name, publicKey);
   } catch (error) {
-    if (error instanceof NoteError) throw new ProofError(`checkpoint: ${error.message}`);
-    throw error;
+    throw new ProofError(`checkpoint: ${(error as Error).message}`);
   }
   if (signed.size !== proof.tree_size) throw new ProofError(`the checkpoint signs tree size ${signed.size}, not ${proof.tree_size}`);
   const leaf = createHash('sha256').update(Buffer.of(0)).update(proof.leaf_data).digest();

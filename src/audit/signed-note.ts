@@ -35,9 +35,10 @@ export function verifierKey(name: string, key: KeyObject): string {
 
 /** Parses a verifier key string back into its name and public key. */
 export function parseVerifierKey(text: string): { name: string; publicKey: KeyObject } {
-  const [name, id, encoded, ...rest] = text.trim().split('+');
-  const raw = Buffer.from(encoded ?? '', 'base64');
-  if (!name || !id || rest.length > 0 || raw.length !== 33 || raw[0] !== ED25519_ALGORITHM) throw new Error('not an Ed25519 note verifier key');
+  // Split on the first two "+" only: the base64 key itself may contain "+".
+  const [name, id, ...encoded] = text.trim().split('+');
+  const raw = Buffer.from(encoded.join('+'), 'base64');
+  if (!name || !id || raw.length !== 33 || raw[0] !== ED25519_ALGORITHM) throw new Error('not an Ed25519 note verifier key');
   const publicKey = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: raw.subarray(1).toString('base64url') }, format: 'jwk' });
   if (keyId(name, publicKey).toString('hex') !== id) throw new Error('the verifier key id does not match its key');
   return { name, publicKey };

@@ -47,7 +47,7 @@ describe('audit verify on a tampered log', () => {
       const path = join(dir, SEGMENT_5);
       const bytes = await readFile(path);
       const at = bytes.indexOf('user-6');
-      bytes[at + 5] ^= 0x01; // user-6 -> user-7
+      bytes.writeUInt8(bytes[at + 5]! ^ 0x01, at + 5); // user-6 -> user-7
       await writeFile(path, bytes);
     });
     assert.equal(report.ok, false);
