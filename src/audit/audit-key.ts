@@ -13,6 +13,8 @@ export interface AuditKeySources {
   keysDir: string;
   /** File name in KEYS_DIR (one per log). */
   fileName?: string;
+  /** Generate the key when none is found (the server); readers such as `audit verify` pass false. */
+  generate?: boolean;
 }
 
 export interface AuditKey {
@@ -35,6 +37,7 @@ export async function loadAuditKey(sources: AuditKeySources): Promise<AuditKey> 
   const file = join(sources.keysDir, sources.fileName ?? AUDIT_KEY_FILE);
   const existing = await readIfPresent(file, 'KEYS_DIR');
   if (existing !== undefined) return { privateKey: parseEd25519(existing, 'KEYS_DIR'), source: 'keys-dir' };
+  if (sources.generate === false) throw new ConfigError('KEYS_DIR', `no audit key at ${file} (nor in AUDIT_SIGNING_KEY_PEM or AUDIT_SIGNING_KEY_PATH)`);
   const { privateKey } = generateKeyPairSync('ed25519');
   try {
     await mkdir(sources.keysDir, { recursive: true, mode: 0o700 });

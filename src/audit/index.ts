@@ -4,7 +4,7 @@ export { AUDIT_EVENT_TYPES, AuditUnavailableError, DISABLED_AUDIT, type AuditEve
 export { loadAuditKey, AUDIT_KEY_FILE, type AuditKey, type AuditKeySources } from './audit-key.ts';
 export { canonicalJson } from './canonical-json.ts';
 export { verifierKey, parseVerifierKey } from './signed-note.ts';
-export { openAuditTrail, auditLocation, type AuditTrail, type AuditLocation } from './configured.ts';
+export { openAuditTrail, auditLocation, configuredAuditKey, type AuditTrail, type AuditLocation } from './configured.ts';
 export { queryLog, allEvents, type AuditQuery } from './query.ts';
 export { verifyLog, describeFailure, type VerifyReport, type VerifyFailure, type VerifyOptions } from './verify.ts';
 export type { AuditRecord } from './records.ts';
