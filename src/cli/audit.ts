@@ -1,4 +1,5 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import {
   auditLocation, configuredAuditKey, describeFailure, parseVerifierKey, proveInclusion, queryLog, verifierKey, verifyLog,
@@ -24,6 +25,7 @@ export async function auditCommand(config: Config, args: string[]): Promise<void
   const [action, seqText] = positionals;
   const location = auditLocation(config, values.log);
   const range = { from: dateOption('--from', values.from, 'start'), to: dateOption('--to', values.to, 'end') };
+  if (values.source === 'local' && action !== 'key' && !existsSync(location.dir)) throw new UsageError(`no audit log in ${location.dir} (AUDIT_DIR)`);
 
   if (action === 'verify') {
     const { name, publicKey } = values.key ? parseKeyOption(values.key) : { name: location.origin, publicKey: await publicAuditKey(config, values.log) };

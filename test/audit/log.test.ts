@@ -3,6 +3,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { createPublicKey } from 'node:crypto';
+import { allEvents } from '../../src/audit/index.ts';
 import { verifyLog } from '../../src/audit/verify.ts';
 import { loginEvent, ORIGIN, testLog } from './support.ts';
 
@@ -42,5 +43,23 @@ describe('audit log', () => {
     await log.close();
     const [line] = (await readFile(join(fixture.dir, 'segment-000000000000.jsonl'), 'utf8')).split('\n');
     assert.match(line!, /^\{"event":\{"alpha":"a","type":"config.loaded","zeta":1\},"leaf":"[^"]+","prev":\[\],"root":"[^"]+","seq":0,"time":"[^"]+"\}$/);
+  });
+
+  test('verifies and queries a date range from the middle of the log, anchored by the next checkpoint', async () => {
+    let index = 0;
+    // Five records a day at 12:00, 12:01, ...: one segment per day.
+    const now = () => new Date(`2026-01-0${1 + Math.floor(index / 5)}T12:${String(index).padStart(2, '0')}:00Z`);
+    const fixture = await testLog({ segmentMaxRecords: 5, checkpointEveryRecords: 8, now });
+    const log = await fixture.open();
+    for (; index < 15; index += 1) await log.append(loginEvent(index));
+    await log.close();
+    const publicKey = createPublicKey(fixture.key);
+    const range = { from: new Date('2026-01-02T12:07:00Z'), to: new Date('2026-01-02T23:59:59Z') };
+    const report = await verifyLog({ dir: fixture.dir, name: ORIGIN, publicKey, ...range });
+    assert.equal(report.ok, true, JSON.stringify(report.failure));
+    assert.equal(report.firstSeq, 5, 'starts at the day\'s segment, from the tree state it carries');
+    assert.equal(report.checkpoints, 2, 'checkpoints 8 and 15 (the one that signs the day\'s last record)');
+    const subjects = (await allEvents(fixture.dir, range)).map((record) => record.event.subject);
+    assert.deepEqual(subjects, ['user-7', 'user-8', 'user-9']);
   });
 });
