@@ -73,7 +73,6 @@ export async function verifyLog(options: VerifyOptions): Promise<VerifyReport> {
     while (nextCheckpoint < checkpoints.length && checkpoints[nextCheckpoint]!.size <= size) {
       const checkpoint = checkpoints[nextCheckpoint]!;
       nextCheckpoint += 1;
-      if (checkpoint.size < size) continue; // only reachable for sizes before the first record read
       let signed;
       try {
         signed = openCheckpoint(await readFile(join(options.dir, checkpoint.name), 'utf8'), options.name, options.publicKey);

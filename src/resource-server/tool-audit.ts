@@ -41,7 +41,8 @@ export function toolAudit(sink: AuditSink, onError: ((error: Error) => void) | u
         const events: AuditEvent[] = [{ type: 'tool.requested', ...caller(token), tool: call.name, call: id, risk: policy.risk, args_sha256: argumentsHash(call.arguments) }];
         if (policy.requiresElevation) events.push({ type: 'tool.elevation_used', ...caller(token), tool: call.name, call: id, auth_time: token.claims.auth_time });
         for (const event of events) {
-          if (policy.risk === 'read') durable.push(bestEffort(event));
+          // A read tool does not wait for its record; appends keep their order, so it still precedes the outcome.
+          if (policy.risk === 'read') void bestEffort(event);
           else durable.push(sink.append(event).catch((error: unknown) => { onError?.(error as Error); failedIds.push(call.id ?? null); }));
         }
       }
