@@ -4,10 +4,11 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import type { Config } from '../../src/config/index.ts';
-import { AuditLog, verifyLog } from '../../src/audit/index.ts';
+import { AuditLog, verifierKey, verifyLog } from '../../src/audit/index.ts';
 import { downloadAuditCopy } from '../../src/audit/s3/download.ts';
 import { S3Shipper, UPLOADED_MANIFEST } from '../../src/audit/s3/shipper.ts';
 import { createLogger } from '../../src/log/index.ts';
+import { runProject } from '../support/processes.ts';
 import { BUCKET, capturingClient, startLoopbackS3, type LoopbackS3 } from '../support/s3.ts';
 import { loginEvent, ORIGIN, tempDir, testLog } from './support.ts';
 
@@ -88,5 +89,14 @@ describe('S3 Object Lock shipping', () => {
     } finally {
       await copy.remove();
     }
+
+    const cli = await runProject('src/cli/main.ts', ['audit', 'verify', '--source', 's3', '--key', verifierKey(ORIGIN, createPublicKey(fixture.key))], {
+      env: {
+        AUDIT_S3_BUCKET: BUCKET, AUDIT_S3_PREFIX: PREFIX, AWS_ENDPOINT_URL: `http://127.0.0.1:${s3.port}`, AWS_REGION: 'us-east-1',
+        AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', DATA_DIR: join(fixture.dir, '..', 'unused'),
+      },
+    });
+    assert.equal(cli.code, 0, cli.stderr);
+    assert.match(cli.stdout, /^audit log OK: records 0\.\.11, 4 checkpoints verified; 1 checkpoints cover records not uploaded yet\n$/);
   });
 });

@@ -76,11 +76,12 @@ describe('write-ahead at the token endpoint', () => {
   });
   after(() => server.destroy());
 
-  it('answers 503 temporarily_unavailable with no token when the audit log cannot write, and the code is spent', async () => {
+  it('answers 503 temporarily_unavailable with no token to a code or a refresh when the audit log cannot write, and the code is spent', async () => {
     const config = await discover(server, PUBLIC_CLIENT.client_id);
     const user = await addUser(server);
     const { url, verifier } = await authorizationRequest(config, { redirectUri: REDIRECT_URI, scope: 'notes:read', resource: NOTES_RESOURCE });
     const callback = await userAgentFor(server).authorize(url, user);
+    const { tokens } = await codeFlow(config, server, user, { redirectUri: REDIRECT_URI, scope: 'notes:read', resource: NOTES_RESOURCE });
     const auditDir = server.config.auditDir;
     // The audit directory becomes a regular file: creating the next segment fails with ENOTDIR.
     await rename(auditDir, `${auditDir}.moved`);
@@ -99,6 +100,13 @@ describe('write-ahead at the token endpoint', () => {
     assert.equal(body.error, 'temporarily_unavailable');
     assert.equal(body.access_token, undefined);
     assert.equal(body.refresh_token, undefined);
+    const refresh = await fetch(new URL('/token', server.url), {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token!, client_id: PUBLIC_CLIENT.client_id, resource: NOTES_RESOURCE }),
+    });
+    assert.equal(refresh.status, 503);
+    assert.deepEqual(Object.keys(await refresh.json() as object).sort(), ['error', 'error_description'], 'a refresh gets no token either');
 
     await rm(auditDir);
     await rename(`${auditDir}.moved`, auditDir);
@@ -106,6 +114,7 @@ describe('write-ahead at the token endpoint', () => {
     assert.equal(again.status, 400, 'the code was used up, so no token can come from it later');
     assert.equal(((await again.json()) as { error: string }).error, 'invalid_grant');
     const types = (await allEvents(auditDir)).map((record) => record.event.type);
-    assert.equal(types.includes('token.issued'), false);
+    assert.equal(types.filter((type) => type === 'token.issued').length, 1, 'only the token issued before the failure');
+    assert.equal(types.includes('token.refreshed'), false);
   });
 });
