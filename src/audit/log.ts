@@ -111,19 +111,22 @@ export class AuditLog implements AuditSink {
   /** Writes a signed checkpoint now if records were added since the last one. */
   async checkpoint(): Promise<void> {
     this.#wantCheckpoint();
-    await this.#running;
+    await this.#settled();
   }
 
+  /** Writes what is queued and a closing checkpoint; later appends are refused. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#timer);
-    await this.#running;
-    if (this.#size > this.#checkpointed) {
-      this.#checkpointWanted = true;
-      await this.#drain().catch((error: unknown) => this.#options.log.error({ err: error }, 'audit checkpoint at shutdown failed'));
-    }
+    this.#wantCheckpoint();
+    await this.#settled();
     await this.#file.close();
+  }
+
+  /** Waits until no drain runs (one drain may start another for appends that came in meanwhile). */
+  async #settled(): Promise<void> {
+    while (this.#running) await this.#running;
   }
 
   #wantCheckpoint(): void {

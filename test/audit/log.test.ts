@@ -23,6 +23,17 @@ describe('audit log', () => {
     assert.equal(report.unsigned, 0);
   });
 
+  test('commits appends that arrive during a write together, in one write', async () => {
+    const fixture = await testLog();
+    const log = await fixture.open();
+    await Promise.all(Array.from({ length: 50 }, (_, index) => log.append(loginEvent(index))));
+    await log.close();
+    // A batch shares one timestamp: the first append is written alone, the 49 that queued behind it together.
+    const times = (await allEvents(fixture.dir)).map((record) => record.time);
+    assert.equal(times.length, 50);
+    assert.ok(new Set(times).size <= 2, `${new Set(times).size} writes`);
+  });
+
   test('continues the same tree after a restart', async () => {
     const fixture = await testLog({ segmentMaxRecords: 4 });
     let log = await fixture.open();
