@@ -155,13 +155,14 @@ export function mcpEndpoint(options: McpEndpointOptions): Middleware {
         const args = (tool.inputSchema ? params[0] : {}) as Record<string, unknown>;
         const extra = params.at(-1) as { requestId: string | number };
         const started = performance.now();
-        const executed = (outcome: string) => audit.executed(tool.name, token, callIds.get(extra.requestId), outcome, performance.now() - started);
+        // The outcome is recorded without holding the answer back; appends keep their order.
+        const executed = (outcome: string) => void audit.executed(tool.name, token, callIds.get(extra.requestId), outcome, performance.now() - started);
         try {
           const result = await runner.run(tool.name, policy, (signal) => tool.handler(args ?? {}, { token, signal }));
-          await executed(result.isError ? 'tool_error' : 'ok');
+          executed(result.isError ? 'tool_error' : 'ok');
           return result;
         } catch (error) {
-          await executed(error instanceof ToolRunError ? 'refused_or_timed_out' : 'failed');
+          executed(error instanceof ToolRunError ? 'refused_or_timed_out' : 'failed');
           if (error instanceof ToolRunError) return { isError: true, content: [{ type: 'text', text: error.message }] };
           throw error;
         }
