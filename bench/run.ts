@@ -6,12 +6,13 @@
  *   (1) token endpoint: Portcullis vs a bare oidc-provider            bench/token-endpoint.ts
  *   (2) refresh-token grant on Redis                                   slot: the Redis engine (issue 5)
  *   (3) protected MCP tool call vs the same server unprotected         bench/mcp-tool-call.ts
- *   (4) audit append throughput with durability                        slot: the audit log (issue 7)
+ *   (4) audit log durability: token endpoint with audit on vs off      bench/audit.ts
  *   (5) raw RSA-2048 sign and verify rate (the ceiling)                bench/rsa-ceiling.ts
  *   and access-token verification: our verifier vs bare jose         bench/verify.ts
  */
 import { writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
+import { runAuditBench } from './audit.ts';
 import { runMcpToolCallBench } from './mcp-tool-call.ts';
 import { runRsaCeilingBench } from './rsa-ceiling.ts';
 import { runTokenEndpointBench } from './token-endpoint.ts';
@@ -25,8 +26,8 @@ const tokenEndpoint = await runTokenEndpointBench();
 const refreshGrantOnRedis = notMeasuredYet('the Redis store engine (issue 5)');
 console.log(`(2) refresh-token grant on Redis: not measured yet (${refreshGrantOnRedis.suppliedBy})`);
 const mcpToolCall = await runMcpToolCallBench();
-const auditAppend = notMeasuredYet('the audit log (issue 7)');
-console.log(`(4) audit append throughput: not measured yet (${auditAppend.suppliedBy})`);
+console.log('(4) audit log durability: token endpoint with the audit log on and off');
+const auditAppend = await runAuditBench();
 const rsaCeiling = await runRsaCeilingBench();
 const tokenVerification = await runVerifyBench();
 
@@ -34,6 +35,7 @@ const ratios = {
   'token endpoint: Portcullis / bare oidc-provider': tokenEndpoint.portcullisVsBare,
   'token endpoint: Portcullis / RSA-2048 signatures per second': Number((tokenEndpoint.portcullis.requestsPerSecond / rsaCeiling.sign.opsPerSecond).toFixed(3)),
   'MCP tool call: protected / unprotected': mcpToolCall.protectedVsUnprotected,
+  'token endpoint: audit log on / off': Number(auditAppend.onVsOff.toFixed(3)),
   'RSA-2048: verify / sign': rsaCeiling.verifyVsSign,
   'token verification: verifier (first time) / jose': Number(tokenVerification.freshVsJose.toFixed(3)),
   'token verification: verifier (cache hit) / jose': Number(tokenVerification.cachedVsJose.toFixed(1)),

@@ -1,3 +1,4 @@
+import { openAuditTrail } from './audit/index.ts';
 import { ConfigError, loadConfig, type Config } from './config/index.ts';
 import { KeyConfigError } from './keys/index.ts';
 import { createLogger, type Logger } from './log/index.ts';
@@ -51,25 +52,38 @@ async function main(): Promise<void> {
 }
 
 /** The demo notes MCP server beside the authorization server, when its resource is registered. */
-async function startDemo(config: Config, log: Logger, metrics: Metrics): Promise<RunningNotesServer | undefined> {
+async function startDemo(config: Config, log: Logger, metrics: Metrics): Promise<{ close(): Promise<void> } | undefined> {
   if (config.demoMcp === 'off') return undefined;
   const resource = config.demoMcpResource;
   if (!config.resources.some((registered) => registered.uri === resource)) {
     log.info({ resource }, 'demo MCP server not started: its resource is not registered');
     return undefined;
   }
-  const demo = await startNotesServer({
-    port: config.demoMcpPort, issuer: config.issuer, resource, dataDir: config.dataDir, log: log.child({ component: 'notes-mcp' }),
-    idempotency: {
-      ttlSeconds: config.idempotencyTtlSeconds,
-      required: config.idempotencyRequired,
-      deriveKeys: config.idempotencyDeriveKeys,
-      whileRunning: config.idempotencyWhileRunning,
-    },
-    onKeyLookup: (result) => metrics.jwksCacheLookups.inc({ result }),
-  });
+  // Its own log (AUDIT_DIR/notes-mcp, own origin and key): an MCP server is deployed apart from Portcullis.
+  const audit = await openAuditTrail(config, log, 'notes-mcp');
+  let demo: RunningNotesServer;
+  try {
+    demo = await startNotesServer({
+      port: config.demoMcpPort, issuer: config.issuer, resource, dataDir: config.dataDir, audit: audit.sink, log: log.child({ component: 'notes-mcp' }),
+      idempotency: {
+        ttlSeconds: config.idempotencyTtlSeconds,
+        required: config.idempotencyRequired,
+        deriveKeys: config.idempotencyDeriveKeys,
+        whileRunning: config.idempotencyWhileRunning,
+      },
+      onKeyLookup: (result) => metrics.jwksCacheLookups.inc({ result }),
+    });
+  } catch (error) {
+    await audit.close();
+    throw error;
+  }
   log.info({ resource }, 'demo MCP server started');
-  return demo;
+  return {
+    async close() {
+      await demo.close();
+      await audit.close();
+    },
+  };
 }
 
 main().catch((error: unknown) => {

@@ -34,3 +34,15 @@ export function combine(runs: readonly Measurement[]): Measurement {
     microsecondsPerOp: (milliseconds * 1000) / operations,
   };
 }
+
+/** Runs `operation` for each index in [0, count) with at most `concurrency` in flight and measures the whole run. */
+export async function measureConcurrent(count: number, concurrency: number, operation: (index: number) => Promise<unknown>): Promise<Measurement> {
+  const start = process.hrtime.bigint();
+  let next = 0;
+  const worker = async () => {
+    while (next < count) await operation(next++);
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
+  const milliseconds = Number(process.hrtime.bigint() - start) / 1e6;
+  return { operations: count, milliseconds, opsPerSecond: Math.round(count / (milliseconds / 1000)), microsecondsPerOp: (milliseconds * 1000) / count };
+}

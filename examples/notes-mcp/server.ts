@@ -2,7 +2,8 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
 import {
-  createTokenVerifier, type IdempotencyOptions, type ResourceServerLog, mcpEndpoint, metadataUrlFor, openStore, protectedResourceMetadata, protectedResourceMetadataRoutes,
+  createTokenVerifier, mcpEndpoint, metadataUrlFor, openStore, protectedResourceMetadata, protectedResourceMetadataRoutes,
+  type AuditSink, type IdempotencyOptions, type ResourceServerLog,
 } from '../../src/resource-server/index.ts';
 import { NoteBook } from './notes.ts';
 import { noteTools } from './tools.ts';
@@ -20,6 +21,8 @@ export interface NotesServerOptions {
   log?: ResourceServerLog;
   /** Told whether each signing-key lookup was a JWKS cache hit (metrics). */
   onKeyLookup?: (result: 'hit' | 'miss') => void;
+  /** Its audit log (tool calls, refusals, outcomes); none when left out. */
+  audit?: AuditSink;
 }
 
 export interface RunningNotesServer {
@@ -49,6 +52,7 @@ export async function startNotesServer(options: NotesServerOptions): Promise<Run
     scopePrefix: 'notes',
     idempotency: { ...options.idempotency, store },
     ...(options.log ? { log: options.log } : {}),
+    ...(options.audit ? { audit: options.audit } : {}),
   }));
   const server = app.listen({ port: options.port, ...(options.host ? { host: options.host } : {}) });
   await once(server, 'listening');

@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { openAuditTrail, type AuditTrail } from '../audit/index.ts';
 import type { Config } from '../config/index.ts';
 import { gracefulClose } from '../http/graceful-close.ts';
 import { createOutboundFetch } from '../http/outbound/index.ts';
@@ -9,6 +10,7 @@ import type { Logger } from '../log/index.ts';
 import { openStore, type Store } from '../storage/index.ts';
 import { UserDirectory } from './accounts/users.ts';
 import { createApp } from './app.ts';
+import { auditProtocolEvents, recordEvent } from './audit-trail.ts';
 import { loadCookieKeys } from './cookie-keys.ts';
 import { csrfSecretFrom } from './interactions/csrf.ts';
 import { createProvider, OUTBOUND_MAX_BYTES } from './provider.ts';
@@ -29,6 +31,7 @@ export interface RunningAuthorizationServer {
   metrics: Metrics;
   /** The separate /metrics listener, when METRICS_PORT is set. */
   admin: AdminListener | undefined;
+  audit: AuditTrail;
   close(): Promise<void>;
 }
 
@@ -37,7 +40,11 @@ export async function startAuthorizationServer(config: Config, log: Logger, metr
   const keys = await loadKeyRing({ pem: config.rsaPrivateKeyPem, secretPath: config.rsaPrivateKeyPath, keysDir: config.keysDir });
   log.info({ kid: keys.signingKid, source: keys.source }, describeKeySource(keys));
   const cookieKeys = loadCookieKeys({ cookieKeys: config.cookieKeys, cookieKeysPath: config.cookieKeysPath, keysDir: config.keysDir });
-  const store = instrumentedStore(await openStore(config, log), metrics);
+  const audit = await openAuditTrail(config, log);
+  const store = instrumentedStore(await openStore(config, log).catch(async (error: unknown) => {
+    await audit.close();
+    throw error;
+  }), metrics);
   logStore(config, store, keys, log);
   const users = new UserDirectory(store);
   const resources = new ResourceRegistry(config.resources, config.accessTokenTtlSeconds);
@@ -48,9 +55,10 @@ export async function startAuthorizationServer(config: Config, log: Logger, metr
   const provider = createProvider({ config, store, users, resources, signingKeys: keys.privateJwks(), cookieKeys, log, outboundFetch });
   if (config.trustProxy > 0) provider.proxy = true;
   observeGrants(provider, { metrics, log, staticClientIds: new Set(config.clients.map((client) => client.client_id)) });
+  auditProtocolEvents(provider, audit.sink, log);
   provider.on('server_error', (_ctx, error) => log.error({ err: { name: error.name, message: error.message } }, 'oidc-provider server error'));
   const app = createApp({
-    provider, store, users, resources, issuer: config.issuer, log, csrfSecret: csrfSecretFrom(cookieKeys),
+    provider, store, users, resources, issuer: config.issuer, log, csrfSecret: csrfSecretFrom(cookieKeys), audit: audit.sink,
     registration: { mode: config.registration },
     limits: createRateLimits(store, {
       registrationPerAddress: { max: config.registrationRateLimit, windowSeconds: config.registrationRateLimitWindowSeconds },
@@ -70,8 +78,13 @@ export async function startAuthorizationServer(config: Config, log: Logger, metr
     await once(server, 'listening');
   } catch (error) {
     await store.close();
+    await audit.close();
     throw error;
   }
+  await recordEvent(audit.sink, log, {
+    type: 'config.loaded', issuer: config.issuer, signing_kid: keys.signingKid, key_source: keys.source, config_file: config.configFile,
+    resources: config.resources.map((resource) => resource.uri), registration: config.registration, cimd: config.cimd,
+  });
   const { port } = server.address() as AddressInfo;
   const admin = config.metricsPort === undefined ? undefined : await startAdminListener(metrics, {
     port: config.metricsPort, host: config.metricsHost, access: { ...(config.metricsToken ? { token: config.metricsToken } : {}), allow: config.adminAllowlist },
@@ -84,11 +97,13 @@ export async function startAuthorizationServer(config: Config, log: Logger, metr
     users,
     metrics,
     admin,
-    /** Stops accepting, lets requests in flight finish (their connections then close), closes the store. */
+    audit,
+    /** Stops accepting, lets requests in flight finish (their connections then close), closes the store and the audit log. */
     async close() {
       await admin?.close();
       await closeServer();
       await store.close();
+      await audit.close();
     },
   };
 }

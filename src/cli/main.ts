@@ -2,6 +2,8 @@
 import { ConfigError, loadConfig } from '../config/index.ts';
 import { KeyConfigError } from '../keys/index.ts';
 import { StoreUnavailableError } from '../storage/index.ts';
+import { ProofError } from '../audit/index.ts';
+import { auditCommand, auditUsage } from './audit.ts';
 import { clientsCommand, clientsUsage } from './clients.ts';
 import { UsageError } from './io.ts';
 import { keysCommand, keysUsage } from './keys.ts';
@@ -11,6 +13,7 @@ const commands: Record<string, (config: ReturnType<typeof loadConfig>, args: str
   users: usersCommand,
   clients: clientsCommand,
   keys: keysCommand,
+  audit: auditCommand,
 };
 
 const usage = `usage: portcullis <command>
@@ -19,6 +22,7 @@ portcullis start            (same as npm start)
 ${usersUsage}
 ${clientsUsage}
 ${keysUsage}
+${auditUsage}
 
 Settings come from the environment and CONFIG_FILE, as for the server (DATA_DIR, KEYS_DIR, ...).`;
 
@@ -39,7 +43,7 @@ async function run(argv: string[]): Promise<void> {
 
 run(process.argv.slice(2)).catch((error: unknown) => {
   const known = error instanceof UsageError || error instanceof ConfigError || error instanceof KeyConfigError
-    || error instanceof StoreUnavailableError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+    || error instanceof StoreUnavailableError || error instanceof ProofError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
   process.stderr.write(`portcullis: ${(error as Error).message ?? String(error)}\n`);
   process.exit(known ? 2 : 1);
 });

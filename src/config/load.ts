@@ -1,11 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { configSchema, ENV_NAMES, type ParsedConfig, type ResourceConfig } from './schema.ts';
 
-export interface Config extends Omit<ParsedConfig, 'issuer' | 'resources' | 'demoMcpResource' | 'workers'> {
+export interface Config extends Omit<ParsedConfig, 'issuer' | 'resources' | 'demoMcpResource' | 'workers' | 'auditDir' | 'auditOrigin'> {
   issuer: string;
   workers: number;
+  /** AUDIT_DIR, or DATA_DIR/audit. */
+  auditDir: string;
+  /** AUDIT_ORIGIN, or the issuer's host and path + /audit. */
+  auditOrigin: string;
   resources: ResourceConfig[];
   /** The demo notes MCP server's resource identifier: DEMO_MCP_RESOURCE, else http://localhost:$DEMO_MCP_PORT/mcp. */
   demoMcpResource: string;
@@ -28,7 +33,7 @@ export class ConfigError extends Error {
 type Env = Record<string, string | undefined>;
 
 // REDIS_URL may carry a password.
-const SECRET_FIELDS = new Set(['rsaPrivateKeyPem', 'cookieKeys', 'redisUrl']);
+const SECRET_FIELDS = new Set(['rsaPrivateKeyPem', 'cookieKeys', 'redisUrl', 'auditSigningKeyPem']);
 
 export function loadConfig(env: Env = process.env): Config {
   const configFile = env.CONFIG_FILE || undefined;
@@ -97,8 +102,12 @@ function finish(parsed: ParsedConfig, env: Env, configFile?: string): Config {
   if (resources.filter((resource) => resource.default).length > 1) {
     throw new ConfigError('resources', 'at most one resource can be the default');
   }
+  const issuerUrl = new URL(issuer);
+  const auditDir = parsed.auditDir ?? join(parsed.dataDir, 'audit');
+  const auditOrigin = parsed.auditOrigin ?? `${issuerUrl.host}${issuerUrl.pathname.replace(/\/$/, '')}/audit`;
   return {
-    ...parsed, issuer, clients, resources, demoMcpResource, workers: parsed.workers ?? (parsed.nodeEnv === 'production' ? availableParallelism() : 1), ...(outboundCa ? { outboundCa } : {}), ...(configFile ? { configFile } : {}),
+    ...parsed, issuer, auditDir, auditOrigin, clients, resources, demoMcpResource, workers: parsed.workers ?? (parsed.nodeEnv === 'production' ? availableParallelism() : 1),
+    ...(outboundCa ? { outboundCa } : {}), ...(configFile ? { configFile } : {}),
   };
 }
 

@@ -113,6 +113,23 @@ export const configSchema = z.object({
   outboundAllowLoopback: trueFalse.default(false),
   /** PEM file of extra CA certificates trusted for outbound fetches. */
   outboundCaFile: z.string().min(1).optional(),
+  /** The tamper-evident audit log (src/audit): on by default. */
+  audit: onOff.default('on'),
+  /** Default: DATA_DIR/audit. */
+  auditDir: z.string().min(1).optional(),
+  /** Checkpoint origin line and signer name; default: the issuer's host and path + /audit. */
+  auditOrigin: z.string().regex(/^[^\s+]+$/, 'must be one word without spaces or "+", e.g. auth.example.com/audit').optional(),
+  auditSigningKeyPem: z.string().optional(),
+  auditSigningKeyPath: z.string().min(1).default('/run/secrets/audit_signing_key'),
+  auditSegmentMaxBytes: wholeNumber.min(1024).default(64 * 1024 * 1024),
+  auditSegmentMaxRecords: wholeNumber.min(1).default(100_000),
+  auditCheckpointRecords: wholeNumber.min(1).default(1000),
+  auditCheckpointSeconds: seconds.default(60),
+  /** S3 Object Lock shipping of sealed segments and checkpoints; off without a bucket. */
+  auditS3Bucket: z.string().min(3).optional(),
+  auditS3Prefix: z.string().default('portcullis-audit'),
+  auditS3LockMode: z.enum(['GOVERNANCE', 'COMPLIANCE']).default('GOVERNANCE'),
+  auditS3RetentionDays: wholeNumber.min(1).default(365),
 });
 
 export type ConfigInput = z.input<typeof configSchema>;
@@ -168,4 +185,17 @@ export const ENV_NAMES = {
   cimdCacheMaxSeconds: 'CIMD_CACHE_MAX_SECONDS',
   outboundAllowLoopback: 'OUTBOUND_ALLOW_LOOPBACK',
   outboundCaFile: 'OUTBOUND_CA_FILE',
+  audit: 'AUDIT',
+  auditDir: 'AUDIT_DIR',
+  auditOrigin: 'AUDIT_ORIGIN',
+  auditSigningKeyPem: 'AUDIT_SIGNING_KEY_PEM',
+  auditSigningKeyPath: 'AUDIT_SIGNING_KEY_PATH',
+  auditSegmentMaxBytes: 'AUDIT_SEGMENT_MAX_BYTES',
+  auditSegmentMaxRecords: 'AUDIT_SEGMENT_MAX_RECORDS',
+  auditCheckpointRecords: 'AUDIT_CHECKPOINT_RECORDS',
+  auditCheckpointSeconds: 'AUDIT_CHECKPOINT_SECONDS',
+  auditS3Bucket: 'AUDIT_S3_BUCKET',
+  auditS3Prefix: 'AUDIT_S3_PREFIX',
+  auditS3LockMode: 'AUDIT_S3_LOCK_MODE',
+  auditS3RetentionDays: 'AUDIT_S3_RETENTION_DAYS',
 } as const satisfies Partial<Record<keyof ParsedConfig, string>>;

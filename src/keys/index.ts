@@ -6,4 +6,5 @@ export { listKeys, retireKey, rotateKey } from './keys-dir.ts';
 export type { KeyInfo, KeyStatus } from './manifest.ts';
 export type { PrivateSigningJwk, PublicSigningJwk } from './jwk.ts';
 export { KeyConfigError } from './errors.ts';
+export { writeFileAtomic } from './atomic-file.ts';
 export type { KeySetting } from './errors.ts';

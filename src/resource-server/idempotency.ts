@@ -1,7 +1,13 @@
+import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { canonicalJson } from '../audit/index.ts';
 import type { Store } from '../storage/index.ts';
-import { canonicalHash } from './canonical-json.ts';
+
+/** Hex SHA-256 of a value's canonical JSON: equal values (in any key order) give equal hashes. */
+export function canonicalHash(value: unknown): string {
+  return createHash('sha256').update(canonicalJson(value)).digest('hex');
+}
 
 /**
  * Exactly-once execution of write tools, on the Store seam. The first call with a key claims it

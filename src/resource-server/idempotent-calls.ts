@@ -1,10 +1,10 @@
 import type { Context } from 'koa';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { StoreUnavailableError } from '../storage/index.ts';
-import { canonicalHash } from './canonical-json.ts';
 import { IDEMPOTENCY_KEY_META, IdempotencyKeyError, idempotencyKeyOf } from './idempotency-key.ts';
-import { IdempotencyRecords, type Claim, type IdempotencyOptions, type RefusalReason } from './idempotency.ts';
+import { canonicalHash, IdempotencyRecords, type Claim, type IdempotencyOptions, type RefusalReason } from './idempotency.ts';
 import type { ToolPolicy } from './policy.ts';
+import type { ToolAudit } from './tool-audit.ts';
 import type { VerifiedToken } from './verified-token.ts';
 
 /** Marks a replayed result in `_meta`; the HTTP response also says `Idempotent-Replayed: true`. */
@@ -50,10 +50,12 @@ export class IdempotentCalls {
   readonly records: IdempotencyRecords;
   readonly #required: boolean;
   readonly #deriveKeys: boolean;
+  readonly #audit: ToolAudit;
   readonly #log: ResourceServerLog | undefined;
 
-  constructor(options: IdempotencyOptions, log?: ResourceServerLog) {
+  constructor(options: IdempotencyOptions, audit: ToolAudit, log?: ResourceServerLog) {
     this.records = new IdempotencyRecords(options);
+    this.#audit = audit;
     this.#required = options.required ?? false;
     this.#deriveKeys = options.deriveKeys ?? false;
     this.#log = log;
@@ -106,6 +108,7 @@ export class IdempotentCalls {
     const who = { tool: call.name, subject: token.subject, client: token.clientId };
     if (admission.kind === 'replay') {
       this.#log?.info({ event: 'idempotent_replay', ...who }, 'replayed the stored result of an idempotent tool call');
+      await this.#audit.replayed(call.name, token, canonicalHash(call.args ?? {}));
       ctx.set(REPLAYED_HEADER, 'true');
       respond(ctx, { jsonrpc: '2.0', id: call.id, result: markReplayed(admission.result) });
       return { kind: 'answered' };

@@ -25,3 +25,8 @@ export { IDEMPOTENCY_KEY_META, MAX_IDEMPOTENCY_KEY_LENGTH } from './idempotency-
 export { REPLAYED_HEADER, REPLAYED_META, type ResourceServerLog } from './idempotent-calls.ts';
 // State for MCP servers (notes, later idempotency records) lives behind the same Store seam as the authorization server's.
 export { openStore, StoreUnavailableError, type Store } from '../storage/index.ts';
+// The audit log both halves write to; an MCP server opens its own and hands it to mcpEndpoint.
+export {
+  AuditLog, DISABLED_AUDIT, AuditUnavailableError, loadAuditKey, type AuditSink, type AuditEvent, type AuditLogOptions, type AuditKeySources,
+} from '../audit/index.ts';
+export { argumentsHash } from './tool-audit.ts';

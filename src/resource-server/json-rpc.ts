@@ -16,12 +16,24 @@ export async function readJsonBody(request: IncomingMessage): Promise<unknown> {
   }
 }
 
-/** The tool names of every `tools/call` request in a JSON-RPC message or batch. */
-export function calledTools(body: unknown): string[] {
+export interface ToolCall {
+  /** The JSON-RPC request id (absent on a notification). */
+  id?: string | number;
+  name: string;
+  arguments: unknown;
+}
+
+/** Every `tools/call` request in a JSON-RPC message or batch. */
+export function toolCalls(body: unknown): ToolCall[] {
   const messages = Array.isArray(body) ? body : [body];
   return messages.flatMap((message) => {
     if (!message || typeof message !== 'object') return [];
-    const { method, params } = message as { method?: unknown; params?: { name?: unknown } };
-    return method === 'tools/call' && typeof params?.name === 'string' ? [params.name] : [];
+    const { method, params, id } = message as { method?: unknown; params?: { name?: unknown; arguments?: unknown }; id?: string | number };
+    return method === 'tools/call' && typeof params?.name === 'string' ? [{ id, name: params.name, arguments: params.arguments }] : [];
   });
+}
+
+/** The tool names of every `tools/call` request in a JSON-RPC message or batch. */
+export function calledTools(body: unknown): string[] {
+  return toolCalls(body).map((call) => call.name);
 }

@@ -4,10 +4,12 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z, type ZodRawShape } from 'zod';
+import { DISABLED_AUDIT, type AuditSink } from '../audit/index.ts';
+import { toolAudit, type CallIds } from './tool-audit.ts';
 import { elevationChallenge, insufficientScopeChallenge } from './challenge.ts';
-import { BodyError, calledTools, readJsonBody } from './json-rpc.ts';
 import type { Claim, IdempotencyOptions } from './idempotency.ts';
 import { IdempotentCalls, REPLAYED_HEADER, type ResourceServerLog } from './idempotent-calls.ts';
+import { BodyError, calledTools, readJsonBody } from './json-rpc.ts';
 import { requireBearerToken } from './koa.ts';
 import { decide, resolveToolPolicy, type ToolPolicy, type ToolPolicyInput } from './policy.ts';
 import { ToolRunError, ToolRunner } from './tool-runner.ts';
@@ -45,6 +47,13 @@ export interface McpEndpointOptions {
   /** How recent a sign-in must be for tools that require elevation; default 300 s. */
   elevationMaxAgeSeconds?: number;
   /**
+   * Where tool decisions are recorded. A write or privileged tool runs only after its
+   * `tool.requested` event is durable; if the log cannot write, the call gets a JSON-RPC error.
+   */
+  audit?: AuditSink;
+  /** Told about audit events that could not be written (read tools, outcomes, refusals). */
+  onAuditError?: (error: Error) => void;
+  /**
    * Write and privileged tools run at most once per idempotency key (Idempotency-Key header or
    * `params._meta["idempotency-key"]`), with records kept in this store. Without it keys are ignored.
    */
@@ -70,7 +79,8 @@ export function mcpEndpoint(options: McpEndpointOptions): Middleware {
   );
   if (policies.size !== options.tools.length) throw new TypeError('every tool needs a distinct name');
   const runner = new ToolRunner();
-  const idempotentCalls = options.idempotency ? new IdempotentCalls(options.idempotency, options.log) : undefined;
+  const audit = toolAudit(options.audit ?? DISABLED_AUDIT, options.onAuditError);
+  const idempotentCalls = options.idempotency ? new IdempotentCalls(options.idempotency, audit, options.log) : undefined;
   const inputSchemas = new Map(options.tools.map((tool) => [tool.name, z.object(tool.inputSchema ?? {})]));
   const acceptsArguments = (tool: string, args: unknown) => inputSchemas.get(tool)?.safeParse(args ?? {}).success ?? false;
   const now = options.now ?? Date.now;
@@ -105,20 +115,27 @@ export function mcpEndpoint(options: McpEndpointOptions): Middleware {
           ctx.body = { jsonrpc: '2.0', error: { code: -32700, message: error.message }, id: null };
           return;
         }
-        if (refuseByPolicy(ctx, calledTools(body).filter((tool) => policies.has(tool)), token)) return;
-        const decision = await idempotentCalls?.decide(ctx, token, body, policies, acceptsArguments);
-        if (decision?.kind === 'answered') return;
-        if (decision?.claim) return serve(ctx, token, body, { claim: decision.claim, started: false });
+        if (await refuseByPolicy(ctx, calledTools(body).filter((tool) => policies.has(tool)), token)) return;
       }
-      await serve(ctx, token, body);
+      const decision = ctx.method === 'POST' ? await idempotentCalls?.decide(ctx, token, body, policies, acceptsArguments) : undefined;
+      if (decision?.kind === 'answered') return;
+      const calls = await audit.requested(body, token, (tool) => policies.get(tool));
+      if (!calls.ok) {
+        if (decision?.claim) await idempotentCalls!.records.release(decision.claim);
+        ctx.set('Cache-Control', 'no-store');
+        ctx.body = calls.errorResponse;
+        return;
+      }
+      await serve(ctx, token, body, calls.ids, decision?.claim ? { claim: decision.claim, started: false } : undefined);
     });
   };
 
   /** Answers 403/401 when a called tool is out of the token's reach; true when it did. */
-  function refuseByPolicy(ctx: Context, tools: string[], token: VerifiedToken): boolean {
+  async function refuseByPolicy(ctx: Context, tools: string[], token: VerifiedToken): Promise<boolean> {
     for (const tool of tools) {
       const decision = decisionFor(tool, token);
       if (decision.allowed) continue;
+      await audit.denied(tool, token, decision);
       ctx.set('Cache-Control', 'no-store');
       if (decision.reason === 'insufficient_scope') {
         const needed = [...new Set([...token.scopes, ...decision.requiredScopes])];
@@ -141,12 +158,16 @@ export function mcpEndpoint(options: McpEndpointOptions): Middleware {
    * Runs a tool under an idempotency claim: its first completed result (success or tool error) is
    * stored for retries. A tool that never started (busy) gives the claim back.
    */
-  async function runClaimed(tool: ProtectedTool, policy: ToolPolicy, args: Record<string, unknown>, token: VerifiedToken, held: HeldClaim): Promise<CallToolResult> {
+  async function runClaimed(
+    tool: ProtectedTool, policy: ToolPolicy, args: Record<string, unknown>, token: VerifiedToken, held: HeldClaim, executed: (outcome: string) => void,
+  ): Promise<CallToolResult> {
     held.started = true;
     let result: CallToolResult;
     try {
       result = await runner.run(tool.name, policy, (signal) => tool.handler(args, { token, signal }));
+      executed(result.isError ? 'tool_error' : 'ok');
     } catch (error) {
+      executed(error instanceof ToolRunError ? 'refused_or_timed_out' : 'failed');
       if (error instanceof ToolRunError && error.reason === 'busy') {
         await idempotentCalls!.records.release(held.claim);
         return toolError(error.message);
@@ -161,7 +182,7 @@ export function mcpEndpoint(options: McpEndpointOptions): Middleware {
     return result;
   }
 
-  async function serve(ctx: Context, token: VerifiedToken, body: unknown, held?: HeldClaim): Promise<void> {
+  async function serve(ctx: Context, token: VerifiedToken, body: unknown, callIds: CallIds, held?: HeldClaim): Promise<void> {
     const server = new McpServer(options.server);
     for (const tool of options.tools) {
       const decision = decisionFor(tool.name, token);
@@ -172,11 +193,20 @@ export function mcpEndpoint(options: McpEndpointOptions): Middleware {
         description: tool.description,
         ...(tool.inputSchema ? { inputSchema: tool.inputSchema } : {}),
         annotations: { readOnlyHint: policy.risk === 'read', destructiveHint: policy.risk === 'privileged' },
-      }, (async (args: Record<string, unknown>) => {
-        if (held?.claim.tool === tool.name) return runClaimed(tool, policy, args ?? {}, token, held);
+      }, (async (...params: unknown[]) => {
+        // The SDK passes (args, extra) to tools with an input schema and (extra) to the others.
+        const args = (tool.inputSchema ? params[0] : {}) as Record<string, unknown>;
+        const extra = params.at(-1) as { requestId: string | number };
+        const started = performance.now();
+        // The outcome is recorded without holding the answer back; appends keep their order.
+        const executed = (outcome: string) => void audit.executed(tool.name, token, callIds.get(extra.requestId), outcome, performance.now() - started);
+        if (held?.claim.tool === tool.name) return runClaimed(tool, policy, args ?? {}, token, held, executed);
         try {
-          return await runner.run(tool.name, policy, (signal) => tool.handler(args ?? {}, { token, signal }));
+          const result = await runner.run(tool.name, policy, (signal) => tool.handler(args ?? {}, { token, signal }));
+          executed(result.isError ? 'tool_error' : 'ok');
+          return result;
         } catch (error) {
+          executed(error instanceof ToolRunError ? 'refused_or_timed_out' : 'failed');
           if (error instanceof ToolRunError) return toolError(error.message);
           throw error;
         }

@@ -101,4 +101,14 @@ describe('configuration', () => {
     assert.deepEqual(config.resources.map((resource) => resource.uri), ['https://portcullis.example/mcp']);
     assert.throws(() => loadConfig({ DEMO_MCP_RESOURCE: 'https://portcullis.example/mcp#notes' }), (error: ConfigError) => error.setting === 'DEMO_MCP_RESOURCE');
   });
+
+  it('keeps the audit log in DATA_DIR/audit under the issuer\'s origin, and names a bad audit setting', () => {
+    const config = loadConfig({ DATA_DIR: '/var/lib/portcullis', ISSUER: 'https://auth.example.com/tenant' });
+    assert.equal(config.audit, 'on');
+    assert.equal(config.auditDir, '/var/lib/portcullis/audit');
+    assert.equal(config.auditOrigin, 'auth.example.com/tenant/audit');
+    assert.equal(config.auditS3RetentionDays, 365);
+    assert.throws(() => loadConfig({ AUDIT_S3_LOCK_MODE: 'LEGAL_HOLD' }), (error: ConfigError) => error.setting === 'AUDIT_S3_LOCK_MODE');
+    assert.throws(() => loadConfig({ AUDIT_SIGNING_KEY_PEM: 'x', AUDIT_ORIGIN: 'has space' }), (error: ConfigError) => error.setting === 'AUDIT_ORIGIN');
+  });
 });

@@ -211,8 +211,9 @@ describe('registration modes', () => {
 
       const first = await register(server, PUBLIC_METADATA, { token });
       assert.equal(first.status, 201);
-      const files = await readdir(server.dirs.dataDir);
-      const stored = Buffer.concat(await Promise.all(files.map((file) => readFile(join(server.dirs.dataDir, file)))));
+      // Every file under DATA_DIR: the store and the audit log.
+      const files = (await readdir(server.dirs.dataDir, { withFileTypes: true, recursive: true })).filter((entry) => entry.isFile());
+      const stored = Buffer.concat(await Promise.all(files.map((file) => readFile(join(file.parentPath, file.name)))));
       assert.ok(stored.includes(first.body.client_id!), 'the raw store files were read');
       assert.ok(!stored.includes(token), 'the store keeps only the token\'s hash');
       const service = await register(server, { client_name: 'Bot', grant_types: ['client_credentials'], response_types: [], redirect_uris: [] }, { token });

@@ -67,6 +67,14 @@ describe('start-up with bad configuration', () => {
     assert.doesNotMatch(result.stderr, /hunter2/);
   });
 
+  it('stops naming AUDIT_SIGNING_KEY_PEM when the audit key is not Ed25519, without echoing it', async () => {
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const result = await start({ AUDIT_SIGNING_KEY_PEM: pem });
+    assertOneLineNaming(result, 'AUDIT_SIGNING_KEY_PEM');
+    assert.equal(result.stderr.includes(pem.split('\n')[1]!), false);
+  });
+
   it('stops naming CONFIG_FILE when the file is not JSON', async () => {
     const path = join(root, 'bad.json');
     await writeFile(path, '{ resources: nope');

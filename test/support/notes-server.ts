@@ -14,9 +14,9 @@ export interface NotesStack {
 
 /**
  * A Portcullis (with extra settings in `env`) and the demo notes MCP server on loopback, trusting
- * each other; `notesOptions` adds settings of the notes server (idempotency, log).
+ * each other; `notesOptions` adds settings of the notes server (idempotency, audit, log).
  */
-export async function startNotesStack(env: Record<string, string> = {}, notesOptions: Pick<NotesServerOptions, 'idempotency' | 'log'> = {}): Promise<NotesStack> {
+export async function startNotesStack(env: Record<string, string> = {}, notesOptions: Pick<NotesServerOptions, 'idempotency' | 'log' | 'audit'> = {}): Promise<NotesStack> {
   const port = await freePort();
   const resource = `http://localhost:${port}/mcp`;
   const authorizationServer = await startTestServer(env, undefined, [

@@ -2,7 +2,9 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import type { InteractionResults, PromptDetail } from 'oidc-provider';
+import type { AuditSink } from '../../audit/index.ts';
 import type { Logger } from '../../log/index.ts';
+import { recordEvent } from '../audit-trail.ts';
 import type { UserDirectory } from '../accounts/users.ts';
 import type { ResourceRegistry } from '../resources.ts';
 import { isLoopbackHttp } from '../clients/redirect-uris.ts';
@@ -23,6 +25,7 @@ export interface InteractionDependencies {
   csrfSecret: string;
   limits: Pick<RateLimits, 'loginLockout' | 'loginFailuresPerAddress'>;
   metrics: Pick<Metrics, 'loginFailures'>;
+  audit: AuditSink;
 }
 
 type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
@@ -30,7 +33,7 @@ type Client = NonNullable<Awaited<ReturnType<Provider['Client']['find']>>>;
 
 /** Our login and consent pages; oidc-provider decides when they are needed. */
 export function interactionRoutes(deps: InteractionDependencies): Router {
-  const { provider, users, resources, csrfSecret, log, limits, metrics } = deps;
+  const { provider, users, resources, csrfSecret, log, limits, metrics, audit } = deps;
   const router = new Router();
 
   router.get(STYLESHEET_PATH, (ctx) => {
@@ -81,13 +84,14 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
     const form = await checkedForm(ctx, csrfSecret, details);
     if (details.prompt.name !== 'login') throw new FormError(400, 'this sign-in request is already past the sign-in step');
     const username = form.get('username') ?? '';
+    const clientId = String(details.params.client_id);
     const answer = async (status: number, view: { failed?: boolean; retryAfterSeconds?: number }) => {
-      const client = await provider.Client.find(String(details.params.client_id));
+      const client = await provider.Client.find(clientId);
       ctx.status = status;
       if (view.retryAfterSeconds !== undefined) ctx.set('Retry-After', String(view.retryAfterSeconds));
       ctx.body = renderLoginPage({
         action: `/interaction/${details.uid}/login`, csrf: csrfToken(csrfSecret, details.uid),
-        clientName: client?.clientName ?? String(details.params.client_id), username, ...view,
+        clientName: client?.clientName ?? clientId, username, ...view,
       });
     };
     const paused = await limits.loginFailuresPerAddress.exhaustedFor(addressSubject(ctx.ip)) ?? await limits.loginLockout.pausedFor(username, ctx.ip);
@@ -96,6 +100,9 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
       return answer(429, { retryAfterSeconds: paused });
     }
     const user = await users.authenticate(username, form.get('password') ?? '');
+    await recordEvent(audit, log, user
+      ? { type: 'login.succeeded', subject: user.id, username: user.name, client: clientId }
+      : { type: 'login.failed', username, client: clientId, ip: ctx.ip });
     if (!user) {
       metrics.loginFailures.inc();
       await limits.loginFailuresPerAddress.hit(addressSubject(ctx.ip));
@@ -104,7 +111,7 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
       return answer(pause ? 429 : 401, pause ? { retryAfterSeconds: pause } : { failed: true });
     }
     await limits.loginLockout.succeeded(username, ctx.ip);
-    log.info({ event: 'login_succeeded', subject: user.id, client: String(details.params.client_id) }, 'signed in');
+    log.info({ event: 'login_succeeded', subject: user.id, client: clientId }, 'signed in');
     await finish(ctx, { login: { accountId: user.id } }, false);
   });
 
@@ -114,11 +121,17 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
     if (details.prompt.name !== 'consent' || !details.session?.accountId) {
       throw new FormError(400, 'this sign-in request is not waiting for consent');
     }
+    const consentEvent = { subject: details.session.accountId, client: String(details.params.client_id) };
     if (form.get('decision') !== 'approve') {
+      await recordEvent(audit, log, { type: 'consent.denied', ...consentEvent });
       await finish(ctx, { error: 'access_denied', error_description: 'the user denied the request' }, false);
       return;
     }
     const grantId = await saveGrant(provider, details);
+    await recordEvent(audit, log, {
+      type: 'consent.granted', ...consentEvent, grant: grantId,
+      scopes: (details.prompt.details.missingOIDCScope as string[] | undefined) ?? [], resources: missingResourceScopes(details.prompt.details),
+    });
     await finish(ctx, { consent: { grantId } }, true);
   });
 

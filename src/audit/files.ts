@@ -1,0 +1,33 @@
+import { open, readdir } from 'node:fs/promises';
+import { CHECKPOINT_PATTERN, SEGMENT_PATTERN } from './records.ts';
+
+export interface LogFiles {
+  /** Segment files in order; the last one is the active segment, the others are sealed. */
+  segments: Array<{ name: string; firstSeq: number }>;
+  checkpoints: Array<{ name: string; size: number }>;
+}
+
+export async function listLogFiles(dir: string): Promise<LogFiles> {
+  const names = await readdir(dir);
+  const segments = names.flatMap((name) => { const match = SEGMENT_PATTERN.exec(name); return match ? [{ name, firstSeq: Number(match[1]) }] : []; });
+  const checkpoints = names.flatMap((name) => { const match = CHECKPOINT_PATTERN.exec(name); return match ? [{ name, size: Number(match[1]) }] : []; });
+  return { segments: segments.sort((a, b) => a.firstSeq - b.firstSeq), checkpoints: checkpoints.sort((a, b) => a.size - b.size) };
+}
+
+/** Complete lines of a segment and, separately, what follows the last newline (a torn write). */
+export function splitLines(text: string): { lines: string[]; tail: string } {
+  const end = text.lastIndexOf('\n');
+  return { lines: end < 0 ? [] : text.slice(0, end).split('\n'), tail: text.slice(end + 1) };
+}
+
+/** fsync of a directory, so that a created or renamed file survives a power loss. */
+export async function syncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } catch {
+    // Some file systems refuse fsync on a directory; the entry is still written eventually.
+  } finally {
+    await handle.close();
+  }
+}

@@ -1,0 +1,81 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * RFC 9162 §2.1 Merkle tree hashing: leaf = SHA-256(0x00 || data), node = SHA-256(0x01 || left || right).
+ * The running state of a tree is its frontier: the roots of the perfect subtrees that make up its
+ * size, largest first (one per set bit of the size).
+ */
+export type Hash = Buffer;
+
+export function leafHash(data: string | Buffer): Hash {
+  return createHash('sha256').update(Buffer.of(0)).update(data).digest();
+}
+
+export function nodeHash(left: Hash, right: Hash): Hash {
+  return createHash('sha256').update(Buffer.of(1)).update(left).update(right).digest();
+}
+
+const EMPTY_ROOT = createHash('sha256').digest();
+
+/** The frontier after appending `leaf` to a tree of `size` leaves whose frontier is `frontier`. */
+export function appendLeaf(frontier: readonly Hash[], size: number, leaf: Hash): Hash[] {
+  const next = [...frontier];
+  let hash = leaf;
+  for (let bits = size; bits % 2 === 1; bits = Math.floor(bits / 2)) hash = nodeHash(next.pop()!, hash);
+  next.push(hash);
+  return next;
+}
+
+/** MTH of the tree the frontier describes. */
+export function rootOf(frontier: readonly Hash[]): Hash {
+  if (frontier.length === 0) return EMPTY_ROOT;
+  let root = frontier[frontier.length - 1]!;
+  for (let index = frontier.length - 2; index >= 0; index -= 1) root = nodeHash(frontier[index]!, root);
+  return root;
+}
+
+/** MTH(D[n]) of a list of leaf hashes (RFC 9162 §2.1.1). */
+export function treeHash(leaves: readonly Hash[]): Hash {
+  if (leaves.length === 0) return EMPTY_ROOT;
+  if (leaves.length === 1) return leaves[0]!;
+  const split = largestPowerOfTwoBelow(leaves.length);
+  return nodeHash(treeHash(leaves.slice(0, split)), treeHash(leaves.slice(split)));
+}
+
+/** PATH(m, D[n]) (RFC 9162 §2.1.3.1): the audit path of leaf `index`. */
+export function inclusionPath(leaves: readonly Hash[], index: number): Hash[] {
+  if (leaves.length <= 1) return [];
+  const split = largestPowerOfTwoBelow(leaves.length);
+  return index < split
+    ? [...inclusionPath(leaves.slice(0, split), index), treeHash(leaves.slice(split))]
+    : [...inclusionPath(leaves.slice(split), index - split), treeHash(leaves.slice(0, split))];
+}
+
+/** RFC 9162 §2.1.3.2: does `path` prove `leaf` at `index` in the tree of `size` with `root`? */
+export function verifyInclusion(leaf: Hash, index: number, size: number, path: readonly Hash[], root: Hash): boolean {
+  if (!Number.isInteger(index) || index < 0 || index >= size) return false;
+  let fn = BigInt(index);
+  let sn = BigInt(size - 1);
+  let hash = leaf;
+  for (const sibling of path) {
+    if (sn === 0n) return false;
+    if ((fn & 1n) === 1n || fn === sn) {
+      hash = nodeHash(sibling, hash);
+      while ((fn & 1n) === 0n && fn !== 0n) {
+        fn >>= 1n;
+        sn >>= 1n;
+      }
+    } else {
+      hash = nodeHash(hash, sibling);
+    }
+    fn >>= 1n;
+    sn >>= 1n;
+  }
+  return sn === 0n && hash.equals(root);
+}
+
+function largestPowerOfTwoBelow(n: number): number {
+  let k = 1;
+  while (k * 2 < n) k *= 2;
+  return k;
+}

@@ -1,0 +1,72 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { listLogFiles } from './files.ts';
+import { inclusionPath, verifyInclusion, type Hash } from './merkle.ts';
+import { readSegment } from './read-log.ts';
+import { b64, leafData, parseRecord, recordLeaf } from './records.ts';
+import { openCheckpoint, parseVerifierKey } from './signed-note.ts';
+
+/**
+ * An RFC 9162 inclusion proof of one record in the tree a signed checkpoint commits to.
+ * Everything needed to check it is in here, plus the log's note verifier key.
+ */
+export interface InclusionProof {
+  seq: number;
+  /** The leaf's bytes: canonical JSON of {event, seq, time}. leaf hash = SHA-256(0x00 || leaf_data). */
+  leaf_data: string;
+  leaf_hash: string;
+  tree_size: number;
+  /** Base64 sibling hashes, leaf to root (RFC 9162 §2.1.3.1). */
+  inclusion_path: string[];
+  /** The signed note (C2SP tlog-checkpoint) whose root the path leads to. */
+  checkpoint: string;
+}
+
+export class ProofError extends Error {
+  override readonly name = 'ProofError';
+}
+
+/** The proof for record `seq` against the newest checkpoint that covers it. */
+export async function proveInclusion(dir: string, seq: number): Promise<InclusionProof> {
+  const files = await listLogFiles(dir);
+  const checkpoint = files.checkpoints.at(-1);
+  if (!checkpoint || checkpoint.size <= seq) throw new ProofError(`no checkpoint covers seq ${seq} yet (newest signs ${checkpoint?.size ?? 0} records)`);
+  const leaves: Hash[] = [];
+  let data: string | undefined;
+  for (const segment of files.segments) {
+    if (segment.firstSeq >= checkpoint.size) break;
+    for (const line of (await readSegment(dir, segment)).lines) {
+      if (leaves.length >= checkpoint.size) break;
+      const record = parseRecord(line);
+      if (!record || record.seq !== leaves.length) throw new ProofError(`${segment.name}: record ${leaves.length} is damaged; run portcullis audit verify`);
+      if (record.seq === seq) data = leafData(record);
+      leaves.push(recordLeaf(record));
+    }
+  }
+  if (data === undefined || leaves.length !== checkpoint.size) throw new ProofError(`the log holds fewer records than ${checkpoint.name} signed; run portcullis audit verify`);
+  return {
+    seq,
+    leaf_data: data,
+    leaf_hash: b64(leaves[seq]!),
+    tree_size: checkpoint.size,
+    inclusion_path: inclusionPath(leaves, seq).map(b64),
+    checkpoint: await readFile(join(dir, checkpoint.name), 'utf8'),
+  };
+}
+
+/** Checks a proof as a third party would: the note's signature, the leaf hash, the path to the signed root. */
+export function checkInclusionProof(proof: InclusionProof, verifierKeyText: string): void {
+  let signed;
+  try {
+    const { name, publicKey } = parseVerifierKey(verifierKeyText);
+    signed = openCheckpoint(proof.checkpoint, name, publicKey);
+  } catch (error) {
+    throw new ProofError(`checkpoint: ${(error as Error).message}`);
+  }
+  if (signed.size !== proof.tree_size) throw new ProofError(`the checkpoint signs tree size ${signed.size}, not ${proof.tree_size}`);
+  const leaf = createHash('sha256').update(Buffer.of(0)).update(proof.leaf_data).digest();
+  if ((JSON.parse(proof.leaf_data) as { seq?: unknown }).seq !== proof.seq) throw new ProofError('leaf_data is not the record with this seq');
+  const path = proof.inclusion_path.map((hash) => Buffer.from(hash, 'base64'));
+  if (!verifyInclusion(leaf, proof.seq, signed.size, path, signed.root)) throw new ProofError('the inclusion path does not lead to the signed root');
+}

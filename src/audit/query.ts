@@ -1,0 +1,36 @@
+import { listLogFiles, readSegment, segmentsInRange, type DateRange } from './read-log.ts';
+import { parseRecord, type AuditRecord } from './records.ts';
+
+export interface AuditQuery extends DateRange {
+  subject?: string | undefined;
+  tool?: string | undefined;
+  type?: string | undefined;
+}
+
+/** The records that match, oldest first. Reads only the segments the date range can touch; checks nothing (that is `verify`). */
+export async function* queryLog(dir: string, query: AuditQuery = {}): AsyncGenerator<AuditRecord> {
+  const files = await listLogFiles(dir);
+  const selected = await segmentsInRange(dir, files, query);
+  if (!selected) return;
+  for (let index = selected[0]; index <= selected[1]; index += 1) {
+    for (const line of (await readSegment(dir, files.segments[index]!)).lines) {
+      const record = parseRecord(line);
+      if (record && matches(record, query)) yield record;
+    }
+  }
+}
+
+function matches(record: AuditRecord, query: AuditQuery): boolean {
+  const time = Date.parse(record.time);
+  return (!query.from || time >= query.from.getTime())
+    && (!query.to || time <= query.to.getTime())
+    && (!query.subject || record.event.subject === query.subject)
+    && (!query.tool || record.event.tool === query.tool)
+    && (!query.type || record.event.type === query.type);
+}
+
+export async function allEvents(dir: string, query: AuditQuery = {}): Promise<AuditRecord[]> {
+  const records: AuditRecord[] = [];
+  for await (const record of queryLog(dir, query)) records.push(record);
+  return records;
+}

@@ -1,0 +1,49 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { listLogFiles, splitLines, type LogFiles } from './files.ts';
+
+export interface SegmentText {
+  name: string;
+  firstSeq: number;
+  lines: string[];
+  /** Bytes after the last newline: a torn write. */
+  tail: string;
+}
+
+export async function readSegment(dir: string, segment: { name: string; firstSeq: number }): Promise<SegmentText> {
+  return { ...segment, ...splitLines(await readFile(join(dir, segment.name), 'utf8')) };
+}
+
+/** The `time` of a segment's first record, without checking it; undefined for an empty or unreadable one. */
+export async function segmentStartTime(dir: string, name: string): Promise<string | undefined> {
+  const text = await readFile(join(dir, name), 'utf8');
+  const first = text.slice(0, text.indexOf('\n'));
+  try {
+    const time = (JSON.parse(first) as { time?: unknown }).time;
+    return typeof time === 'string' ? time : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface DateRange {
+  from?: Date | undefined;
+  to?: Date | undefined;
+}
+
+/** Indexes [first, last] of the segments whose records can fall within the range. */
+export async function segmentsInRange(dir: string, files: LogFiles, range: DateRange): Promise<[number, number] | undefined> {
+  const { segments } = files;
+  if (segments.length === 0) return undefined;
+  if (!range.from && !range.to) return [0, segments.length - 1];
+  const starts = await Promise.all(segments.map((segment) => segmentStartTime(dir, segment.name)));
+  const inRange = segments.map((_segment, index) => {
+    const start = starts[index] ? Date.parse(starts[index]) : -Infinity;
+    const nextStart = starts[index + 1] ? Date.parse(starts[index + 1]!) : Infinity;
+    return (!range.to || start <= range.to.getTime()) && (!range.from || nextStart >= range.from.getTime());
+  });
+  const first = inRange.indexOf(true);
+  return first < 0 ? undefined : [first, inRange.lastIndexOf(true)];
+}
+
+export { listLogFiles };

@@ -1,0 +1,132 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { KeyObject } from 'node:crypto';
+import { checkRecord, decodeFrontier } from './check-record.ts';
+import { listLogFiles } from './files.ts';
+import type { Hash } from './merkle.ts';
+import { b64, parseRecord } from './records.ts';
+import { readSegment, segmentsInRange, type DateRange } from './read-log.ts';
+import { NoteError, openCheckpoint } from './signed-note.ts';
+
+export interface VerifyOptions extends DateRange {
+  dir: string;
+  /** The checkpoint signer: key name (the origin) and Ed25519 public key. */
+  name: string;
+  publicKey: KeyObject;
+  /** A copy that holds only sealed segments (S3): checkpoints past its end are not a failure. */
+  partialTail?: boolean;
+}
+
+export interface VerifyFailure {
+  file: string;
+  line?: number;
+  seq?: number;
+  problem: string;
+}
+
+export interface VerifyReport {
+  ok: boolean;
+  failure?: VerifyFailure;
+  /** Seq of the first and last record checked. */
+  firstSeq?: number;
+  lastSeq?: number;
+  checkpoints: number;
+  /** Records after the newest checkpoint (not yet signed). */
+  unsigned: number;
+  /** Checkpoints beyond the records present (partialTail only). */
+  beyondEnd: number;
+}
+
+export function describeFailure(failure: VerifyFailure): string {
+  const where = [failure.file, failure.line !== undefined ? `line ${failure.line}` : '', failure.seq !== undefined ? `seq ${failure.seq}` : ''].filter(Boolean).join(' ');
+  return `${where}: ${failure.problem}`;
+}
+
+/**
+ * Recomputes every leaf hash and tree head, checks each checkpoint's signature and that its
+ * root is the root of the records up to its size (so consecutive checkpoints are consistent:
+ * each is a prefix of the same tree), and stops at the first broken place.
+ */
+export async function verifyLog(options: VerifyOptions): Promise<VerifyReport> {
+  const files = await listLogFiles(options.dir);
+  const report: VerifyReport = { ok: true, checkpoints: 0, unsigned: 0, beyondEnd: 0 };
+  const fail = (failure: VerifyFailure): VerifyReport => ({ ...report, ok: false, failure });
+  const selected = await segmentsInRange(options.dir, files, options);
+  if (!selected) return report;
+  let [first, last] = selected;
+  // Read on to the first checkpoint that covers the range, so its end is anchored by a signature.
+  if (last < files.segments.length - 1) {
+    const end = files.segments[last + 1]!.firstSeq;
+    const anchor = files.checkpoints.find((checkpoint) => checkpoint.size >= end);
+    const anchorSegment = anchor ? files.segments.findLastIndex((segment) => segment.firstSeq < anchor.size) : files.segments.length - 1;
+    last = Math.max(last, anchorSegment);
+  }
+  const startSeq = files.segments[first]!.firstSeq;
+  const checkpoints = files.checkpoints.filter((checkpoint) => checkpoint.size > startSeq);
+  let nextCheckpoint = 0;
+  let previousSigned = { size: startSeq, name: '' };
+  let seq = startSeq;
+  let frontier: Hash[] | undefined;
+  let lastRoot = '';
+
+  const checkCheckpointsUpTo = async (size: number, segmentName: string): Promise<VerifyFailure | undefined> => {
+    while (nextCheckpoint < checkpoints.length && checkpoints[nextCheckpoint]!.size <= size) {
+      const checkpoint = checkpoints[nextCheckpoint]!;
+      nextCheckpoint += 1;
+      let signed;
+      try {
+        signed = openCheckpoint(await readFile(join(options.dir, checkpoint.name), 'utf8'), options.name, options.publicKey);
+      } catch (error) {
+        if (!(error instanceof NoteError)) throw error;
+        return { file: checkpoint.name, problem: `${error.message} (a checkpoint not made with the audit key)` };
+      }
+      if (signed.origin !== options.name) return { file: checkpoint.name, problem: `origin is ${signed.origin}, expected ${options.name}` };
+      if (signed.size !== checkpoint.size) return { file: checkpoint.name, problem: `the file name says tree size ${checkpoint.size} but the signed size is ${signed.size}` };
+      if (b64(signed.root) !== lastRoot) {
+        const after = previousSigned.name ? ` after ${previousSigned.name}` : '';
+        return {
+          file: checkpoint.name,
+          problem: `the signed root differs from the records: records seq ${previousSigned.size}..${checkpoint.size - 1}${after} (up to ${segmentName}) were changed or replaced after they were signed`,
+        };
+      }
+      previousSigned = { size: checkpoint.size, name: checkpoint.name };
+      report.checkpoints += 1;
+    }
+    return undefined;
+  };
+
+  for (let index = first; index <= last; index += 1) {
+    const segment = await readSegment(options.dir, files.segments[index]!);
+    if (segment.firstSeq !== seq) return fail({ file: segment.name, problem: `the previous segment ends at seq ${seq - 1} but this one starts at ${segment.firstSeq} (records or a segment are missing)` });
+    if (segment.lines.length === 0 && index < files.segments.length - 1) return fail({ file: segment.name, problem: 'a sealed segment is empty (truncated)' });
+    for (const [lineIndex, line] of segment.lines.entries()) {
+      if (lineIndex === 0) {
+        const prev = parseRecord(line)?.prev;
+        if (frontier === undefined) frontier = decodeFrontier(prev);
+        else if (!prev || prev.join() !== frontier.map(b64).join()) return fail({ file: segment.name, line: 1, seq, problem: 'the tree state carried into this segment does not match the segment before it' });
+        if (seq === 0 && frontier.length > 0) return fail({ file: segment.name, line: 1, seq, problem: 'the first record of the log claims earlier records' });
+      }
+      const check = checkRecord(line, seq, frontier!);
+      if (!check.ok) return fail({ file: segment.name, line: lineIndex + 1, seq, problem: check.problem });
+      report.firstSeq ??= seq;
+      report.lastSeq = seq;
+      frontier = check.frontier;
+      lastRoot = check.record.root;
+      seq += 1;
+      const problem = await checkCheckpointsUpTo(seq, segment.name);
+      if (problem) return fail(problem);
+    }
+    if (segment.tail.length > 0) return fail({ file: segment.name, line: segment.lines.length + 1, problem: 'the last record is incomplete (torn write; the server cuts it off at its next start)' });
+  }
+  const reachedEnd = last === files.segments.length - 1;
+  const beyond = checkpoints.slice(nextCheckpoint);
+  if (reachedEnd && beyond.length > 0) {
+    if (!options.partialTail) {
+      const lastFile = files.segments[last]!.name;
+      return fail({ file: lastFile, problem: `${beyond[0]!.name} signed ${beyond[0]!.size} records but the log ends after ${seq}: records were removed from the end` });
+    }
+    report.beyondEnd = beyond.length;
+  }
+  report.unsigned = reachedEnd && beyond.length === 0 ? seq - previousSigned.size : 0;
+  return report;
+}

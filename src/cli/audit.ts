@@ -1,0 +1,90 @@
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import {
+  auditLocation, configuredAuditKey, describeFailure, parseVerifierKey, proveInclusion, queryLog, verifierKey, verifyLog,
+} from '../audit/index.ts';
+import type { Config } from '../config/index.ts';
+import { UsageError } from './io.ts';
+
+export const auditUsage = `portcullis audit verify [--from DATE] [--to DATE] [--source local|s3] [--key VERIFIER_KEY] [--log NAME]
+portcullis audit query [--from DATE] [--to DATE] [--subject S] [--tool T] [--type T] [--log NAME]
+portcullis audit proof <seq> [--log NAME]
+portcullis audit key [--log NAME]`;
+
+/** Offline readers of the audit log in AUDIT_DIR (`--log notes-mcp`: the demo MCP server's log beside it). */
+export async function auditCommand(config: Config, args: string[]): Promise<void> {
+  const { positionals, values } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      from: { type: 'string' }, to: { type: 'string' }, source: { type: 'string', default: 'local' }, key: { type: 'string' }, log: { type: 'string' },
+      subject: { type: 'string' }, tool: { type: 'string' }, type: { type: 'string' },
+    },
+  });
+  const [action, seqText] = positionals;
+  const location = auditLocation(config, values.log);
+  const range = { from: dateOption('--from', values.from, 'start'), to: dateOption('--to', values.to, 'end') };
+  if (values.source === 'local' && action !== 'key' && !existsSync(location.dir)) throw new UsageError(`no audit log in ${location.dir} (AUDIT_DIR)`);
+
+  if (action === 'verify') {
+    const { name, publicKey } = values.key ? parseKeyOption(values.key) : { name: location.origin, publicKey: await publicAuditKey(config, values.log) };
+    if (values.source !== 'local' && values.source !== 's3') throw new UsageError('--source must be local or s3');
+    const copy = values.source === 's3' ? await (await import('../audit/s3/download.ts')).downloadAuditCopy(config, values.log) : undefined;
+    try {
+      const report = await verifyLog({ dir: copy?.dir ?? location.dir, name, publicKey, ...range, partialTail: copy !== undefined });
+      if (!report.ok) {
+        process.stdout.write(`audit log BROKEN: ${describeFailure(report.failure!)}\n`);
+        process.exitCode = 1;
+        return;
+      }
+      const span = report.lastSeq === undefined ? 'no records' : `records ${report.firstSeq}..${report.lastSeq}`;
+      const notes = [
+        report.unsigned ? `${report.unsigned} newest records not signed yet (the next checkpoint signs them)` : '',
+        report.beyondEnd ? `${report.beyondEnd} checkpoints cover records not uploaded yet` : '',
+      ].filter(Boolean);
+      process.stdout.write(`audit log OK: ${span}, ${report.checkpoints} checkpoints verified${notes.length ? `; ${notes.join('; ')}` : ''}\n`);
+    } finally {
+      await copy?.remove();
+    }
+    return;
+  }
+  if (action === 'query') {
+    for await (const record of queryLog(location.dir, { ...range, subject: values.subject, tool: values.tool, type: values.type })) {
+      process.stdout.write(`${JSON.stringify({ seq: record.seq, time: record.time, event: record.event })}\n`);
+    }
+    return;
+  }
+  if (action === 'proof') {
+    if (!seqText || !/^\d+$/.test(seqText)) throw new UsageError(`a record seq is required\n${auditUsage}`);
+    const proof = await proveInclusion(location.dir, Number(seqText));
+    process.stdout.write(`${JSON.stringify({ ...proof, verifier_key: verifierKey(location.origin, await publicAuditKey(config, values.log)) }, null, 2)}\n`);
+    return;
+  }
+  if (action === 'key') {
+    process.stdout.write(`${verifierKey(location.origin, await publicAuditKey(config, values.log))}\n`);
+    return;
+  }
+  throw new UsageError(auditUsage);
+}
+
+async function publicAuditKey(config: Config, name: string | undefined): Promise<KeyObject> {
+  return createPublicKey((await configuredAuditKey(config, name, false)).privateKey);
+}
+
+function parseKeyOption(text: string): { name: string; publicKey: KeyObject } {
+  try {
+    return parseVerifierKey(text);
+  } catch (error) {
+    throw new UsageError(`--key: ${(error as Error).message}`);
+  }
+}
+
+/** An ISO date or date-time; a bare date means the start (--from) or the end (--to) of that day, UTC. */
+function dateOption(option: string, value: string | undefined, edge: 'start' | 'end'): Date | undefined {
+  if (value === undefined) return undefined;
+  const bareDate = /^\d{4}-\d{2}-\d{2}$/.test(value);
+  const time = Date.parse(bareDate ? `${value}T${edge === 'start' ? '00:00:00.000' : '23:59:59.999'}Z` : value);
+  if (Number.isNaN(time)) throw new UsageError(`${option}: not a date (use 2026-01-31 or 2026-01-31T12:00:00Z)`);
+  return new Date(time);
+}

@@ -1,0 +1,71 @@
+import { randomUUID } from 'node:crypto';
+import type { AuditEvent, AuditSink } from '../audit/index.ts';
+import { canonicalHash } from './idempotency.ts';
+import { toolCalls } from './json-rpc.ts';
+import type { PolicyDecision, ToolPolicy } from './policy.ts';
+import type { VerifiedToken } from './verified-token.ts';
+
+/** JSON-RPC id -> the call id that ties a call's `tool.requested` to its `tool.executed`. */
+export type CallIds = Map<string | number, string>;
+
+export interface ToolAudit {
+  /** Records every tools/call in the message; write and privileged calls must be durable or none runs. */
+  requested(body: unknown, token: VerifiedToken, policyOf: (tool: string) => ToolPolicy | undefined): Promise<{ ok: true; ids: CallIds } | { ok: false; errorResponse: unknown }>;
+  denied(tool: string, token: VerifiedToken, decision: Exclude<PolicyDecision, { allowed: true }>): Promise<void>;
+  executed(tool: string, token: VerifiedToken, call: string | undefined, outcome: string, durationMs: number): Promise<void>;
+  /** A retry answered with the stored result of an idempotent call; the tool did not run again. */
+  replayed(tool: string, token: VerifiedToken, argsSha256: string): Promise<void>;
+}
+
+/** JSON-RPC "internal error": the server could not record the call, so it did not run it. */
+const AUDIT_UNAVAILABLE = -32603;
+
+/** The audit events of the MCP endpoint. Callers are named by token subject and client; arguments only by hash. */
+export function toolAudit(sink: AuditSink, onError: ((error: Error) => void) | undefined): ToolAudit {
+  const bestEffort = async (event: AuditEvent) => {
+    try {
+      await sink.append(event);
+    } catch (error) {
+      onError?.(error as Error);
+    }
+  };
+  const caller = (token: VerifiedToken) => ({ subject: token.subject, client: token.clientId });
+
+  return {
+    async requested(body, token, policyOf) {
+      const ids: CallIds = new Map();
+      const durable: Array<Promise<unknown>> = [];
+      const failedIds: Array<string | number | null> = [];
+      for (const call of toolCalls(body)) {
+        const policy = policyOf(call.name);
+        if (!policy) continue;
+        const id = randomUUID();
+        if (call.id !== undefined) ids.set(call.id, id);
+        const events: AuditEvent[] = [{ type: 'tool.requested', ...caller(token), tool: call.name, call: id, risk: policy.risk, args_sha256: argumentsHash(call.arguments) }];
+        if (policy.requiresElevation) events.push({ type: 'tool.elevation_used', ...caller(token), tool: call.name, call: id, auth_time: token.claims.auth_time });
+        for (const event of events) {
+          // A read tool does not wait for its record; appends keep their order, so it still precedes the outcome.
+          if (policy.risk === 'read') void bestEffort(event);
+          else durable.push(sink.append(event).catch((error: unknown) => { onError?.(error as Error); failedIds.push(call.id ?? null); }));
+        }
+      }
+      await Promise.all(durable);
+      if (failedIds.length === 0) return { ok: true, ids };
+      const errors = [...new Set(failedIds)].map((id) => ({ jsonrpc: '2.0', id, error: { code: AUDIT_UNAVAILABLE, message: 'the audit log is unavailable, so the tool did not run; try again shortly' } }));
+      return { ok: false, errorResponse: Array.isArray(body) ? errors : errors[0] };
+    },
+    denied: (tool, token, decision) => bestEffort({
+      type: 'tool.denied', ...caller(token), tool, reason: decision.reason,
+      ...(decision.reason === 'insufficient_scope' ? { missing_scopes: decision.missingScopes } : { max_age: decision.maxAgeSeconds }),
+    }),
+    replayed: (tool, token, argsSha256) => bestEffort({ type: 'tool.idempotent_replay', ...caller(token), tool, args_sha256: argsSha256 }),
+    executed: (tool, token, call, outcome, durationMs) => bestEffort({
+      type: 'tool.executed', ...caller(token), tool, call, outcome, duration_ms: Math.round(durationMs * 1000) / 1000,
+    }),
+  };
+}
+
+/** SHA-256 (hex) of the canonical JSON of a call's arguments. */
+export function argumentsHash(args: unknown): string {
+  return canonicalHash(args ?? {});
+}

@@ -1,0 +1,68 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createPublicKey } from 'node:crypto';
+import { appendFile, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { allEvents, verifyLog } from '../../src/audit/index.ts';
+import { captureLog } from '../support/captured-log.ts';
+import { testLog } from './support.ts';
+
+const CHILD = fileURLToPath(new URL('./fixtures/append-under-load.ts', import.meta.url));
+
+/** Runs the appending child until it has printed `acks` acknowledgements, then SIGKILLs it; returns seq -> id of every ack seen. */
+function appendUntilKilled(dir: string, keyFile: string, acks: number): Promise<Map<number, string>> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CHILD, dir, keyFile], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const seen = new Map<number, string>();
+    let buffered = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString('utf8');
+      const lines = buffered.split('\n');
+      buffered = lines.pop()!;
+      for (const line of lines) {
+        const [word, seq, id] = line.split(' ');
+        if (word === 'ack') seen.set(Number(seq), id!);
+      }
+      if (seen.size >= acks && child.exitCode === null) child.kill('SIGKILL');
+    });
+    child.on('error', reject);
+    child.on('close', (_code, signal) => (signal === 'SIGKILL' ? resolve(seen) : reject(new Error(`child ended without being killed (${signal})`))));
+  });
+}
+
+describe('audit log crash safety', () => {
+  test('every acknowledged record survives repeated SIGKILL under load, and the log verifies', async () => {
+    const fixture = await testLog();
+    const keyFile = join(fixture.dir, '..', 'audit-key.pem');
+    await writeFile(keyFile, fixture.key.export({ type: 'pkcs8', format: 'pem' }));
+    const acknowledged = new Map<number, string>();
+    for (let round = 0; round < 4; round += 1) {
+      for (const [seq, id] of await appendUntilKilled(fixture.dir, keyFile, 150 + round * 37)) acknowledged.set(seq, id);
+    }
+    const reopened = await fixture.open({ origin: 'crash.test/audit' });
+    await reopened.close();
+    const records = new Map((await allEvents(fixture.dir)).map((record) => [record.seq, record.event.call]));
+    for (const [seq, id] of acknowledged) assert.equal(records.get(seq), id, `acknowledged seq ${seq}`);
+    const report = await verifyLog({ dir: fixture.dir, name: 'crash.test/audit', publicKey: createPublicKey(fixture.key) });
+    assert.equal(report.ok, true, JSON.stringify(report.failure));
+    assert.ok((await readdir(fixture.dir)).filter((name) => name.startsWith('segment-')).length > 1, 'the load crossed segment boundaries');
+  });
+
+  test('a torn last record is cut off at start with a warning, and the log goes on', async () => {
+    const fixture = await testLog();
+    const log = await fixture.open();
+    for (let index = 0; index < 3; index += 1) await log.append({ type: 'config.loaded', index });
+    await log.close();
+    await appendFile(join(fixture.dir, 'segment-000000000000.jsonl'), '{"event":{"type":"config.lo');
+    const { log: logger, lines } = captureLog();
+    const reopened = await fixture.open({ log: logger });
+    assert.equal((await reopened.append({ type: 'config.loaded', index: 3 })).seq, 3);
+    await reopened.close();
+    assert.ok(lines.some((line) => line.level === 40 && /torn last record/.test(String(line.msg))), 'a warning was logged');
+    const report = await verifyLog({ dir: fixture.dir, name: 'auth.test.example/audit', publicKey: createPublicKey(fixture.key) });
+    assert.equal(report.ok, true, JSON.stringify(report.failure));
+    assert.equal(report.lastSeq, 3);
+  });
+});

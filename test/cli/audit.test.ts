@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { checkInclusionProof, type InclusionProof } from '../../src/audit/index.ts';
+import { startTestServer, type TestServer } from '../support/authorization-server.ts';
+import { runProject } from '../support/processes.ts';
+
+describe('the portcullis command: audit', () => {
+  let server: TestServer;
+  let env: Record<string, string>;
+  const cli = (args: string[]) => runProject('src/cli/main.ts', ['audit', ...args], { env });
+
+  before(async () => {
+    // Two starts and stops: two config.loaded events, each start and stop checkpointed.
+    server = await startTestServer();
+    await server.stop();
+    await (await server.restart()).stop();
+    env = { DATA_DIR: server.dirs.dataDir, KEYS_DIR: server.dirs.keysDir, ISSUER: server.issuer };
+  });
+  after(() => server.destroy());
+
+  it('verifies an untouched log', async () => {
+    const result = await cli(['verify']);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /^audit log OK: records 0\.\.1, \d+ checkpoints verified\n$/);
+  });
+
+  it('prints matching events as JSON lines, and an inclusion proof that checks with the published verifier key', async () => {
+    const [query, proof] = await Promise.all([cli(['query', '--type', 'config.loaded', '--from', '2000-01-01']), cli(['proof', '1'])]);
+    const lines = query.stdout.trim().split('\n').map((line) => JSON.parse(line) as { seq: number; event: { type: string } });
+    assert.deepEqual(lines.map((line) => [line.seq, line.event.type]), [[0, 'config.loaded'], [1, 'config.loaded']]);
+    assert.equal(proof.code, 0, proof.stderr);
+    const parsed = JSON.parse(proof.stdout) as InclusionProof & { verifier_key: string };
+    assert.match(parsed.verifier_key, /^localhost:\d+\/audit\+[0-9a-f]{8}\+/);
+    checkInclusionProof(parsed, parsed.verifier_key);
+  });
+
+  it('names the broken record and exits non-zero after a byte changed', async () => {
+    const path = join(server.config.auditDir, 'segment-000000000000.jsonl');
+    const text = await readFile(path, 'utf8');
+    await writeFile(path, text.replace('"config.loaded"', '"config.loadeD"'));
+    const result = await cli(['verify']);
+    assert.equal(result.code, 1);
+    assert.match(result.stdout, /^audit log BROKEN: segment-000000000000\.jsonl line 1 seq 0: the leaf hash does not match/);
+  });
+});
