@@ -1,5 +1,7 @@
 import cluster, { type Worker } from 'node:cluster';
+import { join } from 'node:path';
 import { AggregatorRegistry, type Registry } from 'prom-client';
+import { configuredAuditKey } from './audit/index.ts';
 import type { Config } from './config/index.ts';
 import { loadKeyRing } from './keys/index.ts';
 import type { Logger } from './log/index.ts';
@@ -15,22 +17,30 @@ export function runsWorkers(config: Config): boolean {
 }
 
 /**
- * The primary of WORKERS processes sharing the ports (node:cluster). It makes the keys first, so
- * workers never race to generate them, replaces a worker that dies, serves /metrics for all of
+ * The primary of WORKERS processes sharing the ports (node:cluster). It makes the keys first
+ * (signing, cookie and audit keys), so workers never race to generate them, replaces a worker that dies, serves /metrics for all of
  * them on METRICS_PORT, and on SIGTERM lets every worker finish its requests, then exits 0.
  */
 export async function runPrimary(config: Config, log: Logger): Promise<void> {
   await loadKeyRing({ pem: config.rsaPrivateKeyPem, secretPath: config.rsaPrivateKeyPath, keysDir: config.keysDir });
-  loadCookieKeys({ cookieKeys: config.cookieKeys, keysDir: config.keysDir });
+  loadCookieKeys({ cookieKeys: config.cookieKeys, cookieKeysPath: config.cookieKeysPath, keysDir: config.keysDir });
+  if (config.audit === 'on') {
+    // Every worker signs its own log's checkpoints with the same audit keys (the server's and the demo's).
+    await configuredAuditKey(config, undefined, true);
+    await configuredAuditKey(config, 'notes-mcp', true);
+  }
   let stopping = false;
-  const fork = () => cluster.fork();
+  // Each worker keeps its slot across restarts: its audit log lives in AUDIT_DIR/worker-<slot>.
+  const fork = (slot: number) => cluster.fork({ [WORKER_SLOT]: String(slot) });
+  const slots = new Map<number, number>();
   cluster.on('online', (worker: Worker) => log.info({ worker: worker.id, pid: worker.process.pid }, 'worker started'));
   cluster.on('exit', (worker: Worker, code, signal) => {
     if (stopping) return;
-    log.error({ worker: worker.id, code, signal }, 'worker stopped unexpectedly; starting a new one');
-    setTimeout(fork, 1_000).unref();
+    const slot = slots.get(worker.id)!;
+    log.error({ worker: worker.id, slot, code, signal }, 'worker stopped unexpectedly; starting a new one');
+    setTimeout(() => slots.set(fork(slot).id, slot), 1_000).unref();
   });
-  for (let index = 0; index < config.workers; index++) fork();
+  for (let slot = 1; slot <= config.workers; slot++) slots.set(fork(slot).id, slot);
 
   const aggregator = new AggregatorRegistry();
   const admin = config.metricsPort === undefined ? undefined : await startAdminListener(
@@ -59,6 +69,18 @@ export async function runPrimary(config: Config, log: Logger): Promise<void> {
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+const WORKER_SLOT = 'PORTCULLIS_WORKER_SLOT';
+
+/**
+ * A worker's own settings: an audit log has one writer, so each worker writes its own log, in
+ * AUDIT_DIR/worker-<slot> with origin <AUDIT_ORIGIN>/worker-<slot>. Outside a cluster: unchanged.
+ */
+export function workerConfig(config: Config): Config {
+  const slot = cluster.isWorker ? process.env[WORKER_SLOT] : undefined;
+  if (!slot) return config;
+  return { ...config, auditDir: join(config.auditDir, `worker-${slot}`), auditOrigin: `${config.auditOrigin}/worker-${slot}` };
 }
 
 /** In a worker: /metrics is the primary's, so the worker only reports its registry to it. */

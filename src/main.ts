@@ -1,12 +1,12 @@
-import { openAuditTrail } from './audit/index.ts';
 import { ConfigError, loadConfig, type Config } from './config/index.ts';
 import { KeyConfigError } from './keys/index.ts';
 import { createLogger, type Logger } from './log/index.ts';
 import { Metrics } from './metrics/index.ts';
-import { isClusterWorker, printsBanner, reportMetricsToPrimary, runPrimary, runsWorkers } from './cluster.ts';
+import { isClusterWorker, printsBanner, reportMetricsToPrimary, runPrimary, runsWorkers, workerConfig } from './cluster.ts';
 import { startAuthorizationServer } from './authorization-server/start.ts';
 import { StoreUnavailableError } from './storage/index.ts';
-import { startNotesServer, type RunningNotesServer } from '../examples/notes-mcp/server.ts';
+import { startConfiguredNotesServer } from '../examples/notes-mcp/configured.ts';
+import type { RunningNotesServer } from '../examples/notes-mcp/server.ts';
 
 let config: Config | undefined;
 
@@ -15,6 +15,7 @@ async function main(): Promise<void> {
   config = loadConfig();
   const log = createLogger();
   if (runsWorkers(config)) return runPrimary(config, log);
+  config = workerConfig(config);
   const metrics = new Metrics();
   // Under WORKERS, the primary serves METRICS_PORT for all workers; each worker reports to it.
   const own = isClusterWorker() && config.metricsPort !== undefined ? { ...config, metricsPort: undefined, metricsToken: undefined } : config;
@@ -52,38 +53,16 @@ async function main(): Promise<void> {
 }
 
 /** The demo notes MCP server beside the authorization server, when its resource is registered. */
-async function startDemo(config: Config, log: Logger, metrics: Metrics): Promise<{ close(): Promise<void> } | undefined> {
+async function startDemo(config: Config, log: Logger, metrics: Metrics): Promise<RunningNotesServer | undefined> {
   if (config.demoMcp === 'off') return undefined;
   const resource = config.demoMcpResource;
   if (!config.resources.some((registered) => registered.uri === resource)) {
     log.info({ resource }, 'demo MCP server not started: its resource is not registered');
     return undefined;
   }
-  // Its own log (AUDIT_DIR/notes-mcp, own origin and key): an MCP server is deployed apart from Portcullis.
-  const audit = await openAuditTrail(config, log, 'notes-mcp');
-  let demo: RunningNotesServer;
-  try {
-    demo = await startNotesServer({
-      port: config.demoMcpPort, issuer: config.issuer, resource, dataDir: config.dataDir, audit: audit.sink, log: log.child({ component: 'notes-mcp' }),
-      idempotency: {
-        ttlSeconds: config.idempotencyTtlSeconds,
-        required: config.idempotencyRequired,
-        deriveKeys: config.idempotencyDeriveKeys,
-        whileRunning: config.idempotencyWhileRunning,
-      },
-      onKeyLookup: (result) => metrics.jwksCacheLookups.inc({ result }),
-    });
-  } catch (error) {
-    await audit.close();
-    throw error;
-  }
+  const demo = await startConfiguredNotesServer(config, log, { onKeyLookup: (result) => metrics.jwksCacheLookups.inc({ result }) });
   log.info({ resource }, 'demo MCP server started');
-  return {
-    async close() {
-      await demo.close();
-      await audit.close();
-    },
-  };
+  return demo;
 }
 
 main().catch((error: unknown) => {

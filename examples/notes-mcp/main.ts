@@ -1,18 +1,17 @@
 /**
  * The demo notes MCP server on its own, e.g. the compose file's `notes` service:
  * `node examples/notes-mcp/main.ts`. It reads the same settings as Portcullis: ISSUER (the
- * authorization server it trusts), DEMO_MCP_RESOURCE (its public URL), DEMO_MCP_PORT, HOST and
- * DATA_DIR.
+ * authorization server it trusts), DEMO_MCP_RESOURCE (its public URL), DEMO_MCP_PORT, HOST,
+ * DATA_DIR or REDIS_URL/REDIS_PREFIX, the IDEMPOTENCY_* and AUDIT_* settings.
  */
 import { ConfigError, loadConfig } from '../../src/config/index.ts';
+import { createLogger } from '../../src/log/index.ts';
 import { StoreUnavailableError } from '../../src/resource-server/index.ts';
-import { startNotesServer } from './server.ts';
+import { startConfiguredNotesServer } from './configured.ts';
 
 try {
   const config = loadConfig();
-  const server = await startNotesServer({
-    port: config.demoMcpPort, issuer: config.issuer, resource: config.demoMcpResource, dataDir: config.dataDir, ...(config.host ? { host: config.host } : {}),
-  });
+  const server = await startConfiguredNotesServer(config, createLogger());
   process.stdout.write(`notes MCP server: ${config.demoMcpResource} (listening on ${server.url}, trusting ${config.issuer})\n`);
   const stop = () => void server.close().then(() => process.exit(0));
   process.once('SIGTERM', stop);

@@ -16,6 +16,9 @@ export interface NotesServerOptions {
   /** Its own resource identifier, e.g. http://localhost:3001/mcp. */
   resource: string;
   dataDir: string;
+  /** Keep notes and idempotency records in Redis instead of DATA_DIR, so several instances share them. */
+  redisUrl?: string | undefined;
+  redisPrefix?: string | undefined;
   /** Idempotency settings for create_note and delete_all_notes; the records share the notes' store. */
   idempotency?: Omit<IdempotencyOptions, 'store'>;
   log?: ResourceServerLog;
@@ -34,7 +37,7 @@ export const NOTES_SCOPES = ['notes:read', 'notes:write', 'notes:admin'];
 
 /** The demo notes MCP server, built only on the public resource-server API. */
 export async function startNotesServer(options: NotesServerOptions): Promise<RunningNotesServer> {
-  const store = await openStore({ dataDir: options.dataDir });
+  const store = await openStore({ dataDir: options.dataDir, redisUrl: options.redisUrl, redisPrefix: options.redisPrefix });
   const metadataUrl = metadataUrlFor(options.resource);
   const app = new Koa();
   app.use(protectedResourceMetadataRoutes(protectedResourceMetadata({

@@ -17,6 +17,7 @@ import { createProvider, OUTBOUND_MAX_BYTES } from './provider.ts';
 import { startAdminListener, type AdminListener } from '../metrics/admin-listener.ts';
 import { Metrics } from '../metrics/index.ts';
 import { instrumentedStore } from '../metrics/instrumented-store.ts';
+import { timedAuditSink } from '../metrics/timed-audit.ts';
 import { createRateLimits } from './rate-limits/limits.ts';
 import { observeGrants } from './token-events.ts';
 import { ResourceRegistry } from './resources.ts';
@@ -55,10 +56,11 @@ export async function startAuthorizationServer(config: Config, log: Logger, metr
   const provider = createProvider({ config, store, users, resources, signingKeys: keys.privateJwks(), cookieKeys, log, outboundFetch });
   if (config.trustProxy > 0) provider.proxy = true;
   observeGrants(provider, { metrics, log, staticClientIds: new Set(config.clients.map((client) => client.client_id)) });
-  auditProtocolEvents(provider, audit.sink, log);
+  const auditSink = timedAuditSink(audit.sink, metrics);
+  auditProtocolEvents(provider, auditSink, log);
   provider.on('server_error', (_ctx, error) => log.error({ err: { name: error.name, message: error.message } }, 'oidc-provider server error'));
   const app = createApp({
-    provider, store, users, resources, issuer: config.issuer, log, csrfSecret: csrfSecretFrom(cookieKeys), audit: audit.sink,
+    provider, store, users, resources, issuer: config.issuer, log, csrfSecret: csrfSecretFrom(cookieKeys), audit: auditSink,
     registration: { mode: config.registration },
     limits: createRateLimits(store, {
       registrationPerAddress: { max: config.registrationRateLimit, windowSeconds: config.registrationRateLimitWindowSeconds },
@@ -81,7 +83,7 @@ export async function startAuthorizationServer(config: Config, log: Logger, metr
     await audit.close();
     throw error;
   }
-  await recordEvent(audit.sink, log, {
+  await recordEvent(auditSink, log, {
     type: 'config.loaded', issuer: config.issuer, signing_kid: keys.signingKid, key_source: keys.source, config_file: config.configFile,
     resources: config.resources.map((resource) => resource.uri), registration: config.registration, cimd: config.cimd,
   });

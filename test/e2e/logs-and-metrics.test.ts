@@ -94,7 +94,7 @@ describe('/metrics', () => {
       const samples = await scrape(server.url);
       assert.equal(issuedTo(samples, SERVICE_CLIENT.client_id), before + 1);
       const names = new Set(samples.map((sample) => sample.name));
-      for (const name of ['portcullis_http_requests_total', 'portcullis_http_request_duration_seconds_bucket', 'portcullis_store_operation_duration_seconds_count']) {
+      for (const name of ['portcullis_http_requests_total', 'portcullis_http_request_duration_seconds_bucket', 'portcullis_store_operation_duration_seconds_count', 'portcullis_audit_append_duration_seconds_count']) {
         assert.ok(names.has(name), `${name} is exported`);
       }
       assert.ok(samples.some((sample) => sample.name === 'portcullis_http_requests_total' && sample.labels.includes('route="/token"') && sample.labels.includes('status="200"')));

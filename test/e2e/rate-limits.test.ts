@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { OTHER_RESOURCE, PUBLIC_CLIENT, SERVICE_CLIENT, startTestServer, type TestServer } from '../support/authorization-server.ts';
 import { addUser, authorizationRequest, discover, userAgentFor } from '../support/oauth-client.ts';
+import { deleteKeysUnder, TEST_REDIS_URL, uniqueRedisPrefix } from '../support/redis.ts';
 
 const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
 
@@ -38,6 +39,24 @@ describe('token endpoint rate limits', () => {
       assert.equal((await clientCredentials(server, SERVICE_CLIENT.client_secret, '198.51.100.9')).status, 200, 'another address has its own budget');
     } finally {
       await server.destroy();
+    }
+  });
+
+  it('shares each limit between instances on one Redis, counting on the store', async () => {
+    const prefix = uniqueRedisPrefix('ratelimit');
+    const shared = { REDIS_URL: TEST_REDIS_URL, REDIS_PREFIX: prefix, TOKEN_RATE_LIMIT_PER_ADDRESS: '3' };
+    const first = await startTestServer(shared);
+    const second = await startTestServer(shared);
+    try {
+      assert.equal((await clientCredentials(first)).status, 200);
+      assert.equal((await clientCredentials(second)).status, 200);
+      assert.equal((await clientCredentials(first)).status, 200);
+      await assertTooManyRequests(await clientCredentials(second), 'json');
+      await assertTooManyRequests(await clientCredentials(first), 'json');
+    } finally {
+      await first.destroy();
+      await second.destroy();
+      await deleteKeysUnder(prefix);
     }
   });
 

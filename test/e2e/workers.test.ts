@@ -69,4 +69,14 @@ describe('WORKERS=2: two processes sharing the port', () => {
     assert.equal(code, 0);
     for (const pid of startedWorkers()) assert.throws(() => process.kill(pid, 0), /ESRCH/, `worker ${pid} is gone`);
   });
+
+  it('gives each worker its own audit log, and each one verifies', async () => {
+    const origin = `${new URL(issuer).host}/audit`;
+    for (const slot of [1, 2]) {
+      const verified = await runProject('src/cli/main.ts', ['audit', 'verify'], {
+        env: { ...env, AUDIT_DIR: join(root, 'data', 'audit', `worker-${slot}`), AUDIT_ORIGIN: `${origin}/worker-${slot}` },
+      });
+      assert.equal(verified.code, 0, `worker ${slot}: ${verified.stdout}${verified.stderr}`);
+    }
+  });
 });

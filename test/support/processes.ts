@@ -37,9 +37,9 @@ export interface RunningProject {
   stop(): Promise<void>;
 }
 
-/** Starts src/main.ts as its own process and resolves once it says it is running. */
-export function startProject(env: Record<string, string>, readyLine = 'Portcullis is running.'): Promise<RunningProject> {
-  const child = spawn(process.execPath, ['src/main.ts'], {
+/** Starts src/main.ts (or another entry point) as its own process and resolves once it says it is running. */
+export function startProject(env: Record<string, string>, readyLine = 'Portcullis is running.', script = 'src/main.ts'): Promise<RunningProject> {
+  const child = spawn(process.execPath, [script], {
     cwd: PROJECT_ROOT,
     env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -59,6 +59,6 @@ export function startProject(env: Record<string, string>, readyLine = 'Portculli
     child.stdout.on('data', collect);
     child.stderr.on('data', collect);
     child.on('error', reject);
-    child.on('exit', (code) => reject(new Error(`src/main.ts exited with ${code} before it was running:\n${output}`)));
+    child.on('exit', (code) => reject(new Error(`${script} exited with ${code} before it was running:\n${output}`)));
   });
 }

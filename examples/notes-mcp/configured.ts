@@ -1,0 +1,39 @@
+import { openAuditTrail } from '../../src/audit/index.ts';
+import type { Config } from '../../src/config/index.ts';
+import type { Logger } from '../../src/log/index.ts';
+import { startNotesServer, type RunningNotesServer } from './server.ts';
+
+/**
+ * The demo notes server as the settings describe it, for `npm start` and for running it alone:
+ * its store (REDIS_URL or DATA_DIR), idempotency settings, and its own audit log
+ * (AUDIT_DIR/notes-mcp, with its own origin and key: an MCP server is deployed apart from Portcullis).
+ */
+export async function startConfiguredNotesServer(
+  config: Config, log: Logger, options: { onKeyLookup?: (result: 'hit' | 'miss') => void } = {},
+): Promise<RunningNotesServer> {
+  const audit = await openAuditTrail(config, log, 'notes-mcp');
+  try {
+    const server = await startNotesServer({
+      port: config.demoMcpPort, issuer: config.issuer, resource: config.demoMcpResource, ...(config.host ? { host: config.host } : {}),
+      dataDir: config.dataDir, redisUrl: config.redisUrl, redisPrefix: config.redisPrefix,
+      audit: audit.sink, log: log.child({ component: 'notes-mcp' }),
+      idempotency: {
+        ttlSeconds: config.idempotencyTtlSeconds,
+        required: config.idempotencyRequired,
+        deriveKeys: config.idempotencyDeriveKeys,
+        whileRunning: config.idempotencyWhileRunning,
+      },
+      ...(options.onKeyLookup ? { onKeyLookup: options.onKeyLookup } : {}),
+    });
+    return {
+      url: server.url,
+      async close() {
+        await server.close();
+        await audit.close();
+      },
+    };
+  } catch (error) {
+    await audit.close();
+    throw error;
+  }
+}
