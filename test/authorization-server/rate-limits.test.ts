@@ -1,38 +1,26 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { Limit } from '../../src/authorization-server/rate-limits/index.ts';
 import { LoginLockout } from '../../src/authorization-server/rate-limits/login-lockout.ts';
-import { openEmbeddedStore, type Store } from '../../src/storage/index.ts';
+import { embeddedStoreForSuite } from '../support/temp-store.ts';
 
 describe('rate limits on the store', () => {
-  let dir: string;
-  let store: Store;
-  before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'portcullis-limits-'));
-    store = await openEmbeddedStore({ dataDir: dir });
-  });
-  after(async () => {
-    await store.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  const suite = embeddedStoreForSuite();
 
   it('lets a key through up to its points, then says how long until the window resets', async () => {
-    const limit = new Limit(store, 'unit', { max: 2, windowSeconds: 30 });
+    const limit = new Limit(suite.store, 'unit', { max: 2, windowSeconds: 30 });
     assert.equal(await limit.hit('a'), undefined);
     assert.equal(await limit.exhaustedFor('a'), undefined);
     assert.equal(await limit.hit('a'), undefined);
     const exhausted = await limit.exhaustedFor('a');
-    assert.ok(exhausted !== undefined && exhausted >= 1 && exhausted <= 31, "the store keeps expiry in whole seconds");
+    assert.ok(exhausted !== undefined && exhausted >= 1 && exhausted <= 31, 'the store keeps expiry in whole seconds');
     const retry = await limit.hit('a');
     assert.ok(retry !== undefined && retry >= 1 && retry <= 30);
     assert.equal(await limit.hit('b'), undefined, 'each key counts apart');
   });
 
   it('doubles each pause of a sign-in lockout and caps it, and a success clears it', async () => {
-    const lockout = new LoginLockout(store, { threshold: 2, baseSeconds: 60, maxSeconds: 150 });
+    const lockout = new LoginLockout(suite.store, { threshold: 2, baseSeconds: 60, maxSeconds: 150 });
     const pauses: Array<number | undefined> = [];
     for (let failure = 0; failure < 8; failure++) pauses.push(await lockout.failed('Mallory', '203.0.113.9'));
     assert.deepEqual(pauses, [undefined, 60, undefined, 120, undefined, 150, undefined, 150]);
