@@ -14,6 +14,7 @@ import { startAuthorizationServer, type RunningAuthorizationServer } from '../sr
 import { loadConfig, type Config } from '../src/config/index.ts';
 import { silentLogger } from '../src/log/index.ts';
 import { combine, formatOps, measureConcurrent, type Measurement } from './support/timing.ts';
+import { NO_RATE_LIMITS } from './support/unlimited.ts';
 
 export interface AuditBenchOptions {
   /** Token requests per server; default 2000. */
@@ -36,7 +37,7 @@ const CLIENT = { client_id: 'bench-service', client_secret: 'bench-service-secre
 
 async function startServer(audit: 'on' | 'off', root: string): Promise<RunningAuthorizationServer> {
   const config: Config = loadConfig({
-    PORT: '0', HOST: '127.0.0.1', NODE_ENV: 'test', AUDIT: audit, DATA_DIR: join(root, audit, 'data'), KEYS_DIR: join(root, audit, 'keys'), RSA_PRIVATE_KEY_PATH: join(root, 'absent'),
+    PORT: '0', HOST: '127.0.0.1', NODE_ENV: 'test', AUDIT: audit, DATA_DIR: join(root, audit, 'data'), KEYS_DIR: join(root, audit, 'keys'), RSA_PRIVATE_KEY_PATH: join(root, 'absent'), ...NO_RATE_LIMITS,
   });
   config.resources = [{ uri: RESOURCE, scopes: ['api:read'], default: false }];
   config.clients = [structuredClone(CLIENT)] as unknown as Config['clients'];

@@ -4,7 +4,7 @@
  * Results are also written to bench/results.json. Servers under load run in their own
  * processes; autocannon drives them over loopback from this one.
  *   (1) token endpoint: Portcullis vs a bare oidc-provider            bench/token-endpoint.ts
- *   (2) refresh-token grant on Redis                                   slot: the Redis engine (issue 5)
+ *   (2) refresh-token grant with rotation: Redis vs the embedded engine bench/refresh-grant.ts
  *   (3) protected MCP tool call vs the same server unprotected         bench/mcp-tool-call.ts
  *   (4) audit log durability: token endpoint with audit on vs off      bench/audit.ts
  *   (5) raw RSA-2048 sign and verify rate (the ceiling)                bench/rsa-ceiling.ts
@@ -14,17 +14,14 @@ import { writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { runAuditBench } from './audit.ts';
 import { runMcpToolCallBench } from './mcp-tool-call.ts';
+import { runRefreshGrantBench } from './refresh-grant.ts';
 import { runRsaCeilingBench } from './rsa-ceiling.ts';
 import { runTokenEndpointBench } from './token-endpoint.ts';
 import { runVerifyBench } from './verify.ts';
 
-/** A benchmark another piece of work supplies; listed so the results keep their numbering. */
-const notMeasuredYet = (suppliedBy: string) => ({ measured: false, suppliedBy });
-
 const started = Date.now();
 const tokenEndpoint = await runTokenEndpointBench();
-const refreshGrantOnRedis = notMeasuredYet('the Redis store engine (issue 5)');
-console.log(`(2) refresh-token grant on Redis: not measured yet (${refreshGrantOnRedis.suppliedBy})`);
+const refreshGrantOnRedis = await runRefreshGrantBench();
 const mcpToolCall = await runMcpToolCallBench();
 console.log('(4) audit log durability: token endpoint with the audit log on and off');
 const auditAppend = await runAuditBench();
@@ -34,6 +31,7 @@ const tokenVerification = await runVerifyBench();
 const ratios = {
   'token endpoint: Portcullis / bare oidc-provider': tokenEndpoint.portcullisVsBare,
   'token endpoint: Portcullis / RSA-2048 signatures per second': Number((tokenEndpoint.portcullis.requestsPerSecond / rsaCeiling.sign.opsPerSecond).toFixed(3)),
+  'refresh grant: Redis / embedded engine': refreshGrantOnRedis.redisVsEmbedded,
   'MCP tool call: protected / unprotected': mcpToolCall.protectedVsUnprotected,
   'token endpoint: audit log on / off': Number(auditAppend.onVsOff.toFixed(3)),
   'RSA-2048: verify / sign': rsaCeiling.verifyVsSign,

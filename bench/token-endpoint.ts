@@ -13,6 +13,7 @@ import { decodeProtectedHeader } from 'jose';
 import { freePort } from '../test/support/ports.ts';
 import { startChild, type RunningChild } from './support/child.ts';
 import { compareLoad, type LoadMeasurement, type LoadRequest } from './support/load.ts';
+import { NO_RATE_LIMITS } from './support/unlimited.ts';
 
 export interface TokenEndpointBenchOptions {
   rounds?: number;
@@ -50,7 +51,7 @@ export async function runTokenEndpointBench(options: TokenEndpointBenchOptions =
     const portcullis = await startChild('src/main.ts', {
       NODE_ENV: 'development', PORT: String(portcullisPort), HOST: '127.0.0.1', CONFIG_FILE: configFile, RSA_PRIVATE_KEY_PEM: pem,
       DATA_DIR: join(root, 'data'), KEYS_DIR: join(root, 'keys'), RSA_PRIVATE_KEY_PATH: join(root, 'none'), COOKIE_KEYS_PATH: join(root, 'none'),
-      DEMO_MCP: 'off', LOG_LEVEL: 'warn',
+      DEMO_MCP: 'off', LOG_LEVEL: 'warn', ...NO_RATE_LIMITS,
     }, (line) => /^\s+issuer:\s+(\S+)/.exec(line)?.[1]);
     children.push(portcullis);
     const bare = await startChild('bench/support/bare-provider.ts', {

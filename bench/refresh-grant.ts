@@ -1,0 +1,137 @@
+/**
+ * (2) The refresh-token grant on Redis: rotation reads the old token, consumes it, revokes nothing
+ * and writes the new one, so this is the store's hardest path. Portcullis on Redis against the
+ * same Portcullis on the embedded engine, both in their own process, in alternating rounds.
+ * Each refresh token can be used once, so the load is N chains, each sending its next refresh
+ * as soon as the last one answered (autocannon cannot chain answers into requests).
+ * Run alone: ./node_modules/.bin/node bench/refresh-grant.ts [seconds-per-round]
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as client from 'openid-client';
+import { freePort } from '../test/support/ports.ts';
+import { runProject } from '../test/support/processes.ts';
+import { deleteKeysUnder } from '../test/support/redis.ts';
+import { UserAgent } from '../test/support/user-agent.ts';
+import { startChild, type RunningChild } from './support/child.ts';
+import { NO_RATE_LIMITS } from './support/unlimited.ts';
+
+export interface RefreshMeasurement {
+  refreshesPerSecond: number;
+  refreshes: number;
+  seconds: number;
+}
+
+export interface RefreshGrantBenchResult {
+  redis: RefreshMeasurement;
+  embedded: RefreshMeasurement;
+  /** Redis / embedded, in refreshes per second. */
+  redisVsEmbedded: number;
+  chains: number;
+}
+
+const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
+const PASSWORD = 'bench password 0123456789';
+const CLIENT = {
+  client_id: 'bench-public', redirect_uris: ['http://127.0.0.1/callback'], token_endpoint_auth_method: 'none',
+  grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'],
+};
+const RESOURCE = 'https://api.bench.example/';
+
+export async function runRefreshGrantBench(options: { rounds?: number; seconds?: number; chains?: number; print?: boolean } = {}): Promise<RefreshGrantBenchResult> {
+  const rounds = options.rounds ?? 4;
+  const seconds = options.seconds ?? 4;
+  const chains = options.chains ?? 8;
+  const root = await mkdtemp(join(tmpdir(), 'portcullis-bench-refresh-'));
+  const prefix = `bench:${randomUUID()}:`;
+  const children: RunningChild[] = [];
+  try {
+    const configFile = join(root, 'config.json');
+    await writeFile(configFile, JSON.stringify({ clients: [CLIENT], resources: [{ uri: RESOURCE, scopes: ['api:read'] }] }));
+    const servers: Record<'redis' | 'embedded', { issuer: string; tokens: string[] }> = {} as never;
+    for (const engine of ['redis', 'embedded'] as const) {
+      const port = await freePort();
+      const env = {
+        NODE_ENV: 'development', PORT: String(port), CONFIG_FILE: configFile, DEMO_MCP: 'off', LOG_LEVEL: 'warn', AUDIT: 'off',
+        DATA_DIR: join(root, engine, 'data'), KEYS_DIR: join(root, engine, 'keys'), RSA_PRIVATE_KEY_PATH: join(root, 'none'), COOKIE_KEYS_PATH: join(root, 'none'),
+        ...(engine === 'redis' ? { REDIS_URL, REDIS_PREFIX: prefix } : {}), ...NO_RATE_LIMITS,
+      };
+      const added = await runProject('src/cli/main.ts', ['users', 'add', 'bench', '--password-stdin'], { env, input: `${PASSWORD}\n` });
+      if (added.code !== 0) throw new Error(`could not add the bench user: ${added.stderr}`);
+      const child = await startChild('src/main.ts', env, (line) => /^\s+issuer:\s+(\S+)/.exec(line)?.[1]);
+      children.push(child);
+      servers[engine] = { issuer: child.url, tokens: await refreshTokens(child.url, chains) };
+    }
+
+    const totals = { redis: { refreshes: 0, ms: 0 }, embedded: { refreshes: 0, ms: 0 } };
+    for (let round = 0; round < rounds; round++) {
+      for (const engine of (round % 2 === 0 ? ['redis', 'embedded'] : ['embedded', 'redis']) as Array<'redis' | 'embedded'>) {
+        const started = performance.now();
+        const deadline = started + seconds * 1000;
+        const counts = await Promise.all(servers[engine].tokens.map((_, chain) => refreshChain(servers[engine], chain, deadline)));
+        totals[engine].refreshes += counts.reduce((sum, count) => sum + count, 0);
+        totals[engine].ms += performance.now() - started;
+      }
+    }
+    const measure = (total: { refreshes: number; ms: number }): RefreshMeasurement => ({
+      refreshesPerSecond: Math.round(total.refreshes / (total.ms / 1000)), refreshes: total.refreshes, seconds: Math.round(total.ms / 100) / 10,
+    });
+    const result: RefreshGrantBenchResult = {
+      redis: measure(totals.redis), embedded: measure(totals.embedded), chains,
+      redisVsEmbedded: Number(((totals.redis.refreshes / totals.redis.ms) / (totals.embedded.refreshes / totals.embedded.ms)).toFixed(3)),
+    };
+    if (options.print ?? true) {
+      console.log(`(2) refresh-token grant with rotation, ${chains} chains, ${rounds} alternating rounds of ${seconds} s`);
+      console.log(`    Portcullis on Redis                         ${String(result.redis.refreshesPerSecond).padStart(8)} refreshes/s   (n=${result.redis.refreshes})`);
+      console.log(`    Portcullis on the embedded engine           ${String(result.embedded.refreshesPerSecond).padStart(8)} refreshes/s   (n=${result.embedded.refreshes})`);
+      console.log(`    Redis / embedded = ${result.redisVsEmbedded.toFixed(2)}`);
+    }
+    return result;
+  } finally {
+    for (const child of children) await child.stop();
+    await rm(root, { recursive: true, force: true });
+    await deleteKeysUnder(prefix, REDIS_URL);
+  }
+}
+
+/** Signs the bench user in `count` times through the login and consent pages; one refresh token each. */
+async function refreshTokens(issuer: string, count: number): Promise<string[]> {
+  const config = await client.discovery(new URL(issuer), CLIENT.client_id, undefined, client.None(), { execute: [client.allowInsecureRequests] });
+  const tokens: string[] = [];
+  for (let index = 0; index < count; index++) {
+    const verifier = client.randomPKCECodeVerifier();
+    const url = client.buildAuthorizationUrl(config, {
+      redirect_uri: CLIENT.redirect_uris[0]!, scope: 'api:read offline_access', prompt: 'consent', resource: RESOURCE,
+      code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
+    });
+    const callback = await new UserAgent(issuer).authorize(url, { username: 'bench', password: PASSWORD });
+    const granted = await client.authorizationCodeGrant(config, callback, { pkceCodeVerifier: verifier }, { resource: RESOURCE });
+    if (!granted.refresh_token) throw new Error('no refresh token was issued');
+    tokens.push(granted.refresh_token);
+  }
+  return tokens;
+}
+
+/** Refreshes one chain until the deadline, keeping the newest token for the next round. */
+async function refreshChain(server: { issuer: string; tokens: string[] }, chain: number, deadline: number): Promise<number> {
+  let count = 0;
+  while (performance.now() < deadline) {
+    const response = await fetch(`${server.issuer.replace('localhost', '127.0.0.1')}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: server.tokens[chain]!, client_id: CLIENT.client_id, resource: RESOURCE }),
+    });
+    const body = await response.json() as { refresh_token?: string; error?: string };
+    if (!response.ok || !body.refresh_token) throw new Error(`refresh failed: ${response.status} ${body.error ?? ''}`);
+    server.tokens[chain] = body.refresh_token;
+    count++;
+  }
+  return count;
+}
+
+if (import.meta.main) {
+  const [seconds] = process.argv.slice(2).map(Number);
+  await runRefreshGrantBench({ seconds: seconds || undefined });
+}
