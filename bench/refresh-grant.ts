@@ -10,11 +10,11 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as client from 'openid-client';
+import type { TestServer } from '../test/support/authorization-server.ts';
+import { codeFlow, discover } from '../test/support/oauth-client.ts';
 import { freePort } from '../test/support/ports.ts';
 import { runProject } from '../test/support/processes.ts';
-import { deleteKeysUnder } from '../test/support/redis.ts';
-import { UserAgent } from '../test/support/user-agent.ts';
+import { deleteKeysUnder, TEST_REDIS_URL } from '../test/support/redis.ts';
 import { startChild, type RunningChild } from './support/child.ts';
 import { NO_RATE_LIMITS } from './support/unlimited.ts';
 
@@ -32,7 +32,6 @@ export interface RefreshGrantBenchResult {
   chains: number;
 }
 
-const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
 const PASSWORD = 'bench password 0123456789';
 const CLIENT = {
   client_id: 'bench-public', redirect_uris: ['http://127.0.0.1/callback'], token_endpoint_auth_method: 'none',
@@ -56,7 +55,7 @@ export async function runRefreshGrantBench(options: { rounds?: number; seconds?:
       const env = {
         NODE_ENV: 'development', PORT: String(port), CONFIG_FILE: configFile, DEMO_MCP: 'off', LOG_LEVEL: 'warn', AUDIT: 'off',
         DATA_DIR: join(root, engine, 'data'), KEYS_DIR: join(root, engine, 'keys'), RSA_PRIVATE_KEY_PATH: join(root, 'none'), COOKIE_KEYS_PATH: join(root, 'none'),
-        ...(engine === 'redis' ? { REDIS_URL, REDIS_PREFIX: prefix } : {}), ...NO_RATE_LIMITS,
+        ...(engine === 'redis' ? { REDIS_URL: TEST_REDIS_URL, REDIS_PREFIX: prefix } : {}), ...NO_RATE_LIMITS,
       };
       const added = await runProject('src/cli/main.ts', ['users', 'add', 'bench', '--password-stdin'], { env, input: `${PASSWORD}\n` });
       if (added.code !== 0) throw new Error(`could not add the bench user: ${added.stderr}`);
@@ -92,22 +91,19 @@ export async function runRefreshGrantBench(options: { rounds?: number; seconds?:
   } finally {
     for (const child of children) await child.stop();
     await rm(root, { recursive: true, force: true });
-    await deleteKeysUnder(prefix, REDIS_URL);
+    await deleteKeysUnder(prefix);
   }
 }
 
 /** Signs the bench user in `count` times through the login and consent pages; one refresh token each. */
 async function refreshTokens(issuer: string, count: number): Promise<string[]> {
-  const config = await client.discovery(new URL(issuer), CLIENT.client_id, undefined, client.None(), { execute: [client.allowInsecureRequests] });
+  const server = { issuer } as TestServer;
+  const config = await discover(server, CLIENT.client_id);
   const tokens: string[] = [];
   for (let index = 0; index < count; index++) {
-    const verifier = client.randomPKCECodeVerifier();
-    const url = client.buildAuthorizationUrl(config, {
-      redirect_uri: CLIENT.redirect_uris[0]!, scope: 'api:read offline_access', prompt: 'consent', resource: RESOURCE,
-      code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
+    const { tokens: granted } = await codeFlow(config, server, { username: 'bench', password: PASSWORD }, {
+      redirectUri: CLIENT.redirect_uris[0]!, scope: 'api:read offline_access', resource: RESOURCE, extra: { prompt: 'consent' },
     });
-    const callback = await new UserAgent(issuer).authorize(url, { username: 'bench', password: PASSWORD });
-    const granted = await client.authorizationCodeGrant(config, callback, { pkceCodeVerifier: verifier }, { resource: RESOURCE });
     if (!granted.refresh_token) throw new Error('no refresh token was issued');
     tokens.push(granted.refresh_token);
   }

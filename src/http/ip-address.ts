@@ -30,13 +30,18 @@ export function ipv4FromGroups(high: number, low: number): string {
   return [high >>> 8, high & 0xff, low >>> 8, low & 0xff].join('.');
 }
 
+/** The IPv4 address inside an IPv4-mapped one (`::ffff:192.0.2.7`, as dual-stack sockets report it); others unchanged. */
+export function unmappedAddress(address: string): string {
+  return address.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/i, '$1');
+}
+
 /**
  * Who a request comes from, for per-client limits: an IPv4 address (also when it arrives
  * IPv4-mapped on a dual-stack socket), or the /64 of an IPv6 one, since a single IPv6 host
  * usually holds a whole /64.
  */
 export function addressSubject(address: string): string {
-  const v4 = address.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/i, '$1');
+  const v4 = unmappedAddress(address);
   if (parseIPv4(v4) !== undefined) return v4;
   const groups = parseIPv6(address);
   return groups ? `${groups.slice(0, 4).map((group) => group.toString(16)).join(':')}::/64` : address;

@@ -11,7 +11,7 @@ export type RequestLogFields = Record<string, string | number | boolean | undefi
  * One JSON log line per request, when its response is finished: request id, method, path (never
  * the query string, which can carry codes), status, duration and what handlers added (client,
  * subject, event). The id comes from a well-formed `X-Request-Id` (a proxy's), else a new UUID,
- * and is sent back in the response; `ctx.state.log` is a child logger carrying it.
+ * and is sent back in the response.
  */
 export function requestLogging(log: Logger, onFinished?: (line: { method: string; path: string; status: number; seconds: number }) => void): Middleware {
   return async (ctx, next) => {
@@ -20,9 +20,7 @@ export function requestLogging(log: Logger, onFinished?: (line: { method: string
     ctx.set('X-Request-Id', requestId);
     const started = process.hrtime.bigint();
     const fields: RequestLogFields = {};
-    ctx.state.requestId = requestId;
     ctx.state.logFields = fields;
-    ctx.state.log = log.child({ reqId: requestId });
     let logged = false;
     const done = (aborted: boolean) => {
       if (logged) return;

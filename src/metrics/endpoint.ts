@@ -1,6 +1,7 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
 import { BlockList, isIPv6 } from 'node:net';
 import type { Middleware } from 'koa';
+import { unmappedAddress } from '../http/ip-address.ts';
 import type { Metrics } from './index.ts';
 
 export interface MetricsAccess {
@@ -17,7 +18,8 @@ export function metricsEndpoint(metrics: Pick<Metrics, 'exposition'>, access: Me
   return async (ctx, next) => {
     if (ctx.path !== '/metrics') return next();
     ctx.set('Cache-Control', 'no-store');
-    if (allowed && !allowed.check(plainAddress(ctx.ip), isIPv6(plainAddress(ctx.ip)) ? 'ipv6' : 'ipv4')) {
+    const address = unmappedAddress(ctx.ip);
+    if (allowed && !allowed.check(address, isIPv6(address) ? 'ipv6' : 'ipv4')) {
       ctx.status = 403;
       ctx.type = 'application/problem+json';
       ctx.body = { type: 'about:blank', title: 'Forbidden', status: 403, detail: 'this address may not read metrics' };
@@ -41,10 +43,6 @@ export function metricsEndpoint(metrics: Pick<Metrics, 'exposition'>, access: Me
 
 function digest(value: string): Buffer {
   return createHash('sha256').update(value).digest();
-}
-
-function plainAddress(address: string): string {
-  return address.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/i, '$1');
 }
 
 /** A BlockList of the allowed ranges ("10.0.0.0/8", "::1", "192.0.2.7"); undefined for none. */

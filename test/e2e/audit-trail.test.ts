@@ -83,6 +83,8 @@ describe('write-ahead at the token endpoint', () => {
     const callback = await userAgentFor(server).authorize(url, user);
     const { tokens } = await codeFlow(config, server, user, { redirectUri: REDIRECT_URI, scope: 'notes:read', resource: NOTES_RESOURCE });
     const auditDir = server.config.auditDir;
+    const tokensCounted = async () => (await server.metrics.tokensIssued.get()).values.reduce((sum, sample) => sum + sample.value, 0);
+    const countedBefore = await tokensCounted();
     // The audit directory becomes a regular file: creating the next segment fails with ENOTDIR.
     await rename(auditDir, `${auditDir}.moved`);
     await writeFile(auditDir, '');
@@ -107,6 +109,7 @@ describe('write-ahead at the token endpoint', () => {
     });
     assert.equal(refresh.status, 503);
     assert.deepEqual(Object.keys(await refresh.json() as object).sort(), ['error', 'error_description'], 'a refresh gets no token either');
+    assert.equal(await tokensCounted(), countedBefore, 'withheld tokens are not counted as issued');
 
     await rm(auditDir);
     await rename(`${auditDir}.moved`, auditDir);

@@ -3,8 +3,6 @@ import { RateLimiterRes } from 'rate-limiter-flexible';
 import type { Store } from '../../storage/index.ts';
 import { StoreRateLimiter } from './store-rate-limiter.ts';
 
-export { StoreRateLimiter };
-
 export interface RateLimit {
   max: number;
   windowSeconds: number;
@@ -42,9 +40,6 @@ export class Limit {
     return Math.max(1, Math.ceil(state.msBeforeNext / 1000));
   }
 
-  async reset(key: string): Promise<void> {
-    await this.#limiter.delete(key);
-  }
 }
 
 /** 429 with Retry-After and an OAuth-style JSON error body. */
