@@ -7,11 +7,15 @@ import { printTable, readStdin, UsageError } from './io.ts';
 export const usersUsage = `portcullis users add <name> --password-stdin
 portcullis users disable <name>
 portcullis users enable <name>
+portcullis users roles <name> [--add <role>]... [--remove <role>]...
 portcullis users list [--json]`;
 
 export async function usersCommand(config: Config, args: string[]): Promise<void> {
   const { positionals, values } = parseArgs({
-    args, allowPositionals: true, options: { 'password-stdin': { type: 'boolean' }, json: { type: 'boolean' } },
+    args, allowPositionals: true, options: {
+      'password-stdin': { type: 'boolean' }, json: { type: 'boolean' },
+      add: { type: 'string', multiple: true }, remove: { type: 'string', multiple: true },
+    },
   });
   const [action, name] = positionals;
   const store = await openStore(config);
@@ -20,7 +24,7 @@ export async function usersCommand(config: Config, args: string[]): Promise<void
     if (action === 'list') {
       const list = await users.list();
       if (values.json) process.stdout.write(`${JSON.stringify(list)}\n`);
-      else printTable(list.map((user) => ({ name: user.name, id: user.id, status: user.disabled ? 'disabled' : 'active', created: user.createdAt })));
+      else printTable(list.map((user) => ({ name: user.name, id: user.id, status: user.disabled ? 'disabled' : 'active', roles: user.roles.join(',') || '-', created: user.createdAt })));
       return;
     }
     if (!name) throw new UsageError(`a user name is required\n${usersUsage}`);
@@ -36,6 +40,11 @@ export async function usersCommand(config: Config, args: string[]): Promise<void
       process.stdout.write(`${action}d user ${name}\n`);
       return;
     }
+    if (action === 'roles') {
+      const user = await users.changeRoles(name, { add: roleList(values.add), remove: roleList(values.remove) });
+      process.stdout.write(`user ${user.name} has roles: ${user.roles.join(', ') || '(none)'}\n`);
+      return;
+    }
     throw new UsageError(usersUsage);
   } catch (error) {
     if (error instanceof UserError) throw new UsageError(error.message);
@@ -43,4 +52,9 @@ export async function usersCommand(config: Config, args: string[]): Promise<void
   } finally {
     await store.close();
   }
+}
+
+/** `--add admin --add approver` and `--add admin,approver` say the same. */
+function roleList(values: string[] | undefined): string[] {
+  return (values ?? []).flatMap((value) => value.split(',')).map((role) => role.trim()).filter(Boolean);
 }

@@ -23,12 +23,33 @@ describe('the portcullis command: users and clients', () => {
     const listed = await cli(['users', 'list', '--json']);
     const users = JSON.parse(listed.stdout) as Array<{ name: string; disabled: boolean }>;
     assert.deepEqual(users.map((user) => [user.name, user.disabled]), [['carol', false]]);
+    assert.match(listed.stdout, /"roles":\[\]/, 'a new user has no roles');
     assert.doesNotMatch(added.stdout + listed.stdout, /scrypt|correct horse/);
   });
 
   it('refuses a password given without --password-stdin and a duplicate user, with exit code 2', async () => {
     assert.equal((await cli(['users', 'add', 'dave'])).code, 2);
     assert.equal((await cli(['users', 'add', 'carol', '--password-stdin'], TEST_PASSWORD)).code, 2);
+  });
+
+  it('gives and takes roles, shows them in the list, and refuses a malformed role or an unknown user', async () => {
+    const added = await cli(['users', 'add', 'erin', '--password-stdin'], `${TEST_PASSWORD}\n`);
+    assert.equal(added.code, 0, added.stderr);
+    const granted = await cli(['users', 'roles', 'erin', '--add', 'approver,admin', '--add', 'break-glass']);
+    assert.equal(granted.code, 0, granted.stderr);
+    assert.equal(granted.stdout, 'user erin has roles: admin, approver, break-glass\n');
+    const changed = await cli(['users', 'roles', 'erin', '--remove', 'admin']);
+    assert.equal(changed.stdout, 'user erin has roles: approver, break-glass\n');
+    const users = JSON.parse((await cli(['users', 'list', '--json'])).stdout) as Array<{ name: string; roles: string[] }>;
+    assert.deepEqual(users.find((user) => user.name === 'erin')?.roles, ['approver', 'break-glass']);
+    assert.match((await cli(['users', 'list'])).stdout, /erin .*approver,break-glass/);
+
+    const malformed = await cli(['users', 'roles', 'erin', '--add', 'Admin!']);
+    assert.equal(malformed.code, 2);
+    assert.match(malformed.stderr, /"Admin!" is not a role name/);
+    assert.equal((await cli(['users', 'roles', 'nobody', '--add', 'admin'])).code, 2);
+    const unchanged = JSON.parse((await cli(['users', 'list', '--json'])).stdout) as Array<{ name: string; roles: string[] }>;
+    assert.deepEqual(unchanged.find((user) => user.name === 'erin')?.roles, ['approver', 'break-glass'], 'a refused change changes nothing');
   });
 
   it('registers a public client whose users sign in through the running server, until the user is disabled', async () => {

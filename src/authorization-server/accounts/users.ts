@@ -8,6 +8,8 @@ export interface User {
   name: string;
   passwordHash: string;
   disabled: boolean;
+  /** Roles such as `admin`, `approver`, `break-glass`, or any an operator defines; none by default. */
+  roles: string[];
   createdAt: string;
 }
 
@@ -22,6 +24,15 @@ export class UserError extends Error {
 }
 
 export const USERNAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
+
+/** The roles Portcullis itself acts on; operators may define others. */
+export const BUILT_IN_ROLES = ['admin', 'approver', 'break-glass'] as const;
+export const ROLE_PATTERN = /^[a-z][a-z0-9_-]{0,31}$/;
+
+export interface RoleChange {
+  add?: readonly string[];
+  remove?: readonly string[];
+}
 
 // Verifying against this keeps the time of "no such user" equal to "wrong password".
 let dummyHash: Promise<string> | undefined;
@@ -39,7 +50,7 @@ export class UserDirectory {
     }
     if (password.length < 8) throw new UserError('a password has at least 8 characters');
     const user: User = {
-      id: randomUUID(), name, passwordHash: await hashPassword(password), disabled: false, createdAt: new Date().toISOString(),
+      id: randomUUID(), name, passwordHash: await hashPassword(password), disabled: false, roles: [], createdAt: new Date().toISOString(),
     };
     const created = await this.#store.putIfAbsent(userKey(name), user, { tags: [USERS_TAG, idTag(user.id)] });
     if (!created) throw new UserError(`user ${name} already exists`);
@@ -47,11 +58,18 @@ export class UserDirectory {
   }
 
   async setDisabled(name: string, disabled: boolean): Promise<PublicUser> {
-    const user = await this.#byName(name);
-    if (!user) throw new UserError(`no user named ${name}`);
-    const updated = { ...user, disabled };
-    await this.#store.put(userKey(name), updated, { tags: [USERS_TAG, idTag(user.id)] });
-    return withoutHash(updated);
+    return this.#update(name, () => ({ disabled }));
+  }
+
+  /** Adds and removes roles; the result is sorted and free of repeats. */
+  async changeRoles(name: string, change: RoleChange): Promise<PublicUser> {
+    const invalid = [...(change.add ?? []), ...(change.remove ?? [])].find((role) => !ROLE_PATTERN.test(role));
+    if (invalid !== undefined) throw new UserError(`"${invalid}" is not a role name: 1-32 lower-case letters, digits, - and _, starting with a letter`);
+    return this.#update(name, (user) => {
+      const roles = new Set([...user.roles, ...(change.add ?? [])]);
+      for (const role of change.remove ?? []) roles.delete(role);
+      return { roles: [...roles].sort() };
+    });
   }
 
   async list(): Promise<PublicUser[]> {
@@ -75,11 +93,25 @@ export class UserDirectory {
     return withoutHash(user);
   }
 
+  async #update(name: string, change: (user: User) => Partial<User>): Promise<PublicUser> {
+    const user = await this.#byName(name);
+    if (!user) throw new UserError(`no user named ${name}`);
+    const updated = { ...user, ...change(user) };
+    await this.#store.put(userKey(name), updated, { tags: [USERS_TAG, idTag(user.id)] });
+    return withoutHash(updated);
+  }
+
   async #byName(name: string): Promise<User | undefined> {
-    return (await this.#store.get<User>(userKey(name)))?.value;
+    const record = (await this.#store.get<User>(userKey(name)))?.value;
+    return record && withRoles(record);
   }
 }
 
+// Users stored before roles existed have none.
+function withRoles(user: User): User {
+  return Array.isArray(user.roles) ? user : { ...user, roles: [] };
+}
+
 function withoutHash({ passwordHash: _omit, ...user }: User): PublicUser {
-  return user;
+  return withRoles(user as User);
 }
