@@ -1,8 +1,9 @@
 import { ConfigError, loadConfig, type Config } from './config/index.ts';
 import { KeyConfigError } from './keys/index.ts';
-import { createLogger, type Logger } from './log/index.ts';
+import { configuredLogger, type Logger } from './log/index.ts';
 import { Metrics } from './metrics/index.ts';
 import { isClusterWorker, printsBanner, reportMetricsToPrimary, runPrimary, runsWorkers, workerConfig } from './cluster.ts';
+import { listenErrorMessage } from './listen-error.ts';
 import { startAuthorizationServer } from './authorization-server/start.ts';
 import { StoreUnavailableError } from './storage/index.ts';
 import { startConfiguredNotesServer } from '../examples/notes-mcp/configured.ts';
@@ -13,7 +14,7 @@ let config: Config | undefined;
 /** `npm start`: configuration, services, servers, and a clean stop on SIGTERM/SIGINT. */
 async function main(): Promise<void> {
   config = loadConfig();
-  const log = createLogger();
+  const log = configuredLogger(config);
   if (runsWorkers(config)) return runPrimary(config, log);
   config = workerConfig(config);
   const metrics = new Metrics();
@@ -70,9 +71,9 @@ main().catch((error: unknown) => {
     process.stderr.write(`portcullis: ${error.message}\n`);
     process.exit(2);
   }
-  if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-    const { port } = error as { port?: number };
-    process.stderr.write(`portcullis: ${port === config?.demoMcpPort ? 'DEMO_MCP_PORT' : 'PORT'}: port ${port} is already in use\n`);
+  const listenError = listenErrorMessage(error, config);
+  if (listenError) {
+    process.stderr.write(`portcullis: ${listenError}\n`);
     process.exit(2);
   }
   process.stderr.write(`portcullis: start-up failed: ${(error as Error).message ?? String(error)}\n`);

@@ -5,13 +5,13 @@
  * DATA_DIR or REDIS_URL/REDIS_PREFIX, the IDEMPOTENCY_* and AUDIT_* settings.
  */
 import { ConfigError, loadConfig } from '../../src/config/index.ts';
-import { createLogger } from '../../src/log/index.ts';
+import { configuredLogger } from '../../src/log/index.ts';
 import { StoreUnavailableError } from '../../src/resource-server/index.ts';
 import { startConfiguredNotesServer } from './configured.ts';
 
 try {
   const config = loadConfig();
-  const server = await startConfiguredNotesServer(config, createLogger());
+  const server = await startConfiguredNotesServer(config, configuredLogger(config));
   process.stdout.write(`notes MCP server: ${config.demoMcpResource} (listening on ${server.url}, trusting ${config.issuer})\n`);
   const stop = () => void server.close().then(() => process.exit(0));
   process.once('SIGTERM', stop);

@@ -33,7 +33,7 @@ export class ConfigError extends Error {
 type Env = Record<string, string | undefined>;
 
 // REDIS_URL may carry a password.
-const SECRET_FIELDS = new Set(['rsaPrivateKeyPem', 'cookieKeys', 'redisUrl', 'auditSigningKeyPem']);
+const SECRET_FIELDS = new Set(['rsaPrivateKeyPem', 'cookieKeys', 'redisUrl', 'auditSigningKeyPem', 'metricsToken']);
 
 export function loadConfig(env: Env = process.env): Config {
   const configFile = env.CONFIG_FILE || undefined;
@@ -81,6 +81,7 @@ function finish(parsed: ParsedConfig, env: Env, configFile?: string): Config {
     throw new ConfigError('ISSUER', 'must be an https URL when NODE_ENV=production');
   }
   checkOutboundSettings(parsed);
+  checkPorts(parsed);
   const outboundCa = parsed.outboundCaFile ? readCaFile(parsed.outboundCaFile) : undefined;
   const clients = parsed.clients.map((client, index) => {
     const secret = client.client_secret;
@@ -117,6 +118,17 @@ function checkOutboundSettings(parsed: ParsedConfig): void {
   }
   if (parsed.cimdCacheMinSeconds > parsed.cimdCacheMaxSeconds) {
     throw new ConfigError('CIMD_CACHE_MIN_SECONDS', `must not be more than CIMD_CACHE_MAX_SECONDS (${parsed.cimdCacheMaxSeconds})`);
+  }
+}
+
+/** Two listeners on one port would fail at start with "address in use"; say which settings clash instead. */
+function checkPorts(parsed: ParsedConfig): void {
+  const claims: Array<[setting: string, port: number]> = [['PORT', parsed.port]];
+  if (parsed.demoMcp === 'on') claims.push(['DEMO_MCP_PORT', parsed.demoMcpPort]);
+  if (parsed.metricsPort !== undefined) claims.push(['METRICS_PORT', parsed.metricsPort]);
+  for (const [index, [setting, port]] of claims.entries()) {
+    const clash = claims.slice(0, index).find(([, other]) => other === port && port !== 0);
+    if (clash) throw new ConfigError(setting, `${port} is already ${clash[0]}; each listener needs its own port`);
   }
 }
 

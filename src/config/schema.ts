@@ -18,6 +18,20 @@ const hostPattern = z.string().toLowerCase().regex(/^(\*\.)?[a-z0-9]([a-z0-9-]*[
 /** A list given as an array (file) or a comma- or space-separated string (environment). */
 const hostList = z.preprocess((value) => typeof value === 'string' ? value.split(/[\s,]+/).filter(Boolean) : value, z.array(hostPattern));
 
+/** An IP address or a host name to listen on (HOST, METRICS_HOST), e.g. 0.0.0.0, ::1 or localhost. */
+const listenHost = z.string().refine(
+  (value) => isIP(value) !== 0 || (/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i.test(value) && !/^[\d.]+$/.test(value)),
+  'must be an IP address or a host name, e.g. 0.0.0.0, :: or localhost',
+);
+/** "10.0.0.0/8", "::1" or "2001:db8::/32": an address with an optional prefix length that fits its family. */
+function isAddressOrRange(entry: string): boolean {
+  const [address, prefix, ...rest] = entry.split('/');
+  const family = isIP(address!);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
 const resourceUri = absoluteUrl.refine((uri) => !uri.includes('#'), 'a resource indicator has no fragment');
 
 const scopeName = z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'a scope is printable ASCII without spaces, quotes or backslashes');
@@ -45,7 +59,11 @@ export const staticClientSchema = z.looseObject({
 export const configSchema = z.object({
   nodeEnv: z.enum(['development', 'production', 'test']).default('development'),
   port: port.default(3000),
-  host: z.string().min(1).optional(),
+  host: listenHost.optional(),
+  /** pino level; "silent" turns logging off. */
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Default: pretty at a terminal outside production, JSON lines otherwise. */
+  logFormat: z.enum(['json', 'pretty']).optional(),
   issuer: absoluteUrl.optional(),
   dataDir: z.string().min(1).default('./data'),
   /** When set, every instance keeps its state in this Redis instead of DATA_DIR. */
@@ -97,10 +115,10 @@ export const configSchema = z.object({
   metricsToken: z.string().min(16, 'must be at least 16 characters').optional(),
   /** /metrics on a separate admin listener instead (METRICS_HOST, default loopback). */
   metricsPort: port.optional(),
-  metricsHost: z.string().min(1).default('127.0.0.1'),
+  metricsHost: listenHost.default('127.0.0.1'),
   /** Addresses or CIDR ranges allowed to read /metrics; empty: any that passes the token. */
   adminAllowlist: z.preprocess((value) => typeof value === 'string' ? value.split(/[\s,]+/).filter(Boolean) : value, z.array(z.string().refine(
-    (entry) => /^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(entry) && isIP(entry.split('/')[0]!) !== 0, 'each entry is an IP address or CIDR range such as 10.0.0.0/8',
+    isAddressOrRange, 'each entry is an IP address or CIDR range such as 10.0.0.0/8 (prefix length at most 32 for IPv4, 128 for IPv6)',
   ))).default([]),
   /** Client ID Metadata Documents: an https URL as client_id, fetched and validated. */
   cimd: onOff.default('on'),
@@ -142,6 +160,8 @@ export const ENV_NAMES = {
   nodeEnv: 'NODE_ENV',
   port: 'PORT',
   host: 'HOST',
+  logLevel: 'LOG_LEVEL',
+  logFormat: 'LOG_FORMAT',
   issuer: 'ISSUER',
   dataDir: 'DATA_DIR',
   redisUrl: 'REDIS_URL',

@@ -6,12 +6,21 @@ export type { Logger };
  * JSON lines on stdout. Credentials never reach a log line: anything that can carry one is
  * redacted by path, and callers log identifiers (kid, client_id, jti), never secrets.
  */
-export function createLogger(options: { level?: string; destination?: pino.DestinationStream } = {}): Logger {
-  // Pretty lines only for a person at a terminal who has not asked for JSON; never in production.
-  const pretty = !options.destination && process.stdout.isTTY && process.env.LOG_FORMAT !== 'json' && process.env.NODE_ENV !== 'production';
+export interface LoggerOptions {
+  /** LOG_LEVEL; default info. */
+  level?: string;
+  /** LOG_FORMAT; default: pretty for a person at a terminal outside production, JSON lines otherwise. */
+  format?: 'json' | 'pretty' | undefined;
+  /** NODE_ENV=production: never pretty unless asked for. */
+  production?: boolean;
+  destination?: pino.DestinationStream;
+}
+
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const pretty = !options.destination && (options.format ?? (process.stdout.isTTY && !options.production ? 'pretty' : 'json')) === 'pretty';
   return pino(
     {
-      level: options.level ?? process.env.LOG_LEVEL ?? 'info',
+      level: options.level ?? 'info',
       base: { service: 'portcullis' },
       redact: {
         paths: [
@@ -24,6 +33,11 @@ export function createLogger(options: { level?: string; destination?: pino.Desti
     },
     options.destination ?? (pretty ? pino.transport({ target: 'pino-pretty', options: { colorize: true } }) : pino.destination({ sync: false })),
   );
+}
+
+/** The logger the settings ask for (LOG_LEVEL, LOG_FORMAT, NODE_ENV); a Config fits. */
+export function configuredLogger(settings: { logLevel: string; logFormat?: 'json' | 'pretty' | undefined; nodeEnv: string }): Logger {
+  return createLogger({ level: settings.logLevel, format: settings.logFormat, production: settings.nodeEnv === 'production' });
 }
 
 /** A logger that drops everything (CLI commands that print their own output, tests). */

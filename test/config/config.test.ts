@@ -111,4 +111,40 @@ describe('configuration', () => {
     assert.throws(() => loadConfig({ AUDIT_S3_LOCK_MODE: 'LEGAL_HOLD' }), (error: ConfigError) => error.setting === 'AUDIT_S3_LOCK_MODE');
     assert.throws(() => loadConfig({ AUDIT_SIGNING_KEY_PEM: 'x', AUDIT_ORIGIN: 'has space' }), (error: ConfigError) => error.setting === 'AUDIT_ORIGIN');
   });
+
+  it('logs at info by default and names LOG_LEVEL or LOG_FORMAT when they are not one of their words', () => {
+    assert.equal(loadConfig({}).logLevel, 'info');
+    assert.equal(loadConfig({}).logFormat, undefined);
+    assert.equal(loadConfig({ LOG_LEVEL: 'debug', LOG_FORMAT: 'json' }).logFormat, 'json');
+    assert.throws(() => loadConfig({ LOG_LEVEL: 'verbose' }), /^ConfigError: LOG_LEVEL: .*"debug".*\(got "verbose"\)$/);
+    assert.throws(() => loadConfig({ LOG_FORMAT: 'xml' }), (error: ConfigError) => error.setting === 'LOG_FORMAT' && /"pretty"/.test(error.message));
+  });
+
+  it('takes an IP address or a host name for HOST and METRICS_HOST, and names the setting otherwise', () => {
+    for (const host of ['0.0.0.0', '::', '::1', 'localhost', 'auth-1.internal.example']) assert.equal(loadConfig({ HOST: host }).host, host);
+    for (const host of ['999.1.1.1', 'not_a_host!', 'http://localhost', 'localhost:3000']) {
+      assert.throws(() => loadConfig({ HOST: host }), (error: ConfigError) => error.setting === 'HOST', host);
+    }
+    assert.throws(() => loadConfig({ METRICS_HOST: '127.0.0.1:9090' }), (error: ConfigError) => error.setting === 'METRICS_HOST');
+  });
+
+  it('names ADMIN_ALLOWLIST for a prefix length too long for the address family', () => {
+    assert.deepEqual(loadConfig({ ADMIN_ALLOWLIST: '10.0.0.0/8, ::1 2001:db8::/128' }).adminAllowlist, ['10.0.0.0/8', '::1', '2001:db8::/128']);
+    for (const entry of ['10.0.0.0/99', '10.0.0.0/33', '2001:db8::/129', '10.0.0.1/8/8', '10.0.0.0/']) {
+      assert.throws(() => loadConfig({ ADMIN_ALLOWLIST: entry }), (error: ConfigError) => error.setting === 'ADMIN_ALLOWLIST', entry);
+    }
+  });
+
+  it('names METRICS_PORT when it is PORT or the demo\'s port, since each listener needs its own', () => {
+    assert.throws(() => loadConfig({ PORT: '3999', METRICS_PORT: '3999' }), /^ConfigError: METRICS_PORT: 3999 is already PORT/);
+    assert.throws(() => loadConfig({ METRICS_PORT: '3001' }), /^ConfigError: METRICS_PORT: 3001 is already DEMO_MCP_PORT/);
+    assert.throws(() => loadConfig({ DEMO_MCP_PORT: '3000' }), /^ConfigError: DEMO_MCP_PORT: 3000 is already PORT/);
+    assert.equal(loadConfig({ METRICS_PORT: '3001', DEMO_MCP: 'off' }).metricsPort, 3001);
+    assert.equal(loadConfig({ PORT: '0', METRICS_PORT: '0' }).metricsPort, 0);
+  });
+
+  it('never shows the rejected METRICS_TOKEN', () => {
+    assert.throws(() => loadConfig({ METRICS_TOKEN: 'short-secret' }), (error: ConfigError) =>
+      error.setting === 'METRICS_TOKEN' && !error.message.includes('short-secret'));
+  });
 });

@@ -88,4 +88,20 @@ describe('start-up with bad configuration', () => {
     assert.equal(result.code, 2);
     assert.match(result.stderr, /resources\.0\.uri/);
   });
+
+  it('stops naming LOG_LEVEL when it is not a log level', async () => {
+    assertOneLineNaming(await start({ LOG_LEVEL: 'verbose' }), 'LOG_LEVEL');
+  });
+
+  it('stops naming METRICS_PORT when it is the same as PORT, without echoing METRICS_TOKEN', async () => {
+    const result = await start({ PORT: '3999', METRICS_PORT: '3999', METRICS_TOKEN: 'a-metrics-token-of-some-length' });
+    assertOneLineNaming(result, 'METRICS_PORT');
+    assert.doesNotMatch(result.stderr + result.stdout, /a-metrics-token/);
+  });
+
+  it('stops naming HOST when its name does not resolve or is not an address of this machine', async () => {
+    assertOneLineNaming(await start({ HOST: 'no-such-host.invalid', DEMO_MCP: 'off', AUDIT: 'off' }), 'HOST');
+    assertOneLineNaming(await start({ HOST: '192.0.2.1', DEMO_MCP: 'off', AUDIT: 'off' }), 'HOST');
+  });
 });
+
