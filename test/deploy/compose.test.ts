@@ -25,6 +25,7 @@ interface Service {
 const compose = parse(await readFile(join(PROJECT_ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
   services: Record<string, Service>;
   secrets: Record<string, { file: string }>;
+  volumes: Record<string, unknown>;
 };
 const caddyfile = await readFile(join(PROJECT_ROOT, 'deploy/Caddyfile'), 'utf8');
 const services = Object.entries(compose.services);
@@ -98,4 +99,24 @@ describe('docker-compose.yml', () => {
       assert.doesNotThrow(() => loadConfig(environment), `${name}: its environment is a valid configuration`);
     }
   });
+
+  it('gives every service of our image its own named volumes at DATA_DIR and KEYS_DIR, so keys survive down and up', async () => {
+    const dockerfile = await readFile(join(PROJECT_ROOT, 'Dockerfile'), 'utf8');
+    const imageDirectory = (name: string) => new RegExp(`\\b${name}=(\\S+)`).exec(dockerfile)?.[1];
+    const directories = [imageDirectory('DATA_DIR'), imageDirectory('KEYS_DIR')];
+    assert.deepEqual(directories, ['/data', '/keys']);
+    const named = new Set(Object.keys(compose.volumes));
+    const seen = new Set<string>();
+    for (const [name, service] of ourImage) {
+      for (const directory of directories) {
+        const mount = service.volumes?.find((volume) => volume.split(':')[1] === directory);
+        assert.ok(mount, `${name}: a volume at ${directory}`);
+        const source = mount.split(':')[0]!;
+        assert.ok(named.has(source), `${name}: ${source} is a named volume`);
+        assert.ok(!seen.has(source), `${name}: ${source} is its own`);
+        seen.add(source);
+      }
+    }
+  });
 });
+
