@@ -21,6 +21,7 @@ import { timedAuditSink } from '../metrics/timed-audit.ts';
 import { createRateLimits } from './rate-limits/limits.ts';
 import { observeGrants } from './token-events.ts';
 import { ResourceRegistry } from './resources.ts';
+import { checkSharedSigningKey } from './shared-signing-key.ts';
 
 export interface RunningAuthorizationServer {
   /** Where it listens, e.g. http://127.0.0.1:3000 (the issuer may differ behind a proxy). */
@@ -46,7 +47,8 @@ export async function startAuthorizationServer(config: Config, log: Logger, metr
     await audit.close();
     throw error;
   }), metrics);
-  logStore(config, store, keys, log);
+  logStore(config, store, log);
+  if (config.redisUrl) await checkSharedSigningKey(store, keys, log);
   const users = new UserDirectory(store);
   const resources = new ResourceRegistry(config.resources, config.accessTokenTtlSeconds);
   const outboundFetch = createOutboundFetch({
@@ -110,12 +112,9 @@ export async function startAuthorizationServer(config: Config, log: Logger, metr
   };
 }
 
-/** Says which store holds the state, and warns when instances sharing Redis would not share the signing key. */
-function logStore(config: Config, store: Store, keys: KeyRing, log: Logger): void {
+/** Says which store holds the state. */
+function logStore(config: Config, store: Store, log: Logger): void {
   log.info(config.redisUrl ? { store: store.engine, redisPrefix: config.redisPrefix } : { store: store.engine, dataDir: config.dataDir }, 'store opened');
-  if (config.redisUrl && keys.source === 'generated') {
-    log.warn('REDIS_URL is set but this instance generated its own signing key: every instance on one Redis must share it (RSA_PRIVATE_KEY_PEM, RSA_PRIVATE_KEY_PATH or one KEYS_DIR) and COOKIE_KEYS');
-  }
 }
 
 /** Says at start which clients may introduce themselves, and warns about the test-only switch. */
