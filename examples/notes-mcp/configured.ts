@@ -1,7 +1,7 @@
 import { openAuditTrail } from '../../src/audit/index.ts';
 import type { Config } from '../../src/config/index.ts';
 import type { Logger } from '../../src/log/index.ts';
-import { startNotesServer, type RunningNotesServer } from './server.ts';
+import { startNotesServer, type NotesServerOptions, type RunningNotesServer } from './server.ts';
 
 /**
  * The demo notes server as the settings describe it, for `npm start` and for running it alone:
@@ -15,7 +15,7 @@ export async function startConfiguredNotesServer(
   try {
     const server = await startNotesServer({
       port: config.demoMcpPort, issuer: config.issuer, resource: config.demoMcpResource, ...(config.host ? { host: config.host } : {}),
-      dataDir: config.dataDir, redisUrl: config.redisUrl, redisPrefix: config.redisPrefix,
+      ...storeSettings(config),
       audit: audit.sink, log: log.child({ component: 'notes-mcp' }),
       idempotency: {
         ttlSeconds: config.idempotencyTtlSeconds,
@@ -36,4 +36,11 @@ export async function startConfiguredNotesServer(
     await audit.close();
     throw error;
   }
+}
+
+/** The store settings alone: the notes server's options take them as they are in the configuration. */
+function storeSettings(config: Config): Pick<NotesServerOptions, 'dataDir' | 'redisUrl' | 'redisPrefix' | 'redisSentinels' | 'redisSentinelName'
+  | 'redisClusterNodes' | 'redisUsername' | 'redisPassword' | 'redisSentinelPassword' | 'redisWaitReplicas'> {
+  const { dataDir, redisUrl, redisPrefix, redisSentinels, redisSentinelName, redisClusterNodes, redisUsername, redisPassword, redisSentinelPassword, redisWaitReplicas } = config;
+  return { dataDir, redisUrl, redisPrefix, redisSentinels, redisSentinelName, redisClusterNodes, redisUsername, redisPassword, redisSentinelPassword, redisWaitReplicas };
 }

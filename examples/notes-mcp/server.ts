@@ -3,22 +3,19 @@ import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
 import {
   createTokenVerifier, mcpEndpoint, metadataUrlFor, openStore, protectedResourceMetadata, protectedResourceMetadataRoutes,
-  type AuditSink, type IdempotencyOptions, type ResourceServerLog,
+  type AuditSink, type IdempotencyOptions, type OpenStoreOptions, type ResourceServerLog,
 } from '../../src/resource-server/index.ts';
 import { NoteBook } from './notes.ts';
 import { noteTools } from './tools.ts';
 
-export interface NotesServerOptions {
+/** Its store: DATA_DIR, or Redis (one server, Sentinel or Cluster) so several instances share notes and idempotency records. */
+export interface NotesServerOptions extends OpenStoreOptions {
   port: number;
   host?: string;
   /** The authorization server it trusts, e.g. http://localhost:3000. */
   issuer: string;
   /** Its own resource identifier, e.g. http://localhost:3001/mcp. */
   resource: string;
-  dataDir: string;
-  /** Keep notes and idempotency records in Redis instead of DATA_DIR, so several instances share them. */
-  redisUrl?: string | undefined;
-  redisPrefix?: string | undefined;
   /** Idempotency settings for create_note and delete_all_notes; the records share the notes' store. */
   idempotency?: Omit<IdempotencyOptions, 'store'>;
   log?: ResourceServerLog;
@@ -37,7 +34,7 @@ export const NOTES_SCOPES = ['notes:read', 'notes:write', 'notes:admin'];
 
 /** The demo notes MCP server, built only on the public resource-server API. */
 export async function startNotesServer(options: NotesServerOptions): Promise<RunningNotesServer> {
-  const store = await openStore({ dataDir: options.dataDir, redisUrl: options.redisUrl, redisPrefix: options.redisPrefix });
+  const store = await openStore(options);
   const metadataUrl = metadataUrlFor(options.resource);
   const app = new Koa();
   app.use(protectedResourceMetadataRoutes(protectedResourceMetadata({

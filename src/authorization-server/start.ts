@@ -7,7 +7,7 @@ import { gracefulClose } from '../http/graceful-close.ts';
 import { createOutboundFetch } from '../http/outbound/index.ts';
 import { describeKeySource, loadKeyRing, type KeyRing } from '../keys/index.ts';
 import type { Logger } from '../log/index.ts';
-import { openStore, type Store } from '../storage/index.ts';
+import { openStore, usesRedis, type Store } from '../storage/index.ts';
 import { UserDirectory } from './accounts/users.ts';
 import { createApp } from './app.ts';
 import { auditProtocolEvents, recordEvent } from './audit-trail.ts';
@@ -48,7 +48,7 @@ export async function startAuthorizationServer(config: Config, log: Logger, metr
     throw error;
   }), metrics);
   logStore(config, store, log);
-  if (config.redisUrl) await checkSharedSigningKey(store, keys, log);
+  if (usesRedis(config)) await checkSharedSigningKey(store, keys, log);
   const users = new UserDirectory(store);
   const resources = new ResourceRegistry(config.resources, config.accessTokenTtlSeconds);
   const outboundFetch = createOutboundFetch({
@@ -114,7 +114,7 @@ export async function startAuthorizationServer(config: Config, log: Logger, metr
 
 /** Says which store holds the state. */
 function logStore(config: Config, store: Store, log: Logger): void {
-  log.info(config.redisUrl ? { store: store.engine, redisPrefix: config.redisPrefix } : { store: store.engine, dataDir: config.dataDir }, 'store opened');
+  log.info(usesRedis(config) ? { store: store.engine, redisPrefix: config.redisPrefix } : { store: store.engine, dataDir: config.dataDir }, 'store opened');
 }
 
 /** Says at start which clients may introduce themselves, and warns about the test-only switch. */

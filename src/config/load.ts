@@ -33,7 +33,7 @@ export class ConfigError extends Error {
 type Env = Record<string, string | undefined>;
 
 // REDIS_URL may carry a password.
-const SECRET_FIELDS = new Set(['rsaPrivateKeyPem', 'cookieKeys', 'redisUrl', 'auditSigningKeyPem', 'metricsToken']);
+const SECRET_FIELDS = new Set(['rsaPrivateKeyPem', 'cookieKeys', 'redisUrl', 'auditSigningKeyPem', 'metricsToken', 'redisPassword', 'redisSentinelPassword']);
 
 export function loadConfig(env: Env = process.env): Config {
   const configFile = env.CONFIG_FILE || undefined;
@@ -82,6 +82,7 @@ function finish(parsed: ParsedConfig, env: Env, configFile?: string): Config {
   }
   checkOutboundSettings(parsed);
   checkPorts(parsed);
+  checkRedisSettings(parsed);
   const outboundCa = parsed.outboundCaFile ? readCaFile(parsed.outboundCaFile) : undefined;
   const clients = parsed.clients.map((client, index) => {
     const secret = client.client_secret;
@@ -129,6 +130,17 @@ function checkPorts(parsed: ParsedConfig): void {
   for (const [index, [setting, port]] of claims.entries()) {
     const clash = claims.slice(0, index).find(([, other]) => other === port && port !== 0);
     if (clash) throw new ConfigError(setting, `${port} is already ${clash[0]}; each listener needs its own port`);
+  }
+}
+
+/** One way to reach Redis; credentials apart from the URL only where there is no URL to carry them. */
+function checkRedisSettings(parsed: ParsedConfig): void {
+  const ways = [['REDIS_URL', parsed.redisUrl], ['REDIS_SENTINELS', parsed.redisSentinels], ['REDIS_CLUSTER_NODES', parsed.redisClusterNodes]] as const;
+  const given = ways.filter(([, value]) => value !== undefined).map(([setting]) => setting);
+  if (given.length > 1) throw new ConfigError(given[1]!, `set only one of ${given.join(' and ')}`);
+  if (given[0] !== 'REDIS_URL') return;
+  for (const [setting, value] of [['REDIS_USERNAME', parsed.redisUsername], ['REDIS_PASSWORD', parsed.redisPassword], ['REDIS_SENTINEL_PASSWORD', parsed.redisSentinelPassword]] as const) {
+    if (value !== undefined) throw new ConfigError(setting, 'is for REDIS_SENTINELS or REDIS_CLUSTER_NODES; with REDIS_URL, put the credentials in the URL');
   }
 }
 

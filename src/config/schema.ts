@@ -32,6 +32,10 @@ function isAddressOrRange(entry: string): boolean {
   return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
 }
 
+/** "redis-1:26379" or "[::1]:6379", one node of a Sentinel or Cluster list. */
+const hostPort = z.string().regex(/^([a-z0-9.-]+|\[[0-9a-f:.]+\]):\d{1,5}$/i, 'each entry is host:port, e.g. 10.0.0.5:26379 or [::1]:6379');
+const hostPortList = z.preprocess((value) => typeof value === 'string' ? value.split(/[\s,]+/).filter(Boolean) : value, z.array(hostPort).min(1));
+
 const resourceUri = absoluteUrl.refine((uri) => !uri.includes('#'), 'a resource indicator has no fragment');
 
 const scopeName = z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'a scope is printable ASCII without spaces, quotes or backslashes');
@@ -68,6 +72,18 @@ export const configSchema = z.object({
   dataDir: z.string().min(1).default('./data'),
   /** When set, every instance keeps its state in this Redis instead of DATA_DIR. */
   redisUrl: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379/0' }).optional(),
+  /** Redis behind Sentinel instead: the sentinels to ask for the current primary of REDIS_SENTINEL_NAME. */
+  redisSentinels: hostPortList.optional(),
+  redisSentinelName: z.string().min(1).default('mymaster'),
+  /** Redis Cluster instead: some of its nodes (the client learns the rest). */
+  redisClusterNodes: hostPortList.optional(),
+  /** Credentials of the Redis servers behind Sentinel or in a Cluster (a REDIS_URL carries its own). */
+  redisUsername: z.string().min(1).optional(),
+  redisPassword: z.string().min(1).optional(),
+  /** The sentinels' own password, when they require one. */
+  redisSentinelPassword: z.string().min(1).optional(),
+  /** A write is acknowledged only once this many replicas have it (WAIT), so a failover loses none. */
+  redisWaitReplicas: wholeNumber.min(0).max(10).default(0),
   /** Prefix of every Redis key, so several deployments can share one Redis. */
   redisPrefix: z.string().min(1).max(100).regex(/^[^\s]+$/, 'must not contain spaces').default('portcullis:'),
   keysDir: z.string().min(1).default('./keys'),
@@ -166,6 +182,13 @@ export const ENV_NAMES = {
   dataDir: 'DATA_DIR',
   redisUrl: 'REDIS_URL',
   redisPrefix: 'REDIS_PREFIX',
+  redisSentinels: 'REDIS_SENTINELS',
+  redisSentinelName: 'REDIS_SENTINEL_NAME',
+  redisClusterNodes: 'REDIS_CLUSTER_NODES',
+  redisUsername: 'REDIS_USERNAME',
+  redisPassword: 'REDIS_PASSWORD',
+  redisSentinelPassword: 'REDIS_SENTINEL_PASSWORD',
+  redisWaitReplicas: 'REDIS_WAIT_REPLICAS',
   keysDir: 'KEYS_DIR',
   rsaPrivateKeyPem: 'RSA_PRIVATE_KEY_PEM',
   rsaPrivateKeyPath: 'RSA_PRIVATE_KEY_PATH',

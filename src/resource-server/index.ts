@@ -24,7 +24,7 @@ export type { IdempotencyOptions } from './idempotency.ts';
 export { IDEMPOTENCY_KEY_META, MAX_IDEMPOTENCY_KEY_LENGTH } from './idempotency-key.ts';
 export { REPLAYED_HEADER, REPLAYED_META, type ResourceServerLog } from './idempotent-calls.ts';
 // State for MCP servers (notes, later idempotency records) lives behind the same Store seam as the authorization server's.
-export { openStore, StoreUnavailableError, type Store } from '../storage/index.ts';
+export { openStore, StoreUnavailableError, type OpenStoreOptions, type Store } from '../storage/index.ts';
 // The audit log both halves write to; an MCP server opens its own and hands it to mcpEndpoint.
 export {
   AuditLog, DISABLED_AUDIT, AuditUnavailableError, loadAuditKey, type AuditSink, type AuditEvent, type AuditLogOptions, type AuditKeySources,

@@ -1,8 +1,10 @@
 /**
  * The Redis engine's writes, each one Lua script so Redis runs it atomically: no other client sees
  * a record without its tags, or a tag pointing at a replaced record. Every script gets the key
- * prefix as ARGV[1]; keys are built inside (the tags of a record are only known once it is read),
- * which is why the engine needs one Redis server, not a cluster.
+ * prefix as ARGV[1]; keys are built inside (the tags of a record are only known once it is read).
+ * KEYS[1] is the record or index the script is about, so a Cluster routes it to that key's slot;
+ * there the prefix is a hash tag ("{portcullis:}"), which puts every key the script builds in
+ * that same slot.
  *
  * Layout under the prefix:
  *   r:<key>  hash  v = JSON value, s = creation stamp (server µs), t = JSON list of tags,

@@ -1,6 +1,6 @@
-import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from '../log/index.ts';
 import { checkIncrement, storedRecord, toRow, unavailable as engineUnavailable } from './engine-helpers.ts';
+import { createRedisClient, type RedisClient, type RedisTarget } from './redis-client.ts';
 import { NOT_COUNTER, scriptSource, SCRIPTS, type ScriptName } from './redis-scripts.ts';
 import { StoreUnavailableError, type Counter, type IncrementOptions, type PutOptions, type Store, type StoredRecord } from './store.ts';
 
@@ -8,13 +8,13 @@ import { StoreUnavailableError, type Counter, type IncrementOptions, type PutOpt
  * The Redis engine (ioredis): what several instances share. It fails closed: while Redis cannot
  * be reached every call rejects at once with StoreUnavailableError (no offline queue, no resend
  * of a command whose reply was lost), and the client keeps reconnecting in the background, so
- * service resumes by itself when Redis is back.
+ * service resumes by itself when Redis is back. One server (url), Sentinel or Cluster.
  */
-export interface RedisStoreOptions {
-  /** redis://[user:password@]host:port[/db] or rediss:// for TLS (REDIS_URL). */
-  url: string;
+export interface RedisStoreOptions extends RedisTarget {
   /** Prefix of every key this store writes (REDIS_PREFIX). */
   prefix: string;
+  /** A write resolves only once this many replicas have it (REDIS_WAIT_REPLICAS). Default 0. */
+  waitReplicas?: number | undefined;
   /** How long opening waits for Redis, and a command for its reply. Default 5 s. */
   timeoutMs?: number;
   /** Where losing and regaining the connection is reported. */
@@ -25,12 +25,9 @@ export interface RedisStore extends Store {
   readonly engine: 'redis';
 }
 
-const MAX_RECONNECT_DELAY_MS = 2_000;
-
 export async function openRedisStore(options: RedisStoreOptions): Promise<RedisStore> {
   const timeoutMs = options.timeoutMs ?? 5_000;
-  const where = describeUrl(options.url);
-  const redis = new Redis(options.url, clientOptions(timeoutMs));
+  const { client: redis, where, cluster } = createRedisClient(options, timeoutMs);
   let lastError: unknown;
   redis.on('error', (error: unknown) => {
     lastError = error; // reported through the failing calls; without a listener ioredis prints it
@@ -50,28 +47,26 @@ export async function openRedisStore(options: RedisStoreOptions): Promise<RedisS
   } finally {
     clearTimeout(timer);
   }
+  // KEYS[1] is the record or index a script is about: a Cluster sends the script to its slot.
   for (const name of Object.keys(SCRIPTS) as ScriptName[]) {
-    redis.defineCommand(name, { numberOfKeys: 0, lua: scriptSource(name) });
+    redis.defineCommand(name, { numberOfKeys: 1, lua: scriptSource(name) });
   }
-  const store = new IoredisStore(redis, options.prefix, where);
+  const prefix = cluster ? hashTagged(options.prefix) : options.prefix;
+  const store = new IoredisStore(redis, prefix, where, { replicas: options.waitReplicas ?? 0, timeoutMs: Math.ceil(timeoutMs / 2) });
   if (options.log) reportConnection(redis, where, options.log, () => store.closed);
   return store;
 }
 
-function clientOptions(timeoutMs: number): RedisOptions {
-  return {
-    lazyConnect: true,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    autoResendUnfulfilledCommands: false,
-    connectTimeout: timeoutMs,
-    commandTimeout: timeoutMs,
-    retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, MAX_RECONNECT_DELAY_MS),
-  };
+/**
+ * In a Cluster every key of one store shares the slot of its prefix ("{portcullis:}r:..."): a
+ * write updates a record and its indexes in one script, and a script reaches one slot only.
+ */
+export function hashTagged(prefix: string): string {
+  return /\{[^}]+\}/.test(prefix) ? prefix : `{${prefix}}`;
 }
 
 /** One warning when the connection drops and one line when it is back, not one per retry. */
-function reportConnection(redis: Redis, where: string, log: Logger, closing: () => boolean): void {
+function reportConnection(redis: RedisClient, where: string, log: Logger, closing: () => boolean): void {
   let connected = true;
   redis.on('close', () => {
     if (!connected || closing()) return;
@@ -86,23 +81,36 @@ function reportConnection(redis: Redis, where: string, log: Logger, closing: () 
 }
 
 type ScriptCall = (...args: Array<string | number>) => Promise<unknown>;
+
+const RECORD = 'r:';
+const TAG = 't:';
+/** Scripts that change state; storeFindByTag only trims expired index entries. */
+const WRITES = new Set<ScriptName>(['storePut', 'storeConsume', 'storeDelete', 'storeDeleteByTag', 'storeIncrement']);
 type FoundRow = [key: string, value: string, consumedAtMs: string, expiresAtMs: string, stamp: string];
+
+interface ReplicaWait {
+  /** 0: a write is acknowledged once the primary has it. */
+  replicas: number;
+  timeoutMs: number;
+}
 
 class IoredisStore implements RedisStore {
   readonly engine = 'redis';
-  readonly #redis: Redis;
+  readonly #redis: RedisClient;
   readonly #prefix: string;
   readonly #where: string;
+  readonly #wait: ReplicaWait;
   #closed = false;
 
-  constructor(redis: Redis, prefix: string, where: string) {
+  constructor(redis: RedisClient, prefix: string, where: string, wait: ReplicaWait) {
     this.#redis = redis;
     this.#prefix = prefix;
     this.#where = where;
+    this.#wait = wait;
   }
 
   async get<T = unknown>(key: string): Promise<StoredRecord<T> | undefined> {
-    const [value, consumedAt, expiresAt] = await this.#use(() => this.#redis.hmget(`${this.#prefix}r:${key}`, 'v', 'c', 'e'));
+    const [value, consumedAt, expiresAt] = await this.#use(() => this.#redis.hmget(this.#prefix + RECORD + key, 'v', 'c', 'e'));
     return value === null || value === undefined ? undefined : storedRecord<T>(value, toMs(consumedAt), toMs(expiresAt));
   }
 
@@ -115,13 +123,13 @@ class IoredisStore implements RedisStore {
   }
 
   async consume(key: string): Promise<boolean> {
-    return (await this.#script('storeConsume', key)) === 1;
+    return (await this.#script('storeConsume', { key })) === 1;
   }
 
   async increment(key: string, options: IncrementOptions): Promise<Counter> {
     const { by, ttlMs } = checkIncrement(options);
     try {
-      const [value, expiresAtMs] = (await this.#script('storeIncrement', key, by, ttlMs)) as [string, string];
+      const [value, expiresAtMs] = (await this.#script('storeIncrement', { key }, by, ttlMs)) as [string, string];
       return { value: Number(value), expiresAtMs: toMs(expiresAtMs) ?? Number.MAX_SAFE_INTEGER };
     } catch (error) {
       if (isNotCounter(error)) throw new TypeError(`increment: the record at ${key} is not a counter`);
@@ -130,18 +138,18 @@ class IoredisStore implements RedisStore {
   }
 
   async delete(key: string): Promise<void> {
-    await this.#script('storeDelete', key);
+    await this.#script('storeDelete', { key });
   }
 
   async findByTag<T = unknown>(tag: string): Promise<Array<{ key: string } & StoredRecord<T>>> {
-    const rows = (await this.#script('storeFindByTag', tag)) as FoundRow[];
+    const rows = (await this.#script('storeFindByTag', { tag })) as FoundRow[];
     return rows
       .toSorted((a, b) => compareStamps(a[4], b[4]) || (a[0] < b[0] ? -1 : 1))
       .map(([key, value, consumedAt, expiresAt]) => ({ key, ...storedRecord<T>(value, toMs(consumedAt), toMs(expiresAt)) }));
   }
 
   async deleteByTag(tag: string): Promise<number> {
-    return Number(await this.#script('storeDeleteByTag', tag));
+    return Number(await this.#script('storeDeleteByTag', { tag }));
   }
 
   async ping(): Promise<void> {
@@ -168,13 +176,33 @@ class IoredisStore implements RedisStore {
   async #write(key: string, value: unknown, options: PutOptions, onlyIfAbsent: boolean): Promise<boolean> {
     const row = toRow(value, options);
     const ttlMs = row.ttlMs === null ? 0 : Math.max(1, Math.ceil(row.ttlMs));
-    const written = await this.#script('storePut', key, row.value, ttlMs, JSON.stringify(row.tags), onlyIfAbsent ? '1' : '0');
+    const written = await this.#script('storePut', { key }, row.value, ttlMs, JSON.stringify(row.tags), onlyIfAbsent ? '1' : '0');
     return written === 1;
   }
 
-  #script(name: ScriptName, ...args: Array<string | number>): Promise<unknown> {
-    const call = (this.#redis as unknown as Record<ScriptName, ScriptCall>)[name];
-    return this.#use(() => call.call(this.#redis, this.#prefix, ...args));
+  /**
+   * Runs a script on the record or index it is about (KEYS[1]; the prefix and the key go in ARGV
+   * too, since a script builds further key names from them). A write waits for the replicas
+   * REDIS_WAIT_REPLICAS asks for, on the same connection, so WAIT counts exactly this write.
+   */
+  #script(name: ScriptName, about: { key: string } | { tag: string }, ...args: Array<string | number>): Promise<unknown> {
+    const [routeKey, subject] = 'key' in about ? [this.#prefix + RECORD + about.key, about.key] : [this.#prefix + TAG + about.tag, about.tag];
+    const scriptArgs = [routeKey, this.#prefix, subject, ...args];
+    if (this.#wait.replicas === 0 || !WRITES.has(name)) {
+      const call = (this.#redis as unknown as Record<ScriptName, ScriptCall>)[name];
+      return this.#use(() => call.apply(this.#redis, scriptArgs));
+    }
+    return this.#use(async () => {
+      const pipeline = this.#redis.pipeline() as unknown as Record<ScriptName, (...args: Array<string | number>) => void> & ReturnType<RedisClient['pipeline']>;
+      pipeline[name](...scriptArgs);
+      pipeline.wait(this.#wait.replicas, this.#wait.timeoutMs);
+      const [[scriptError, result] = [], [waitError, acknowledged] = []] = (await pipeline.exec()) ?? [];
+      if (scriptError || waitError) throw scriptError ?? waitError;
+      if (Number(acknowledged) < this.#wait.replicas) {
+        throw new Error(`only ${acknowledged} of ${this.#wait.replicas} replicas confirmed the write within ${this.#wait.timeoutMs} ms`);
+      }
+      return result;
+    });
   }
 
   /** Runs a Redis call, turning every failure except a script's caller error into StoreUnavailableError. */
@@ -200,16 +228,6 @@ function toMs(text: string | null | undefined): number | null {
 /** Creation stamps are whole microseconds as decimal text; equal lengths compare as strings. */
 function compareStamps(a: string, b: string): number {
   return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
-}
-
-/** REDIS_URL without credentials, for messages and logs. */
-function describeUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    return `REDIS_URL=${parsed.protocol}//${parsed.host}${parsed.pathname === '/' ? '' : parsed.pathname}`;
-  } catch {
-    return 'REDIS_URL';
-  }
 }
 
 function unavailable(where: string, what: string, cause?: unknown): StoreUnavailableError {
