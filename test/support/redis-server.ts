@@ -16,22 +16,29 @@ export async function startOwnRedis(tls?: { certFile: string; keyFile: string })
   const listen = tls
     ? ['--port', '0', '--tls-port', String(port), '--tls-cert-file', tls.certFile, '--tls-key-file', tls.keyFile, '--tls-auth-clients', 'no']
     : ['--port', String(port)];
-  const child = spawn('redis-server', [...listen, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = await spawnRedis('redis-server', [...listen, ...EPHEMERAL]);
+  return { url: `${tls ? 'rediss' : 'redis'}://127.0.0.1:${port}`, port, stop: () => stopChild(child) };
+}
+
+/** Loopback only, nothing kept on disk. */
+export const EPHEMERAL = ['--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+
+/** Starts redis-server (or redis-sentinel) and resolves once it accepts connections. */
+export async function spawnRedis(command: string, args: string[], ready = /Ready to accept connections|Sentinel ID is/): Promise<ChildProcess> {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   await new Promise<void>((resolve, reject) => {
     let output = '';
     child.stdout!.on('data', (chunk: Buffer) => {
       output += chunk;
-      if (output.includes('Ready to accept connections')) resolve();
+      if (ready.test(output)) resolve();
     });
-    child.on('exit', (code) => reject(new Error(`redis-server exited with ${code}: ${output}`)));
+    child.on('exit', (code) => reject(new Error(`${command} exited with ${code}: ${output}`)));
     child.on('error', reject);
   });
-  return { url: `${tls ? 'rediss' : 'redis'}://127.0.0.1:${port}`, port, stop: () => stopChild(child) };
+  return child;
 }
 
-async function stopChild(child: ChildProcess): Promise<void> {
+export async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = once(child, 'exit');
   child.kill('SIGTERM');
