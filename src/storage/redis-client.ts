@@ -68,8 +68,9 @@ export function createRedisClient(target: RedisTarget, timeoutMs: number): Creat
       ...(password ? { password } : {}),
       ...(sentinelPassword ? { sentinelPassword } : {}),
       sentinelRetryStrategy: reconnectDelay,
-      // Moves to the new primary as soon as a sentinel announces it, not on the next failed command.
-      failoverDetector: true,
+      // A primary demoted by a planned failover keeps the connection but refuses writes: reconnect,
+      // which asks the sentinels for the new primary. (A primary that dies closes it anyway.)
+      reconnectOnError: (error) => error.message.startsWith('READONLY'),
     });
     return { client, where: `REDIS_SENTINELS=${sentinels.join(',')} (${name})`, cluster: false };
   }

@@ -72,10 +72,11 @@ export interface OwnSentinelSetup {
 }
 
 /**
- * One primary, one replica and `sentinelCount` sentinels (quorum 1), with short timeouts so that a
- * failover takes a few seconds.
+ * One primary, `replicas` replicas and `sentinelCount` sentinels (quorum 1), with short timeouts so
+ * that a failover takes a few seconds. With two replicas, the promoted one still has a replica.
  */
-export async function startOwnSentinelSetup(sentinelCount = 1): Promise<OwnSentinelSetup> {
+export async function startOwnSentinelSetup(options: { replicas?: number; sentinels?: number } = {}): Promise<OwnSentinelSetup> {
+  const { replicas = 1, sentinels: sentinelCount = 1 } = options;
   const name = 'portcullis-test';
   const dir = await mkdtemp(join(tmpdir(), 'portcullis-sentinel-'));
   const servers = new Map<number, ChildProcess>();
@@ -85,10 +86,13 @@ export async function startOwnSentinelSetup(sentinelCount = 1): Promise<OwnSenti
     await rm(dir, { recursive: true, force: true });
   };
   try {
-    const [primary, replica] = [await freePort(), await freePort()];
+    const primary = await freePort();
     servers.set(primary, await spawnRedis('redis-server', ['--port', String(primary), ...EPHEMERAL]));
-    servers.set(replica, await spawnRedis('redis-server', ['--port', String(replica), ...EPHEMERAL, '--replicaof', '127.0.0.1', String(primary)]));
-    await until('the replica in sync', async () => (await redisCli(replica, 'INFO', 'replication')).includes('master_link_status:up'));
+    for (let index = 0; index < replicas; index++) {
+      const replica = await freePort();
+      servers.set(replica, await spawnRedis('redis-server', ['--port', String(replica), ...EPHEMERAL, '--replicaof', '127.0.0.1', String(primary)]));
+      await until('the replica in sync', async () => (await redisCli(replica, 'INFO', 'replication')).includes('master_link_status:up'));
+    }
     const sentinelPorts: number[] = [];
     for (let index = 0; index < sentinelCount; index++) {
       const port = await freePort();
@@ -106,7 +110,7 @@ export async function startOwnSentinelSetup(sentinelCount = 1): Promise<OwnSenti
     }
     const primaryPort = async () => Number((await redisCli(sentinelPorts[0]!, 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', name)).split('\n')[1]);
     for (const port of sentinelPorts) {
-      await until('the sentinel to see the replica', async () => /\bflags\s+slave\b/.test(await redisCli(port, 'SENTINEL', 'REPLICAS', name)));
+      await until('the sentinel to see the replicas', async () => (await redisCli(port, 'SENTINEL', 'REPLICAS', name)).match(/^flags\nslave$/gm)?.length === replicas);
     }
     return {
       sentinels: sentinelPorts.map((port) => `127.0.0.1:${port}`),
