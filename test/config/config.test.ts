@@ -147,4 +147,17 @@ describe('configuration', () => {
     assert.throws(() => loadConfig({ METRICS_TOKEN: 'short-secret' }), (error: ConfigError) =>
       error.setting === 'METRICS_TOKEN' && !error.message.includes('short-secret'));
   });
+
+  it('reaches Redis one way: REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES, as host:port lists', () => {
+    const sentinel = loadConfig({ REDIS_SENTINELS: '10.0.0.1:26379, sentinel-2:26379 [::1]:26380', REDIS_PASSWORD: 'pw', REDIS_WAIT_REPLICAS: '1' });
+    assert.deepEqual(sentinel.redisSentinels, ['10.0.0.1:26379', 'sentinel-2:26379', '[::1]:26380']);
+    assert.equal(sentinel.redisSentinelName, 'mymaster');
+    assert.equal(sentinel.redisWaitReplicas, 1);
+    assert.deepEqual(loadConfig({ REDIS_CLUSTER_NODES: 'redis-1:6379,redis-2:6379' }).redisClusterNodes, ['redis-1:6379', 'redis-2:6379']);
+    assert.equal(loadConfig({}).redisWaitReplicas, 0);
+    assert.throws(() => loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379', REDIS_CLUSTER_NODES: 'redis-1:6379' }), /^ConfigError: REDIS_CLUSTER_NODES: set only one of REDIS_URL and REDIS_CLUSTER_NODES$/);
+    assert.throws(() => loadConfig({ REDIS_SENTINELS: 'sentinel-1' }), (error: ConfigError) => error.setting === 'REDIS_SENTINELS' && /host:port/.test(error.message));
+    assert.throws(() => loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379', REDIS_PASSWORD: 'pw' }), (error: ConfigError) => error.setting === 'REDIS_PASSWORD' && /in the URL/.test(error.message));
+  });
 });
+

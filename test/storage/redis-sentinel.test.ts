@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { openStore, StoreUnavailableError } from '../../src/storage/index.ts';
 import { openRedisStore } from '../../src/storage/redis.ts';
 import { redisCli, startOwnSentinelSetup, type OwnSentinelSetup } from '../support/redis-topologies.ts';
@@ -37,4 +38,29 @@ describe('redis store behind Sentinel', () => {
       await store.close();
     }
   });
+
+  test('follows a planned failover (SENTINEL FAILOVER) to the promoted replica without being reopened, keeping what it wrote', async () => {
+    const prefix = uniqueRedisPrefix('test:sentinel');
+    const store = await openRedisStore({ sentinel: { sentinels: setup.sentinels, name: setup.name }, prefix, waitReplicas: 1 });
+    try {
+      await store.put('before', 'kept');
+      const from = await setup.primaryPort();
+      await redisCli(Number(setup.sentinels[0]!.split(':')[1]), 'SENTINEL', 'FAILOVER', setup.name);
+      const deadline = Date.now() + 20_000;
+      while (await setup.primaryPort() === from && Date.now() < deadline) await sleep(100);
+      const to = await setup.primaryPort();
+      assert.notEqual(to, from, 'the sentinels promoted the replica');
+      let written = false;
+      while (!written && Date.now() < deadline) {
+        written = await store.put('after', 'written').then(() => true, () => false);
+        if (!written) await sleep(200);
+      }
+      assert.ok(written, 'writes resume');
+      assert.match(await redisCli(to, 'HGET', `${prefix}r:after`, 'v'), /"written"/, 'on the new primary');
+      assert.equal((await store.get('before'))?.value, 'kept');
+    } finally {
+      await store.close();
+    }
+  });
 });
+

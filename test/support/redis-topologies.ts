@@ -86,11 +86,13 @@ export async function startOwnSentinelSetup(options: { replicas?: number; sentin
     await rm(dir, { recursive: true, force: true });
   };
   try {
+    // A new replica syncs at once instead of waiting 5 s for others to join it.
+    const server = ['--repl-diskless-sync-delay', '0'];
     const primary = await freePort();
-    servers.set(primary, await spawnRedis('redis-server', ['--port', String(primary), ...EPHEMERAL]));
+    servers.set(primary, await spawnRedis('redis-server', ['--port', String(primary), ...EPHEMERAL, ...server]));
     for (let index = 0; index < replicas; index++) {
       const replica = await freePort();
-      servers.set(replica, await spawnRedis('redis-server', ['--port', String(replica), ...EPHEMERAL, '--replicaof', '127.0.0.1', String(primary)]));
+      servers.set(replica, await spawnRedis('redis-server', ['--port', String(replica), ...EPHEMERAL, ...server, '--replicaof', '127.0.0.1', String(primary)]));
       await until('the replica in sync', async () => (await redisCli(replica, 'INFO', 'replication')).includes('master_link_status:up'));
     }
     const sentinelPorts: number[] = [];
