@@ -67,6 +67,13 @@ describe('start-up with bad configuration', () => {
     assert.doesNotMatch(result.stderr, /hunter2/);
   });
 
+  it('stops with exit code 2 naming REDIS_SENTINELS, without the password, when no sentinel answers', async () => {
+    const result = await start({ REDIS_SENTINELS: '127.0.0.1:1', REDIS_PASSWORD: 'hunter2-secret', DEMO_MCP: 'off' });
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(result.stderr.trim(), /^portcullis: redis store unavailable \(REDIS_SENTINELS=127\.0\.0\.1:1 \(mymaster\)\): cannot connect/);
+    assert.doesNotMatch(result.stderr + result.stdout, /hunter2/);
+  });
+
   it('stops naming AUDIT_SIGNING_KEY_PEM when the audit key is not Ed25519, without echoing it', async () => {
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
