@@ -10,6 +10,7 @@ import { hashClientSecret } from '../../src/authorization-server/clients/secrets
 import { silentLogger } from '../../src/log/index.ts';
 import { openEmbeddedStore, openRedisStore, type Store } from '../../src/storage/index.ts';
 import { deleteKeysUnder, TEST_REDIS_URL, uniqueRedisPrefix } from '../support/redis.ts';
+import { startOwnCluster } from '../support/redis-topologies.ts';
 
 const engines: Array<{ name: string; open: () => Promise<{ store: Store; cleanup: () => Promise<void> }> }> = [
   {
@@ -24,6 +25,13 @@ const engines: Array<{ name: string; open: () => Promise<{ store: Store; cleanup
     open: async () => {
       const prefix = uniqueRedisPrefix('test:adapter');
       return { store: await openRedisStore({ url: TEST_REDIS_URL, prefix }), cleanup: () => deleteKeysUnder(prefix) };
+    },
+  },
+  {
+    name: 'redis (Cluster of three masters)',
+    open: async () => {
+      const cluster = await startOwnCluster(3);
+      return { store: await openRedisStore({ cluster: { nodes: cluster.nodes }, prefix: uniqueRedisPrefix('test:adapter') }), cleanup: () => cluster.stop() };
     },
   },
 ];
