@@ -21,7 +21,7 @@ import { timedAuditSink } from '../metrics/timed-audit.ts';
 import { createRateLimits } from './rate-limits/limits.ts';
 import { observeGrants } from './token-events.ts';
 import { ResourceRegistry } from './resources.ts';
-import { checkSharedSigningKey } from './shared-signing-key.ts';
+import { checkSharedKeys } from './shared-keys.ts';
 
 export interface RunningAuthorizationServer {
   /** Where it listens, e.g. http://127.0.0.1:3000 (the issuer may differ behind a proxy). */
@@ -48,7 +48,7 @@ export async function startAuthorizationServer(config: Config, log: Logger, metr
     throw error;
   }), metrics);
   logStore(config, store, log);
-  if (usesRedis(config)) await checkSharedSigningKey(store, keys, log);
+  if (usesRedis(config)) await checkSharedKeys(store, { signing: keys, cookieKeys }, log);
   const users = new UserDirectory(store);
   const resources = new ResourceRegistry(config.resources, config.accessTokenTtlSeconds);
   const outboundFetch = createOutboundFetch({
