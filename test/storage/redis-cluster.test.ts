@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Cluster } from 'ioredis';
-import { openStore } from '../../src/storage/index.ts';
+import { openStore, StoreUnavailableError } from '../../src/storage/index.ts';
 import { openRedisStore } from '../../src/storage/redis.ts';
 import { startOwnCluster, type OwnCluster } from '../support/redis-topologies.ts';
 import { uniqueRedisPrefix } from '../support/redis.ts';
@@ -50,4 +50,15 @@ describe('redis store on a Cluster of three masters', () => {
       inspector.disconnect();
     }
   });
+
+  test('waits for the slot\'s replicas under REDIS_WAIT_REPLICAS, and refuses a write none confirms (these masters have none)', async () => {
+    const store = await openRedisStore({ cluster: { nodes: cluster.nodes }, prefix: uniqueRedisPrefix('test:cluster'), waitReplicas: 1, timeoutMs: 400 });
+    try {
+      await assert.rejects(store.put('unconfirmed', 1), (error: unknown) =>
+        error instanceof StoreUnavailableError && /REDIS_CLUSTER_NODES=/.test(error.message) && /only 0 of 1 replicas confirmed the write/.test(error.message));
+    } finally {
+      await store.close();
+    }
+  });
 });
+
