@@ -86,8 +86,9 @@ export async function startOwnSentinelSetup(options: { replicas?: number; sentin
     await rm(dir, { recursive: true, force: true });
   };
   try {
-    // A new replica syncs at once instead of waiting 5 s for others to join it.
-    const server = ['--repl-diskless-sync-delay', '0'];
+    // A new replica syncs at once instead of waiting 5 s for others to join it; a replica's copy
+    // of the data set lands in the test's directory, not the working directory.
+    const server = ['--repl-diskless-sync-delay', '0', '--dir', dir];
     const primary = await freePort();
     servers.set(primary, await spawnRedis('redis-server', ['--port', String(primary), ...EPHEMERAL, ...server]));
     for (let index = 0; index < replicas; index++) {
