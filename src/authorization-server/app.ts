@@ -7,6 +7,8 @@ import { problem, problemBoundary } from './problem.ts';
 import { REGISTRATION_PATH, TOKEN_PATH } from './provider.ts';
 import { replayedRequest } from '../http/replayed-request.ts';
 import { requestLogging } from '../http/request-log.ts';
+import { closeOnUnreadBody } from '../http/unread-body.ts';
+import { logUnfinishedResponses } from '../http/client-errors.ts';
 import { metricsEndpoint, type MetricsAccess } from '../metrics/endpoint.ts';
 import { routeLabel, type Metrics } from '../metrics/index.ts';
 import type { RateLimits } from './rate-limits/limits.ts';
@@ -33,6 +35,8 @@ export function createApp(deps: AppDependencies): Koa {
     app.maxIpsCount = deps.trustedProxies;
   }
   const interactions = interactionRoutes(deps);
+  logUnfinishedResponses(app, deps.log);
+  logUnfinishedResponses(deps.provider, deps.log); // before callback(), which adds koa's default otherwise
   const handleProtocol = deps.provider.callback();
 
   app.use(requestLogging(deps.log, ({ method, path, status, seconds }) => {
@@ -40,6 +44,7 @@ export function createApp(deps: AppDependencies): Koa {
     deps.metrics.httpRequests.inc({ route, method, status: String(status) });
     deps.metrics.httpDuration.observe({ route }, seconds);
   }));
+  app.use(closeOnUnreadBody());
   app.use(problemBoundary(deps.log));
   app.use(securityHeaders({ https: deps.issuer.startsWith('https:') }));
 

@@ -12,6 +12,7 @@ import { explainMetadataDocumentFailures, metadataDocumentFeature } from './clie
 import { registrationMetadata } from './clients/registration-policy.ts';
 import type { ResourceRegistry } from './resources.ts';
 import { renderErrorPage } from './interactions/views.ts';
+import { closeOnUnreadBody } from '../http/unread-body.ts';
 
 export interface ProviderDependencies {
   config: Config;
@@ -146,6 +147,7 @@ export function createProvider(deps: ProviderDependencies): Provider {
   allowLoopbackRedirectsOnAnyPort(provider);
   compareHashedClientSecrets(provider);
   explainMetadataDocumentFailures(provider, deps.log);
+  provider.use(closeOnUnreadBody());
   provider.use(retryAfterOutage);
   return provider;
 }

@@ -1,3 +1,5 @@
+import type { IncomingMessage } from 'node:http';
+
 /** A request the server will not read: too large, or not in the expected form. */
 export class BodyError extends Error {
   override readonly name = 'BodyError';
@@ -8,13 +10,19 @@ export class BodyError extends Error {
   }
 }
 
-/** Reads a whole request body, refusing with 413 as soon as it passes `limitBytes`. */
-export async function readBody(request: AsyncIterable<Buffer>, limitBytes: number): Promise<Buffer> {
+/**
+ * Reads a whole request body, refusing with 413 as soon as it (or its declared length) passes
+ * `limitBytes`. A refused body is left unread, never destroyed: destroying the request would
+ * close the socket under the response still to be sent (see unread-body.ts for what happens to it).
+ */
+export async function readBody(request: IncomingMessage, limitBytes: number): Promise<Buffer> {
+  const tooLarge = () => new BodyError(413, `the request body is larger than ${limitBytes} bytes`);
+  if (Number(request.headers['content-length']) > limitBytes) throw tooLarge();
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of request) {
+  for await (const chunk of request.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > limitBytes) throw new BodyError(413, `the request body is larger than ${limitBytes} bytes`);
+    if (size > limitBytes) throw tooLarge();
     chunks.push(chunk);
   }
   return Buffer.concat(chunks);

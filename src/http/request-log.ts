@@ -19,6 +19,8 @@ export function requestLogging(log: Logger, onFinished?: (line: { method: string
     const requestId = ACCEPTED_REQUEST_ID.test(incoming) ? incoming : randomUUID();
     ctx.set('X-Request-Id', requestId);
     const started = process.hrtime.bigint();
+    // Read now: once the socket is gone (a client that hung up), koa can no longer tell.
+    const ip = ctx.ip;
     const fields: RequestLogFields = {};
     ctx.state.logFields = fields;
     let logged = false;
@@ -30,7 +32,7 @@ export function requestLogging(log: Logger, onFinished?: (line: { method: string
       const path = ctx.path;
       onFinished?.({ method: ctx.method, path, status, seconds });
       const level = status >= 500 ? 'error' : 'info';
-      log[level]({ reqId: requestId, method: ctx.method, path, status, ms: Math.round(seconds * 1000), ip: ctx.ip, ...fields }, 'request');
+      log[level]({ reqId: requestId, method: ctx.method, path, status, ms: Math.round(seconds * 1000), ip, ...fields }, 'request');
     };
     ctx.res.once('finish', () => done(false));
     ctx.res.once('close', () => done(!ctx.res.writableFinished));

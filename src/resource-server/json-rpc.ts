@@ -7,7 +7,7 @@ const LIMIT_BYTES = 4 * 1024 * 1024;
 
 /** Reads a JSON request body (at most 4 MiB); undefined for an empty body. */
 export async function readJsonBody(request: IncomingMessage): Promise<unknown> {
-  const body = await readBody(request as AsyncIterable<Buffer>, LIMIT_BYTES);
+  const body = await readBody(request, LIMIT_BYTES);
   if (body.length === 0) return undefined;
   try {
     return JSON.parse(body.toString('utf8'));

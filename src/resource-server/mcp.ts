@@ -10,6 +10,7 @@ import { elevationChallenge, insufficientScopeChallenge } from './challenge.ts';
 import type { Claim, IdempotencyOptions } from './idempotency.ts';
 import { IdempotentCalls, REPLAYED_HEADER, type ResourceServerLog } from './idempotent-calls.ts';
 import { BodyError, calledTools, readJsonBody } from './json-rpc.ts';
+import { settleUnreadBody } from '../http/unread-body.ts';
 import { requireBearerToken } from './koa.ts';
 import { decide, resolveToolPolicy, type ToolPolicy, type ToolPolicyInput } from './policy.ts';
 import { ToolRunError, ToolRunner } from './tool-runner.ts';
@@ -113,6 +114,7 @@ export function mcpEndpoint(options: McpEndpointOptions): Middleware {
           if (!(error instanceof BodyError)) throw error;
           ctx.status = error.status;
           ctx.body = { jsonrpc: '2.0', error: { code: -32700, message: error.message }, id: null };
+          await settleUnreadBody(ctx);
           return;
         }
         if (await refuseByPolicy(ctx, calledTools(body).filter((tool) => policies.has(tool)), token)) return;

@@ -32,8 +32,11 @@ export function runProject(script: string, args: string[], options: { env?: Reco
 }
 
 export interface RunningProject {
+  pid: number;
   /** Everything the process wrote so far. */
   output(): string;
+  /** False once the process has exited, for whatever reason. */
+  running(): boolean;
   stop(): Promise<void>;
 }
 
@@ -54,7 +57,7 @@ export function startProject(env: Record<string, string>, readyLine = 'Portculli
   return new Promise((resolve, reject) => {
     const collect = (chunk: Buffer) => {
       output += chunk;
-      if (output.includes(readyLine)) resolve({ output: () => output, stop });
+      if (output.includes(readyLine)) resolve({ pid: child.pid!, output: () => output, running: () => child.exitCode === null && child.signalCode === null, stop });
     };
     child.stdout.on('data', collect);
     child.stderr.on('data', collect);

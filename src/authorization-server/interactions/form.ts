@@ -9,6 +9,6 @@ export { BodyError as FormError };
 /** Reads an application/x-www-form-urlencoded body of at most 8 KiB. */
 export async function readForm(ctx: Context): Promise<URLSearchParams> {
   if (!ctx.is('application/x-www-form-urlencoded')) throw new BodyError(415, 'expected a form submission');
-  const body = await readBody(ctx.req as AsyncIterable<Buffer>, LIMIT_BYTES);
+  const body = await readBody(ctx.req, LIMIT_BYTES);
   return new URLSearchParams(body.toString('utf8'));
 }
