@@ -13,6 +13,7 @@ import { registrationMetadata } from './clients/registration-policy.ts';
 import type { ResourceRegistry } from './resources.ts';
 import { renderErrorPage } from './interactions/views.ts';
 import { closeOnUnreadBody } from '../http/unread-body.ts';
+import { refreshTargetChecked, unauthorizedClientForDisallowedGrants, undoRefusedTokenRequests } from './token-refusals.ts';
 
 export interface ProviderDependencies {
   config: Config;
@@ -109,8 +110,9 @@ export function createProvider(deps: ProviderDependencies): Provider {
       return authTime ? { auth_time: authTime } : undefined;
     },
 
-    // Refresh tokens rotate on every use; oidc-provider revokes the whole grant when a rotated one comes back.
-    rotateRefreshToken: true,
+    // Refresh tokens rotate on every use (once the request is known to succeed, see token-refusals.ts);
+    // oidc-provider revokes the whole grant when a rotated one comes back.
+    rotateRefreshToken: refreshTargetChecked(resources),
     issueRefreshToken: async (_ctx, client, code) => client.grantTypeAllowed('refresh_token') && outlivesSession(code.scopes),
     expiresWithSession: async (_ctx, code) => !outlivesSession(code.scopes),
     ttl: {
@@ -149,6 +151,8 @@ export function createProvider(deps: ProviderDependencies): Provider {
   explainMetadataDocumentFailures(provider, deps.log);
   provider.use(closeOnUnreadBody());
   provider.use(retryAfterOutage);
+  undoRefusedTokenRequests(provider, deps.log);
+  unauthorizedClientForDisallowedGrants(provider);
   return provider;
 }
 

@@ -76,7 +76,7 @@ describe('write-ahead at the token endpoint', () => {
   });
   after(() => server.destroy());
 
-  it('answers 503 temporarily_unavailable with no token to a code or a refresh when the audit log cannot write, and the code is spent', async () => {
+  it('answers 503 temporarily_unavailable with no token to a code or a refresh when the audit log cannot write; the code is spent, the refresh token is not', async () => {
     const config = await discover(server, PUBLIC_CLIENT.client_id);
     const user = await addUser(server);
     const { url, verifier } = await authorizationRequest(config, { redirectUri: REDIRECT_URI, scope: 'notes:read', resource: NOTES_RESOURCE });
@@ -119,5 +119,7 @@ describe('write-ahead at the token endpoint', () => {
     const types = (await allEvents(auditDir)).map((record) => record.event.type);
     assert.equal(types.filter((type) => type === 'token.issued').length, 1, 'only the token issued before the failure');
     assert.equal(types.includes('token.refreshed'), false);
+    const retried = await client.refreshTokenGrant(config, tokens.refresh_token!, { resource: NOTES_RESOURCE });
+    assert.ok(retried.access_token, 'the refused refresh left the refresh token usable');
   });
 });
