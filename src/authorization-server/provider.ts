@@ -157,11 +157,12 @@ export function createProvider(deps: ProviderDependencies): Provider {
 }
 
 // oidc-provider relaxes the loopback port only for `native` clients; RFC 8252 §7.3 wants it for any.
+// One rule for every client: the exact string, or a loopback URI differing only in its port.
 function allowLoopbackRedirectsOnAnyPort(provider: Provider): void {
   const prototype = provider.Client.prototype as { redirectUriAllowed(value: string): boolean; redirectUris?: string[] };
-  const exactOrNative = prototype.redirectUriAllowed;
   prototype.redirectUriAllowed = function redirectUriAllowed(value: string) {
-    return exactOrNative.call(this, value) || loopbackRedirectMatches(value, this.redirectUris ?? []);
+    const registered = this.redirectUris ?? [];
+    return registered.includes(value) || loopbackRedirectMatches(value, registered);
   };
 }
 

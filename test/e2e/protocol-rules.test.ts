@@ -103,6 +103,15 @@ describe('protocol rules of the authorization server', () => {
       assert.equal(callback.origin, 'http://127.0.0.1:49152');
     });
 
+    it('compares a loopback redirect URI as a string apart from its port (no dot-segment, case or percent-decoding)', async () => {
+      for (const redirectUri of ['http://127.0.0.1:8765/x/../callback', 'http://127.0.0.1:8765/%63allback', 'http://127.0.0.1:8765/callback/', 'http://user@127.0.0.1:8765/callback']) {
+        const url = authorizeUrl({ redirect_uri: redirectUri, code_challenge: 'x'.repeat(43), code_challenge_method: 'S256' });
+        const response = await fetch(url, { redirect: 'manual' });
+        assert.equal(response.status, 400, redirectUri);
+        assert.equal(response.headers.get('location'), null, redirectUri);
+      }
+    });
+
     it('still requires the loopback path to match exactly', async () => {
       const url = authorizeUrl({ redirect_uri: 'http://127.0.0.1:49152/other', code_challenge: 'x'.repeat(43), code_challenge_method: 'S256' });
       const response = await fetch(url, { redirect: 'manual' });
@@ -149,6 +158,16 @@ describe('protocol rules of the authorization server', () => {
       assert.equal(protectedHeader.alg, 'RS256');
       assert.equal(payload.client_id, SERVICE_CLIENT.client_id);
       assert.equal(payload.scope, 'notes:read');
+    });
+
+    it('answers unauthorized_client to a confidential or public client not allowed the grant type', async () => {
+      const confidential = await postToken({ grant_type: 'client_credentials', scope: 'notes:read', client_id: CONFIDENTIAL_CLIENT.client_id, client_secret: CONFIDENTIAL_CLIENT.client_secret });
+      const publicOne = await postToken({ grant_type: 'client_credentials', scope: 'notes:read', client_id: PUBLIC_CLIENT.client_id });
+      const service = await postToken({ grant_type: 'refresh_token', refresh_token: 'x' }, { authorization: `Basic ${Buffer.from(`${SERVICE_CLIENT.client_id}:${SERVICE_CLIENT.client_secret}`).toString('base64')}` });
+      for (const response of [confidential, publicOne, service]) {
+        assert.equal(response.status, 400);
+        assert.equal((await response.json() as { error: string }).error, 'unauthorized_client');
+      }
     });
 
     it('refuses a resource the service client asked for that is not registered', async () => {

@@ -4,19 +4,23 @@ export function isLoopbackHttp(uri: URL): boolean {
   return uri.protocol === 'http:' && LOOPBACK_HOSTS.has(uri.hostname);
 }
 
+/** `http://` and a loopback host exactly as registered (lower case), then an optional port, then the rest. */
+const LOOPBACK_AUTHORITY = /^http:\/\/(127\.0\.0\.1|\[::1\]|localhost)(?::(\d{1,5}))?(?=[/?#]|$)/;
+
 /**
  * RFC 8252 §7.3: a loopback redirect URI matches a registered one whatever the port, because
- * native apps bind an ephemeral port. Everything else must match exactly.
+ * native apps bind an ephemeral port. Everything else is compared as a string (RFC 9700 §4.1.3):
+ * no case folding, percent-decoding or dot-segment removal, and no userinfo or fragment.
  */
 export function loopbackRedirectMatches(presented: string, registered: readonly string[]): boolean {
-  const candidate = URL.parse(presented);
-  if (!candidate || !isLoopbackHttp(candidate)) return false;
-  const withoutPort = (uri: URL) => `${uri.protocol}//${uri.hostname}${uri.pathname}${uri.search}`;
-  return registered.some((value) => {
-    const allowed = URL.parse(value);
-    return allowed !== null && isLoopbackHttp(allowed) && withoutPort(allowed) === withoutPort(candidate)
-      && !candidate.username && !candidate.password && !candidate.hash;
-  });
+  const candidate = withoutLoopbackPort(presented);
+  return candidate !== undefined && registered.some((value) => withoutLoopbackPort(value) === candidate);
+}
+
+function withoutLoopbackPort(uri: string): string | undefined {
+  const match = LOOPBACK_AUTHORITY.exec(uri);
+  if (!match || Number(match[2] ?? 80) > 65_535) return undefined;
+  return `http://${match[1]}${uri.slice(match[0].length)}`;
 }
 
 /** Redirect URIs a client may register: https, loopback http, or a private-use scheme (cursor://). */
