@@ -20,10 +20,16 @@ export async function readBody(request: IncomingMessage, limitBytes: number): Pr
   if (Number(request.headers['content-length']) > limitBytes) throw tooLarge();
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of request.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limitBytes) throw tooLarge();
-    chunks.push(chunk);
+  try {
+    for await (const chunk of request.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > limitBytes) throw tooLarge();
+      chunks.push(chunk);
+    }
+  } catch (error) {
+    if (error instanceof BodyError) throw error;
+    // The client hung up or the stream broke: nobody may be left to answer, but it is no server error.
+    throw new BodyError(400, 'the request body was not received in full');
   }
   return Buffer.concat(chunks);
 }
