@@ -45,7 +45,7 @@ export async function runPrimary(config: Config, log: Logger): Promise<void> {
   const aggregator = new AggregatorRegistry();
   const admin = config.metricsPort === undefined ? undefined : await startAdminListener(
     { exposition: async () => ({ contentType: aggregator.contentType, body: await aggregator.clusterMetrics() }) },
-    { port: config.metricsPort, host: config.metricsHost, access: { ...(config.metricsToken ? { token: config.metricsToken } : {}), allow: config.adminAllowlist } },
+    { port: config.metricsPort, host: config.metricsHost, access: { ...(config.metricsToken ? { token: config.metricsToken } : {}), allow: config.adminAllowlist }, log },
   );
   log.info({ workers: config.workers }, 'primary started');
 

@@ -37,6 +37,8 @@ export async function startNotesServer(options: NotesServerOptions): Promise<Run
   const store = await openStore(options);
   const metadataUrl = metadataUrlFor(options.resource);
   const app = new Koa();
+  // Without a listener koa prints the stack of every response a client hung up on.
+  app.on('error', (error: Error) => options.log?.info({ reason: error.message }, 'response not completed'));
   app.use(protectedResourceMetadataRoutes(protectedResourceMetadata({
     resource: options.resource,
     authorizationServers: [options.issuer],

@@ -91,7 +91,7 @@ export async function startAuthorizationServer(config: Config, log: Logger, metr
   });
   const { port } = server.address() as AddressInfo;
   const admin = config.metricsPort === undefined ? undefined : await startAdminListener(metrics, {
-    port: config.metricsPort, host: config.metricsHost, access: { ...(config.metricsToken ? { token: config.metricsToken } : {}), allow: config.adminAllowlist },
+    port: config.metricsPort, host: config.metricsHost, access: { ...(config.metricsToken ? { token: config.metricsToken } : {}), allow: config.adminAllowlist }, log,
   });
   return {
     url: `http://127.0.0.1:${port}`,

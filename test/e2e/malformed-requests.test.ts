@@ -19,15 +19,18 @@ const BURSTS = Number(process.env.FUZZ_BURSTS ?? 6);
 describe('requests no client should send', () => {
   let root: string;
   let port: number;
+  let mcpPort: number;
   let server: RunningProject;
 
   before(async () => {
     root = await mkdtemp(join(tmpdir(), 'portcullis-malformed-'));
     const configFile = join(root, 'config.json');
-    await writeFile(configFile, JSON.stringify({ clients: [PUBLIC_CLIENT, SERVICE_CLIENT], resources: [{ uri: RESOURCE, scopes: ['api:read'] }] }));
     port = await freePort();
+    mcpPort = await freePort();
+    const resources = [{ uri: RESOURCE, scopes: ['api:read'] }, { uri: mcpResource(), scopes: ['notes:read', 'notes:write', 'notes:admin'] }];
+    await writeFile(configFile, JSON.stringify({ clients: [PUBLIC_CLIENT, SERVICE_CLIENT], resources }));
     server = await startProject({
-      PORT: String(port), HOST: '127.0.0.1', CONFIG_FILE: configFile, DEMO_MCP: 'off', METRICS_TOKEN,
+      PORT: String(port), HOST: '127.0.0.1', CONFIG_FILE: configFile, DEMO_MCP_PORT: String(mcpPort), METRICS_TOKEN,
       DATA_DIR: join(root, 'data'), KEYS_DIR: join(root, 'keys'), RSA_PRIVATE_KEY_PATH: join(root, 'absent'), COOKIE_KEYS_PATH: join(root, 'absent'),
       TOKEN_RATE_LIMIT_PER_ADDRESS: '100000', REGISTRATION_RATE_LIMIT: '100000', LOGIN_FAILURE_LIMIT_PER_ADDRESS: '100000',
     });
@@ -36,6 +39,19 @@ describe('requests no client should send', () => {
     await server?.stop();
     await rm(root, { recursive: true, force: true });
   });
+
+  const mcpResource = () => `http://localhost:${mcpPort}/mcp`;
+
+  /** A token the demo MCP server accepts, so the fuzz reaches its body parsing and tools. */
+  async function mcpToken(): Promise<string> {
+    const response = await fetch(`http://127.0.0.1:${port}/token`, {
+      method: 'POST',
+      headers: { 'content-type': FORM, authorization: `Basic ${Buffer.from(`${SERVICE_CLIENT.client_id}:${SERVICE_CLIENT.client_secret}`).toString('base64')}` },
+      body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'notes:read notes:write', resource: mcpResource() }),
+    });
+    assert.equal(response.status, 200);
+    return (await response.json() as { access_token: string }).access_token;
+  }
 
   /** A fresh sign-in request: its interaction path and the cookies that go with it. */
   async function openInteraction(): Promise<{ path: string; cookie: string }> {
@@ -106,10 +122,13 @@ describe('requests no client should send', () => {
   it('survives bursts of random, oversized, truncated, slow and pipelined requests on every route', async () => {
     const random = seededRandom(SEED);
     const { path: interaction, cookie } = await openInteraction();
+    const bearer = await mcpToken();
     const statuses: number[] = [];
     for (let burst = 0; burst < BURSTS; burst += 1) {
-      const cases = Array.from({ length: 40 }, () => fuzzCase(random, { interaction, cookie }));
-      const results = await Promise.all(cases.map((steps) => rawExchange(port, steps, { quietMs: 100, maxMs: 800 })));
+      const cases = Array.from({ length: 40 }, () => (random() < 0.2
+        ? { port: mcpPort, steps: mcpFuzzCase(random, bearer) }
+        : { port, steps: fuzzCase(random, { interaction, cookie }) }));
+      const results = await Promise.all(cases.map((one) => rawExchange(one.port, one.steps, { quietMs: 100, maxMs: 800 })));
       statuses.push(...results.flatMap((result) => result.statuses));
       await assertStillServing(`seed ${SEED}, burst ${burst}`);
     }
@@ -171,7 +190,37 @@ function fuzzCase(random: Random, interaction: { interaction: string; cookie: st
   if (random() < 0.15) headers['Transfer-Encoding'] = 'chunked';
   if (random() < 0.1) headers['Content-Length'] = pick(random, ['-1', 'abc', '99999999999']);
   headers.Connection = random() < 0.5 ? 'close' : 'keep-alive';
-  let request = rawRequest(method, `${path}${query}`, headers, headers['Transfer-Encoding'] ? `${body.length.toString(16)}\r\n${body.toString('latin1')}\r\n0\r\n\r\n` : body);
+  return delivered(random, method, `${path}${query}`, headers, body);
+}
+
+/** The demo MCP server in the same process: JSON-RPC bodies, good and bad tokens, odd MCP headers. */
+function mcpFuzzCase(random: Random, bearer: string): Step[] {
+  const path = pick(random, ['/mcp', '/mcp', '/mcp', '/.well-known/oauth-protected-resource/mcp', '/.well-known/oauth-protected-resource', '/nowhere', '/mcp%zz']);
+  const method = pick(random, ['POST', 'POST', 'GET', 'DELETE', 'OPTIONS', 'PUT']);
+  const headers: Record<string, string> = {};
+  const authorization = pick(random, [`Bearer ${bearer}`, `Bearer ${bearer}`, '', 'Bearer x.y.z', `Bearer ${bearer}x`, 'Basic abc', `Bearer  ${bearer}`]);
+  if (authorization) headers.Authorization = authorization;
+  const contentType = pick(random, ['application/json', 'application/json', 'text/plain', FORM, '']);
+  if (contentType) headers['Content-Type'] = contentType;
+  headers.Accept = pick(random, ['application/json, text/event-stream', 'application/json', 'text/event-stream', '*/*']);
+  if (random() < 0.3) headers['Mcp-Session-Id'] = pick(random, ['nope', 'x'.repeat(300), '%zz']);
+  if (random() < 0.3) headers['Idempotency-Key'] = pick(random, ['"abc"', '??', '"' + 'k'.repeat(500) + '"', ':Zm9v:']);
+  if (random() < 0.2) headers['Mcp-Protocol-Version'] = pick(random, ['2025-06-18', 'garbage', '']);
+  const call = (name: string, args: unknown) => JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name, arguments: args } });
+  const body = Buffer.from(pick(random, [
+    JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'fuzz', version: '1' } } }),
+    JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }), call('create_note', { text: 'x'.repeat(pick(random, [1, 100_000])) }), call('create_note', 'not an object'),
+    call('delete_all_notes', {}), call('no_such_tool', {}), JSON.stringify([{ jsonrpc: '2.0', id: 1, method: 'tools/list' }, null, 5]),
+    '{"jsonrpc": "2.0", "id": 1, "method":', '['.repeat(10_000), JSON.stringify({ jsonrpc: '2.0', id: { a: 1 }, method: 7 }), 'null', '',
+    JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'create_note', arguments: { text: 'a' }, _meta: { 'idempotency-key': 5 } } }),
+  ]));
+  headers.Connection = random() < 0.5 ? 'close' : 'keep-alive';
+  return delivered(random, method, path, headers, random() < 0.05 ? Buffer.alloc(5 * 1024 * 1024, ' ') : body);
+}
+
+/** The request as bytes, delivered whole, cut short, hung up on, slowly, or between two others on one connection. */
+function delivered(random: Random, method: string, target: string, headers: Record<string, string>, body: Buffer): Step[] {
+  let request = rawRequest(method, target, headers, headers['Transfer-Encoding'] ? `${body.length.toString(16)}\r\n${body.toString('latin1')}\r\n0\r\n\r\n` : body);
   const delivery = pick(random, ['whole', 'whole', 'truncated', 'aborted', 'slow', 'pipelined']);
   switch (delivery) {
     case 'truncated':
