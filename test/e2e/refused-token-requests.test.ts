@@ -70,6 +70,21 @@ for (const engine of ['embedded', 'redis'] as const) {
       assert.equal((await refresh(refreshToken)).status, 200, 'the grant is intact');
     });
 
+    it('keeps a DPoP-bound refresh token after a proof from another key, or none', async () => {
+      const { url, verifier, state } = await authorizationRequest(publicClient, { redirectUri: REDIRECT, scope: 'notes:read', resource: NOTES_RESOURCE });
+      const callback = await userAgentFor(server).authorize(url, user);
+      const key = await client.randomDPoPKeyPair();
+      const bound = client.getDPoPHandle(publicClient, key);
+      const tokens = await client.authorizationCodeGrant(publicClient, callback, { pkceCodeVerifier: verifier, expectedState: state }, { resource: NOTES_RESOURCE }, { DPoP: bound });
+      assert.equal(tokens.token_type.toLowerCase(), 'dpop');
+      const otherKey = client.getDPoPHandle(publicClient, await client.randomDPoPKeyPair());
+      await assert.rejects(client.refreshTokenGrant(publicClient, tokens.refresh_token!, undefined, { DPoP: otherKey }), (error: client.ResponseBodyError) => error.error === 'invalid_grant');
+      const unbound = await refresh(tokens.refresh_token!);
+      assert.equal((await unbound.json() as { error: string }).error, 'invalid_grant');
+      const retried = await client.refreshTokenGrant(publicClient, tokens.refresh_token!, undefined, { DPoP: bound });
+      assert.ok(retried.access_token, 'the holder of the key still refreshes');
+    });
+
     it('keeps the authorization code after refusing a resource the authorization never named', async () => {
       const { url, verifier } = await authorizationRequest(publicClient, { redirectUri: REDIRECT, scope: 'notes:read', resource: NOTES_RESOURCE });
       const callback = await userAgentFor(server).authorize(url, user);
