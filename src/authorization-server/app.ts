@@ -13,6 +13,7 @@ import { metricsEndpoint, type MetricsAccess } from '../metrics/endpoint.ts';
 import { routeLabel, type Metrics } from '../metrics/index.ts';
 import type { RateLimits } from './rate-limits/limits.ts';
 import { READ_BODY, tokenRateLimit } from './rate-limits/token-gate.ts';
+import { pinHostToIssuer } from './issuer-host.ts';
 import { securityHeaders } from './security-headers.ts';
 
 export interface AppDependencies extends InteractionDependencies {
@@ -38,6 +39,7 @@ export function createApp(deps: AppDependencies): Koa {
   logUnfinishedResponses(app, deps.log);
   logUnfinishedResponses(deps.provider, deps.log); // before callback(), which adds koa's default otherwise
   const handleProtocol = deps.provider.callback();
+  const issuer = new URL(deps.issuer);
 
   app.use(requestLogging(deps.log, ({ method, path, status, seconds }) => {
     const route = routeLabel(path);
@@ -76,6 +78,7 @@ export function createApp(deps: AppDependencies): Koa {
     if (ctx.path === '/.well-known/oauth-authorization-server') {
       ctx.req.url = ctx.req.url!.replace('/.well-known/oauth-authorization-server', '/.well-known/openid-configuration');
     }
+    pinHostToIssuer(ctx.req, issuer);
     ctx.respond = false;
     const readBody = ctx.state[READ_BODY] as Buffer | undefined;
     await handleProtocol(readBody ? replayedRequest(ctx.req, readBody) : ctx.req, ctx.res);

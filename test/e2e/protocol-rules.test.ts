@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { CONFIDENTIAL_CLIENT, NOTES_RESOURCE, OTHER_RESOURCE, PUBLIC_CLIENT, SERVICE_CLIENT, startTestServer, type TestServer } from '../support/authorization-server.ts';
 import { addUser, client, codeFlow, discover, userAgentFor } from '../support/oauth-client.ts';
+import { rawExchange, rawRequest } from '../support/raw-http.ts';
 
 const REDIRECT = 'http://127.0.0.1/callback';
 
@@ -51,6 +52,19 @@ describe('protocol rules of the authorization server', () => {
         assert.equal(metadata.jwks_uri, `${server.issuer}/jwks`);
       });
     }
+
+    it('publishes endpoints under the issuer whatever Host or X-Forwarded-Host the request names', async () => {
+      const port = Number(new URL(server.url).port);
+      const hostHeaders: Record<string, string>[] = [{ Host: 'evil.example' }, { Host: '[::1' }, { Host: 'a b' }, { Host: 'evil.example', 'X-Forwarded-Host': 'evil.example' }];
+      for (const headers of hostHeaders) {
+        const exchange = await rawExchange(port, [rawRequest('GET', '/.well-known/openid-configuration', { ...headers, Connection: 'close' })]);
+        assert.deepEqual(exchange.statuses, [200], JSON.stringify(headers));
+        const metadata = JSON.parse(exchange.received.slice(exchange.received.indexOf('\r\n\r\n') + 4)) as Record<string, unknown>;
+        for (const endpoint of ['authorization_endpoint', 'token_endpoint', 'jwks_uri', 'registration_endpoint']) {
+          assert.ok(String(metadata[endpoint]).startsWith(`${server.issuer}/`), `${endpoint}: ${metadata[endpoint]}`);
+        }
+      }
+    });
 
     it('publishes only public RS256 signing keys at /jwks', async () => {
       const { keys } = await (await fetch(new URL('/jwks', server.issuer))).json() as { keys: Array<Record<string, unknown>> };
