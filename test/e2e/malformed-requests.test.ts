@@ -167,7 +167,12 @@ function fuzzCase(random: Random, interaction: { interaction: string; cookie: st
     '/revoke', '/introspect', '/userinfo', '/par', '/healthz', '/readyz', '/metrics', uid, `${uid}/login`, `${uid}/consent`,
     '/interaction/unknown-uid/login', '/reg/some-client', '/nowhere', '/%', '/interaction/%E0%A4%A/consent',
   ]);
-  const query = pick(random, ['', '?a=%zz', '?client_id=%', `?${'q='.repeat(2_000)}`, '?response_type=code&client_id=test-public-client&redirect_uri=%ZZ', '?resource=%00']);
+  const authorize = `?response_type=code&client_id=${PUBLIC_CLIENT.client_id}&redirect_uri=${encodeURIComponent(PUBLIC_CLIENT.redirect_uris[0])}&code_challenge_method=S256&code_challenge=${'c'.repeat(43)}`;
+  const query = pick(random, [
+    '', '?a=%zz', '?client_id=%', `?${'q='.repeat(2_000)}`, '?response_type=code&client_id=test-public-client&redirect_uri=%ZZ', '?resource=%00',
+    `${authorize}&claims=%7B`, `${authorize}&max_age=-1&prompt=none`, `${authorize}&request=a.b.c`, `${authorize}&request_uri=urn:x`,
+    `${authorize}&response_mode=form_post&scope=openid%20openid`, `${authorize}&resource=${RESOURCE}&resource=x`, `${authorize}&client_id=test-public-client`,
+  ]);
   const method = pick(random, ['GET', 'POST', 'POST', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'HEAD', 'PATCH']);
   const headers: Record<string, string> = {};
   const contentType = pick(random, [FORM, FORM, 'application/json', 'text/plain', 'multipart/form-data; boundary=x', ';;;', `${FORM}; charset=utf-7`, 'application/json; charset=bogus', '']);
