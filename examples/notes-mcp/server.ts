@@ -23,6 +23,8 @@ export interface NotesServerOptions extends OpenStoreOptions {
   onKeyLookup?: (result: 'hit' | 'miss') => void;
   /** Its audit log (tool calls, refusals, outcomes); none when left out. */
   audit?: AuditSink;
+  /** Leeway for token expiry, in seconds; default 30 (tests that watch a token expire use 0). */
+  clockToleranceSeconds?: number;
 }
 
 export interface RunningNotesServer {
@@ -47,7 +49,10 @@ export async function startNotesServer(options: NotesServerOptions): Promise<Run
   })));
   app.use(mcpEndpoint({
     path: new URL(options.resource).pathname,
-    verifier: createTokenVerifier({ issuer: options.issuer, resource: options.resource, ...(options.onKeyLookup ? { onKeyLookup: options.onKeyLookup } : {}) }),
+    verifier: createTokenVerifier({
+      issuer: options.issuer, resource: options.resource,
+      ...(options.clockToleranceSeconds !== undefined ? { clockToleranceSeconds: options.clockToleranceSeconds } : {}),
+      ...(options.onKeyLookup ? { onKeyLookup: options.onKeyLookup } : {}) }),
     metadataUrl,
     server: { name: 'notes-mcp', version: '0.1.0' },
     tools: noteTools(new NoteBook(store)),

@@ -11,6 +11,7 @@ import { loopbackRedirectMatches } from './clients/redirect-uris.ts';
 import { explainMetadataDocumentFailures, metadataDocumentFeature } from './clients/metadata-documents.ts';
 import { registrationMetadata } from './clients/registration-policy.ts';
 import type { ResourceRegistry } from './resources.ts';
+import { defaultScopesWhenMissing, loadGrantWithGrantedScopes } from './requested-scopes.ts';
 import { renderErrorPage } from './interactions/views.ts';
 import { closeOnUnreadBody } from '../http/unread-body.ts';
 import { refreshTargetChecked, unauthorizedClientForDisallowedGrants, undoRefusedTokenRequests } from './token-refusals.ts';
@@ -95,6 +96,8 @@ export function createProvider(deps: ProviderDependencies): Provider {
     },
 
     extraClientMetadata: registrationMetadata(config.registration, SCOPES),
+    extraParams: { scope: defaultScopesWhenMissing(resources) },
+    loadExistingGrant: loadGrantWithGrantedScopes,
     fetch: deps.outboundFetch,
     fetchResponseBodyLimits: {
       'client_id metadata document': config.cimdMaxBytes,

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { demoNotesResource } from './demo-resource.ts';
 import { configSchema, ENV_NAMES, type ParsedConfig, type ResourceConfig } from './schema.ts';
 
 export interface Config extends Omit<ParsedConfig, 'issuer' | 'resources' | 'demoMcpResource' | 'workers' | 'auditDir' | 'auditOrigin'> {
@@ -93,14 +94,13 @@ function finish(parsed: ParsedConfig, env: Env, configFile?: string): Config {
     return { ...client, client_secret: value };
   });
   const demoMcpResource = parsed.demoMcpResource ?? `http://localhost:${parsed.demoMcpPort}/mcp`;
-  const resources = parsed.resources ?? [{
-    uri: demoMcpResource, name: 'Notes MCP (demo)', scopes: ['notes:read', 'notes:write', 'notes:admin'], default: false,
-  }];
+  const resources = parsed.resources ?? [demoNotesResource(demoMcpResource)];
   const resourceUris = new Set<string>();
-  for (const resource of resources) {
+  resources.forEach((resource, index) => {
     if (resourceUris.has(resource.uri)) throw new ConfigError('resources', `${resource.uri} is listed twice`);
     resourceUris.add(resource.uri);
-  }
+    checkResourceScopes(resource, `${configFile ?? 'config'}: resources.${index}`);
+  });
   if (resources.filter((resource) => resource.default).length > 1) {
     throw new ConfigError('resources', 'at most one resource can be the default');
   }
@@ -111,6 +111,15 @@ function finish(parsed: ParsedConfig, env: Env, configFile?: string): Config {
     ...parsed, issuer, auditDir, auditOrigin, clients, resources, demoMcpResource, workers: parsed.workers ?? (parsed.nodeEnv === 'production' ? availableParallelism() : 1),
     ...(outboundCa ? { outboundCa } : {}), ...(configFile ? { configFile } : {}),
   };
+}
+
+/** Default scopes and described scopes must be scopes the resource defines. */
+function checkResourceScopes(resource: ResourceConfig, setting: string): void {
+  const defined = new Set(resource.scopes);
+  const unknownDefault = resource.defaultScopes?.find((scope) => !defined.has(scope));
+  if (unknownDefault) throw new ConfigError(`${setting}.defaultScopes`, `${unknownDefault} is not one of the resource's scopes`);
+  const unknownDescribed = Object.keys(resource.scopeDescriptions ?? {}).find((scope) => !defined.has(scope));
+  if (unknownDescribed) throw new ConfigError(`${setting}.scopeDescriptions`, `${unknownDescribed} is not one of the resource's scopes`);
 }
 
 function checkOutboundSettings(parsed: ParsedConfig): void {

@@ -44,6 +44,10 @@ export const resourceSchema = z.object({
   uri: resourceUri,
   name: z.string().min(1).optional(),
   scopes: z.array(scopeName).min(1),
+  /** Granted when an authorization request names no scope (RFC 6749 §3.3); without them such a request is invalid_scope. */
+  defaultScopes: z.array(scopeName).optional(),
+  /** What each scope lets an application do, in plain words for the consent page: {"notes:write": "Create and change your notes"}. */
+  scopeDescriptions: z.record(scopeName, z.string().min(1).max(200)).optional(),
   /** Used for requests that name no resource (ChatGPT Actions send none); at most one. */
   default: z.boolean().default(false),
   accessTokenTtlSeconds: seconds.optional(),

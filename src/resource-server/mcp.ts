@@ -86,9 +86,11 @@ export function mcpEndpoint(options: McpEndpointOptions): Middleware {
   const acceptsArguments = (tool: string, args: unknown) => inputSchemas.get(tool)?.safeParse(args ?? {}).success ?? false;
   const now = options.now ?? Date.now;
   const elevationMaxAgeSeconds = options.elevationMaxAgeSeconds ?? 300;
-  // A first sign-in is asked for the read tools' scopes; writes step up later with 403 insufficient_scope.
-  const readScopes = [...new Set([...policies.values()].filter((policy) => policy.risk === 'read').flatMap((policy) => policy.scopes))];
-  const authenticate = requireBearerToken({ verifier: options.verifier, metadataUrl: options.metadataUrl, challengeScopes: readScopes });
+  // The first sign-in asks for every everyday (read and write) tool's scopes, so one consent covers
+  // normal use: MCP SDK 1.x can never widen a grant it holds a refresh token for (it refreshes
+  // instead of asking again). Privileged tools' scopes are left for their own step-up.
+  const everydayScopes = [...new Set([...policies.values()].filter((policy) => policy.risk !== 'privileged').flatMap((policy) => policy.scopes))];
+  const authenticate = requireBearerToken({ verifier: options.verifier, metadataUrl: options.metadataUrl, challengeScopes: everydayScopes });
   const decisionFor = (tool: string, token: VerifiedToken) => decide(policies.get(tool)!, {
     scopes: token.scopes, authTime: typeof token.claims.auth_time === 'number' ? token.claims.auth_time : undefined,
   }, { nowSeconds: Math.floor(now() / 1000), elevationMaxAgeSeconds });

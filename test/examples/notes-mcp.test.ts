@@ -49,7 +49,7 @@ describe('the demo notes MCP server with tokens from Portcullis', () => {
     const challenge = response.headers.get('www-authenticate') ?? '';
     assert.match(challenge, /^Bearer /);
     assert.match(challenge, new RegExp(`resource_metadata="${new URL('/.well-known/oauth-protected-resource/mcp', stack.resource)}"`));
-    assert.match(challenge, /scope="notes:read"/, 'a first sign-in is asked for the read scope');
+    assert.match(challenge, /scope="notes:read notes:write"/, 'a first sign-in is asked for every everyday scope, not the privileged notes:admin');
     assert.doesNotMatch(challenge, /error=/);
     assert.match(response.headers.get('access-control-expose-headers') ?? '', /WWW-Authenticate/);
   });

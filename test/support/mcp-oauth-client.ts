@@ -15,11 +15,17 @@ export class InMemoryOAuthClient implements OAuthClientProvider {
   #tokens: OAuthTokens | undefined;
   #verifier: string | undefined;
   #state: string | undefined;
+  #discovery: unknown;
+  readonly #signIn: ((authorizationUrl: URL) => Promise<URL>) | undefined;
   /** Set by redirectToAuthorization: where the host would send the user's browser. */
   authorizationUrl: URL | undefined;
+  /** Where the browser landed after signing in, when `signIn` is given: the redirect URI with code, state and iss. */
+  callback: URL | undefined;
 
-  constructor(options: { redirectUrl: string; clientName: string; clientMetadataUrl?: string }) {
+  /** `signIn` plays the user's browser for each authorization request and returns where it landed. */
+  constructor(options: { redirectUrl: string; clientName: string; clientMetadataUrl?: string; signIn?: (authorizationUrl: URL) => Promise<URL> }) {
     this.redirectUrl = options.redirectUrl;
+    this.#signIn = options.signIn;
     if (options.clientMetadataUrl) this.clientMetadataUrl = options.clientMetadataUrl;
     this.#metadata = {
       client_name: options.clientName,
@@ -60,8 +66,18 @@ export class InMemoryOAuthClient implements OAuthClientProvider {
     this.#tokens = tokens;
   }
 
-  redirectToAuthorization(authorizationUrl: URL): void {
+  async redirectToAuthorization(authorizationUrl: URL): Promise<void> {
     this.authorizationUrl = authorizationUrl;
+    if (this.#signIn) this.callback = await this.#signIn(authorizationUrl);
+  }
+
+  // Kept across the redirect, as a host keeps it beside the code verifier (SDK 2 checks the callback against it).
+  saveDiscoveryState(state: unknown): void {
+    this.#discovery = state;
+  }
+
+  discoveryState() {
+    return this.#discovery as never;
   }
 
   saveCodeVerifier(codeVerifier: string): void {

@@ -1,5 +1,6 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { demoNotesResource } from '../../src/config/index.ts';
 import { startNotesServer, type NotesServerOptions, type RunningNotesServer } from '../../examples/notes-mcp/server.ts';
 import { startTestServer, type TestServer } from './authorization-server.ts';
 import { freePort } from './ports.ts';
@@ -16,12 +17,13 @@ export interface NotesStack {
  * A Portcullis (with extra settings in `env`) and the demo notes MCP server on loopback, trusting
  * each other; `notesOptions` adds settings of the notes server (idempotency, audit, log).
  */
-export async function startNotesStack(env: Record<string, string> = {}, notesOptions: Pick<NotesServerOptions, 'idempotency' | 'log' | 'audit'> = {}): Promise<NotesStack> {
+export async function startNotesStack(
+  env: Record<string, string> = {}, notesOptions: Pick<NotesServerOptions, 'idempotency' | 'log' | 'audit' | 'clockToleranceSeconds'> = {},
+  resourceOptions: { accessTokenTtlSeconds?: number } = {},
+): Promise<NotesStack> {
   const port = await freePort();
   const resource = `http://localhost:${port}/mcp`;
-  const authorizationServer = await startTestServer(env, undefined, [
-    { uri: resource, name: 'Notes (demo)', scopes: ['notes:read', 'notes:write', 'notes:admin'], default: false },
-  ]);
+  const authorizationServer = await startTestServer(env, undefined, [{ ...demoNotesResource(resource), ...resourceOptions }]);
   const notes = await startNotesServer({ port, issuer: authorizationServer.issuer, resource, dataDir: authorizationServer.dirs.dataDir, ...notesOptions });
   return {
     authorizationServer,

@@ -7,6 +7,8 @@ import { CookieJar } from './cookie-jar.ts';
  */
 export class UserAgent {
   readonly jar = new CookieJar();
+  /** Every page of ours that `authorize` filled in (sign-in, consent), in order. */
+  readonly pages: string[] = [];
   readonly #origin: string;
 
   constructor(origin: string) {
@@ -48,6 +50,7 @@ export class UserAgent {
     for (let step = 0; step < 4 && url.origin === this.#origin; step += 1) {
       assert.equal(response.status, 200, `expected a page at ${url.pathname}, got ${response.status}`);
       const page = await response.text();
+      this.pages.push(page);
       const action = /<form method="post" action="([^"]+)"/.exec(page)?.[1];
       const csrf = /name="csrf" value="([^"]+)"/.exec(page)?.[1];
       assert.ok(action && csrf, `no form at ${url.pathname}`);

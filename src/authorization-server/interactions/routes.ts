@@ -13,6 +13,7 @@ import type { RateLimits } from '../rate-limits/limits.ts';
 import type { Metrics } from '../../metrics/index.ts';
 import { DYNAMIC_REGISTRATION } from '../clients/registration-policy.ts';
 import { isStoreUnavailable } from '../store-unavailable.ts';
+import { consentResources, openidScopeViews } from './consent-scopes.ts';
 import { csrfToken, csrfTokenValid } from './csrf.ts';
 import { FormError, readForm } from './form.ts';
 import { renderConsentPage, renderErrorPage, renderLoginPage, STYLESHEET, STYLESHEET_PATH, type ClientIdentity } from './views.ts';
@@ -64,18 +65,20 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
       ctx.body = renderLoginPage({ action: `/interaction/${details.uid}/login`, csrf: csrfToken(csrfSecret, details.uid), clientName });
       return;
     }
+    const signedIn = details.session?.accountId ? await users.findActiveById(details.session.accountId) : undefined;
+    const grant = details.grantId ? await provider.Grant.find(details.grantId) : undefined;
     ctx.body = renderConsentPage({
       action: `/interaction/${details.uid}/consent`,
+      signedInAs: signedIn?.name ?? '',
+      switchUserUrl: signInAgainUrl(details.params),
       csrf: csrfToken(csrfSecret, details.uid),
       clientName,
       clientId: String(details.params.client_id),
       identity: clientIdentity(client),
       redirectHost: redirectHost(String(details.params.redirect_uri)),
       localhostOnlyRedirects: (client?.redirectUris ?? []).every((uri) => { const url = URL.parse(uri); return url !== null && isLoopbackHttp(url); }),
-      resources: Object.entries(missingResourceScopes(details.prompt.details)).map(([uri, scopes]) => ({
-        uri, name: resources.find(uri)?.name, scopes,
-      })),
-      openidScopes: (details.prompt.details.missingOIDCScope as string[] | undefined) ?? [],
+      resources: consentResources(resources, details.params.resource, missingResourceScopes(details.prompt.details), grant),
+      openidScopes: openidScopeViews((details.prompt.details.missingOIDCScope as string[] | undefined) ?? []),
     });
   });
 
@@ -176,6 +179,17 @@ function clientIdentity(client: Client | undefined): ClientIdentity {
     return { kind: 'metadata-document', host: new URL(client.clientId).host };
   }
   return client.metadata()[DYNAMIC_REGISTRATION] === 'dynamic' ? { kind: 'dynamic' } : { kind: 'operator' };
+}
+
+/** The same authorization request, asking for a fresh sign-in: "not you?" on the consent page. */
+function signInAgainUrl(params: Details['params']): string {
+  const query = new URLSearchParams();
+  for (const [name, value] of Object.entries(params)) {
+    if (name === 'prompt') continue;
+    for (const one of [value].flat()) if (typeof one === 'string') query.append(name, one);
+  }
+  query.set('prompt', 'login');
+  return `/authorize?${query}`;
 }
 
 function redirectHost(redirectUri: string): string {

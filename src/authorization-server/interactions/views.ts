@@ -54,6 +54,12 @@ export type ClientIdentity =
   | { kind: 'dynamic' }
   | { kind: 'metadata-document'; host: string };
 
+/** A scope as the consent page shows it: the resource's plain words when it declares them. */
+export interface ScopeView {
+  name: string;
+  description?: string | undefined;
+}
+
 export interface ConsentView {
   action: string;
   csrf: string;
@@ -62,13 +68,18 @@ export interface ConsentView {
   identity: ClientIdentity;
   redirectHost: string;
   localhostOnlyRedirects: boolean;
-  resources: Array<{ uri: string; name?: string | undefined; scopes: string[] }>;
-  openidScopes: string[];
+  /** The signed-in user's name, and where to start again as someone else. */
+  signedInAs: string;
+  switchUserUrl: string;
+  /** Per resource: what this request adds, and what the user already allowed this application there. */
+  resources: Array<{ uri: string; name?: string | undefined; scopes: ScopeView[]; alreadyGranted: ScopeView[] }>;
+  openidScopes: ScopeView[];
 }
 
 export function renderConsentPage(view: ConsentView): string {
   return page('Allow access', html`
 <h1>Allow access?</h1>
+<p class="signed-in-as muted">Signed in as <strong>${view.signedInAs}</strong> — <a href="${view.switchUserUrl}">not you?</a></p>
 <p><strong class="client-name">${view.clientName}</strong> <span class="muted">(${view.clientId})</span> asks for access to your account.</p>
 ${identityLine(view.identity)}
 <p>After you decide, you will be sent to <strong class="redirect-host">${view.redirectHost}</strong>.</p>
@@ -77,14 +88,22 @@ ${view.resources.map((resource) => html`
 <section class="resource">
   <h2>${resource.name ?? resource.uri}</h2>
   <p class="muted resource-uri">${resource.uri}</p>
-  <ul class="scopes">${resource.scopes.map((scope) => html`<li>${scope}</li>`)}</ul>
+  ${resource.scopes.length ? html`<p>${resource.alreadyGranted.length ? 'It asks for more:' : 'It will be able to:'}</p>` : ''}
+  <ul class="scopes">${resource.scopes.map(scopeItem)}</ul>
+  ${resource.alreadyGranted.length ? html`<p class="muted already-granted">You already allowed it to: ${resource.alreadyGranted.map((scope, index) => html`${index ? ', ' : ''}${scope.description ?? scope.name}`)}.</p>` : ''}
 </section>`)}
-${view.openidScopes.length ? html`<section class="resource"><h2>Your identity</h2><ul class="scopes">${view.openidScopes.map((scope) => html`<li>${scope}</li>`)}</ul></section>` : ''}
+${view.openidScopes.length ? html`<section class="resource"><h2>Your identity</h2><ul class="scopes">${view.openidScopes.map(scopeItem)}</ul></section>` : ''}
 <form method="post" action="${view.action}" class="decision">
   <input type="hidden" name="csrf" value="${view.csrf}">
   <button type="submit" name="decision" value="deny">Deny</button>
   <button type="submit" name="decision" value="approve" class="primary">Approve</button>
 </form>`);
+}
+
+function scopeItem(scope: ScopeView): SafeHtml {
+  return scope.description
+    ? html`<li><span class="scope-description">${scope.description}</span> <code class="scope-name muted">${scope.name}</code></li>`
+    : html`<li><code class="scope-name">${scope.name}</code></li>`;
 }
 
 function identityLine(identity: ClientIdentity): SafeHtml {
