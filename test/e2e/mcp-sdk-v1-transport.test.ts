@@ -49,12 +49,14 @@ describe('the MCP SDK 1.x client, driven only by its transport, against the note
       const created = await client.callTool({ name: 'create_note', arguments: { text: 'from SDK 1' } });
       assert.notEqual(created.isError, true);
 
+      const pagesSeen = browser.pages.length;
       await sleep(1500);
       const listed = await client.callTool({ name: 'list_notes', arguments: {} });
       assert.deepEqual(listed.content, [{ type: 'text', text: '- from SDK 1' }]);
       const refreshed = oauth.tokens()!;
       assert.notEqual(refreshed.access_token, tokens.access_token, 'the expired access token was refreshed by the transport');
       assert.notEqual(refreshed.refresh_token, tokens.refresh_token, 'the refresh token rotated');
+      assert.equal(browser.pages.length, pagesSeen, 'no new sign-in or consent');
       assert.equal(decodeJwt(refreshed.access_token).scope, 'notes:read notes:write');
     } finally {
       await client.close();
