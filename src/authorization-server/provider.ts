@@ -39,9 +39,10 @@ const SIGNING_ALGS = ['RS256', 'PS256', 'ES256', 'EdDSA'];
 /** Every oidc-provider policy decision Portcullis makes, in one place. */
 export function createProvider(deps: ProviderDependencies): Provider {
   const { config, resources } = deps;
+  const withoutPkce = new Set(config.clients.filter((client) => client.pkce === 'optional').map((client) => client.client_id));
   const configuration: Configuration = {
     adapter: storeAdapter(deps.store, deps.log),
-    clients: config.clients as ClientMetadata[],
+    clients: config.clients.map(({ pkce: _pkce, ...metadata }) => metadata) as ClientMetadata[],
     jwks: deps.signingKeys as Configuration['jwks'],
     cookies: { keys: deps.cookieKeys },
 
@@ -55,7 +56,9 @@ export function createProvider(deps: ProviderDependencies): Provider {
 
     // OAuth 2.1: authorization code with PKCE S256 for every client, nothing implicit or hybrid.
     responseTypes: ['code'],
-    pkce: { required: () => true },
+    // OAuth 2.1: PKCE for every client, except a confidential static client configured with
+    // `"pkce": "optional"` (ChatGPT Actions send no code_verifier); start-up warns about each.
+    pkce: { required: (_ctx, client) => !withoutPkce.has(client.clientId) },
     clientAuthMethods: ['none', 'client_secret_basic', 'client_secret_post', 'private_key_jwt'],
     enabledJWA: {
       clientAuthSigningAlgValues: SIGNING_ALGS,

@@ -125,4 +125,7 @@ function logRegistrationPolicy(config: Config, log: Logger): void {
     cimdAllowedHosts: config.cimdAllowedHosts.length ? config.cimdAllowedHosts : 'any public host',
   }, 'client onboarding: dynamic registration and client metadata documents');
   if (config.outboundAllowLoopback) log.warn('OUTBOUND_ALLOW_LOOPBACK=true: outbound fetches may reach loopback (test suites only)');
+  for (const client of config.clients.filter((candidate) => candidate.pkce === 'optional')) {
+    log.warn({ client: client.client_id }, `client ${client.client_id} may redeem authorization codes without PKCE ("pkce": "optional"); keep that for ChatGPT Actions`);
+  }
 }

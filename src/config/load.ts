@@ -3,7 +3,9 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { demoNotesResource } from './demo-resource.ts';
-import { configSchema, ENV_NAMES, type ParsedConfig, type ResourceConfig } from './schema.ts';
+import { configSchema, ENV_NAMES, type ParsedConfig, type ResourceConfig, type StaticClientConfig } from './schema.ts';
+
+const MIN_CLIENT_SECRET_LENGTH = 32;
 
 export interface Config extends Omit<ParsedConfig, 'issuer' | 'resources' | 'demoMcpResource' | 'workers' | 'auditDir' | 'auditOrigin'> {
   issuer: string;
@@ -85,14 +87,7 @@ function finish(parsed: ParsedConfig, env: Env, configFile?: string): Config {
   checkPorts(parsed);
   checkRedisSettings(parsed);
   const outboundCa = parsed.outboundCaFile ? readCaFile(parsed.outboundCaFile) : undefined;
-  const clients = parsed.clients.map((client, index) => {
-    const secret = client.client_secret;
-    if (!secret?.startsWith('env:')) return client;
-    const name = secret.slice(4);
-    const value = env[name];
-    if (!value) throw new ConfigError(`clients[${index}].client_secret`, `environment variable ${name} is not set`);
-    return { ...client, client_secret: value };
-  });
+  const clients = parsed.clients.map((client, index) => checkStaticClient(withSecretFromEnv(client, index, env), index));
   const demoMcpResource = parsed.demoMcpResource ?? `http://localhost:${parsed.demoMcpPort}/mcp`;
   const resources = parsed.resources ?? [demoNotesResource(demoMcpResource)];
   const resourceUris = new Set<string>();
@@ -111,6 +106,27 @@ function finish(parsed: ParsedConfig, env: Env, configFile?: string): Config {
     ...parsed, issuer, auditDir, auditOrigin, clients, resources, demoMcpResource, workers: parsed.workers ?? (parsed.nodeEnv === 'production' ? availableParallelism() : 1),
     ...(outboundCa ? { outboundCa } : {}), ...(configFile ? { configFile } : {}),
   };
+}
+
+function withSecretFromEnv(client: StaticClientConfig, index: number, env: Env): StaticClientConfig {
+  const secret = client.client_secret;
+  if (!secret?.startsWith('env:')) return client;
+  const name = secret.slice(4);
+  const value = env[name];
+  if (!value) throw new ConfigError(`clients[${index}].client_secret`, `environment variable ${name} is not set`);
+  return { ...client, client_secret: value };
+}
+
+/** A static secret must be hard to guess; only a confidential client may skip PKCE. */
+function checkStaticClient(client: StaticClientConfig, index: number): StaticClientConfig {
+  if (client.client_secret !== undefined && client.client_secret.length < MIN_CLIENT_SECRET_LENGTH) {
+    throw new ConfigError(`clients[${index}].client_secret`, `the secret of client ${client.client_id} must be at least ${MIN_CLIENT_SECRET_LENGTH} characters (make one with: openssl rand -base64 32)`);
+  }
+  const confidential = client.token_endpoint_auth_method !== 'none' && (client.client_secret !== undefined || client.token_endpoint_auth_method === 'private_key_jwt');
+  if (client.pkce === 'optional' && !confidential) {
+    throw new ConfigError(`clients[${index}].pkce`, `client ${client.client_id} is public; only a confidential client (with a client_secret) may skip PKCE`);
+  }
+  return client;
 }
 
 /** Default scopes and described scopes must be scopes the resource defines. */

@@ -62,6 +62,11 @@ export const staticClientSchema = z.looseObject({
   grant_types: z.array(z.enum(['authorization_code', 'refresh_token', 'client_credentials'])).optional(),
   token_endpoint_auth_method: z.enum(['none', 'client_secret_basic', 'client_secret_post', 'private_key_jwt']).optional(),
   scope: z.string().optional(),
+  /**
+   * `optional` lets this confidential client redeem codes without PKCE, as ChatGPT Actions do.
+   * Never for a public client; logged as a warning at start.
+   */
+  pkce: z.enum(['required', 'optional']).default('required'),
 });
 
 export const configSchema = z.object({

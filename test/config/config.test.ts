@@ -1,4 +1,6 @@
-import { availableParallelism } from 'node:os';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -21,15 +23,46 @@ describe('configuration', () => {
   });
 
   it('loads the documented ChatGPT Action example, reading the secret from the named variable', () => {
-    const config = loadConfig({ CONFIG_FILE: example, CHATGPT_ACTION_CLIENT_SECRET: 's3cret-value' });
+    const secret = 'an-action-secret-of-at-least-32-characters';
+    const config = loadConfig({ CONFIG_FILE: example, CHATGPT_ACTION_CLIENT_SECRET: secret });
     const action = config.clients.find((client) => client.client_id === 'chatgpt-action');
-    assert.equal(action?.client_secret, 's3cret-value');
+    assert.equal(action?.client_secret, secret);
+    assert.equal(action?.pkce, 'optional', 'ChatGPT Actions send no code_verifier');
     assert.equal(config.resources.find((resource) => resource.default)?.uri, 'https://api.example.com/');
   });
 
   it('names the missing variable when a client secret refers to an unset one', () => {
     assert.throws(() => loadConfig({ CONFIG_FILE: example }), (error: ConfigError) =>
       error.setting === 'clients[0].client_secret' && /CHATGPT_ACTION_CLIENT_SECRET/.test(error.message));
+  });
+
+  it('stops on a static client secret shorter than 32 characters, naming the client', () => {
+    assert.throws(() => loadConfig({ CONFIG_FILE: example, CHATGPT_ACTION_CLIENT_SECRET: 's3cret-value' }), (error: ConfigError) =>
+      error.setting === 'clients[0].client_secret' && /client chatgpt-action must be at least 32 characters/.test(error.message) && !error.message.includes('s3cret-value'));
+  });
+
+  it('lets only a confidential static client skip PKCE', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'portcullis-config-'));
+    try {
+      const file = join(dir, 'config.json');
+      await writeFile(file, JSON.stringify({ clients: [{ client_id: 'cli', token_endpoint_auth_method: 'none', redirect_uris: ['http://127.0.0.1/cb'], pkce: 'optional' }] }));
+      assert.throws(() => loadConfig({ CONFIG_FILE: file }), (error: ConfigError) =>
+        error.setting === 'clients[0].pkce' && /client cli is public/.test(error.message));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('names a resource\'s default scope that the resource does not define', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'portcullis-config-'));
+    try {
+      const file = join(dir, 'config.json');
+      await writeFile(file, JSON.stringify({ resources: [{ uri: 'https://mcp.example.com/mcp', scopes: ['notes:read'], defaultScopes: ['notes:write'] }] }));
+      assert.throws(() => loadConfig({ CONFIG_FILE: file }), (error: ConfigError) =>
+        error.setting === `${file}: resources.0.defaultScopes` && /notes:write is not one of the resource's scopes/.test(error.message));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('shows the rejected value of a plain setting', () => {

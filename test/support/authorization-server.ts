@@ -65,7 +65,8 @@ export async function startTestServer(
     { uri: OTHER_RESOURCE, name: 'Other API', scopes: ['api:read'], default: false },
     ...extraResources,
   ];
-  config.clients = [PUBLIC_CLIENT, CONFIDENTIAL_CLIENT, SERVICE_CLIENT].map((client) => structuredClone(client)) as unknown as Config['clients'];
+  // The shared test clients, plus any that a CONFIG_FILE in `env` names.
+  config.clients = [...[PUBLIC_CLIENT, CONFIDENTIAL_CLIENT, SERVICE_CLIENT].map((client) => structuredClone(client)) as unknown as Config['clients'], ...config.clients];
   const running = await startAuthorizationServer(config, log);
   const server: TestServer = {
     ...running,
