@@ -105,6 +105,23 @@ describe('dynamic client registration (RFC 7591) at /reg', () => {
     assert.equal(body.application_type, 'native');
   });
 
+  for (const [applicationType, allowed, refused] of [
+    ['native', ['http://127.0.0.1:5000/cb', 'myapp://oauth/callback'], 'https://app.example.test/cb'],
+    ['web', ['https://app.example.test/cb'], 'http://127.0.0.1:5000/cb'],
+  ] as const) {
+    it(`honours application_type ${applicationType}: accepts ${allowed.join(' and ')}, refuses ${refused}`, async () => {
+      const accepted = await register(server, { ...PUBLIC_METADATA, application_type: applicationType, redirect_uris: allowed });
+      assert.equal(accepted.status, 201, JSON.stringify(accepted.body));
+      assert.equal(accepted.body.application_type, applicationType);
+      const before = (await listClients(server.store)).length;
+      const { status, body } = await register(server, { ...PUBLIC_METADATA, application_type: applicationType, redirect_uris: [refused] });
+      assert.equal(status, 400);
+      assert.equal(body.error, 'invalid_redirect_uri');
+      assert.match(body.error_description ?? '', new RegExp(`a ${applicationType} application must use`));
+      assert.equal((await listClients(server.store)).length, before);
+    });
+  }
+
   for (const uri of UNSAFE_REDIRECT_URIS) {
     it(`refuses the redirect URI ${uri} with invalid_redirect_uri and stores nothing`, async () => {
       const before = (await listClients(server.store)).length;

@@ -38,3 +38,19 @@ export function redirectUriProblem(value: string): string | undefined {
 export function applicationTypeFor(redirectUris: readonly string[]): 'web' | 'native' {
   return redirectUris.some((uri) => !/^https?:/.test(uri)) ? 'native' : 'web';
 }
+
+/**
+ * MCP 2026-07-28 / OIDC registration: a client that says what it is gets only redirect URIs that
+ * fit. `native`: loopback http or a private-use scheme; `web`: https only.
+ */
+export function applicationTypeProblem(declared: unknown, redirectUris: readonly string[]): string | undefined {
+  if (declared !== 'native' && declared !== 'web') return undefined;
+  for (const value of redirectUris) {
+    const uri = URL.parse(value);
+    if (!uri) continue;
+    const privateUse = !/^https?:$/.test(uri.protocol);
+    if (declared === 'web' && uri.protocol !== 'https:') return `${value} is not https, which a web application must use (native apps may use loopback or their own scheme)`;
+    if (declared === 'native' && !privateUse && !isLoopbackHttp(uri)) return `${value} is neither loopback http nor a private-use scheme, which a native application must use`;
+  }
+  return undefined;
+}

@@ -1,5 +1,5 @@
-import type { ClientMetadata, Configuration, KoaContextWithOIDC } from 'oidc-provider';
-import { applicationTypeFor } from './redirect-uris.ts';
+import { errors, type ClientMetadata, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import { applicationTypeFor, applicationTypeProblem } from './redirect-uris.ts';
 import { assertSelfIntroducedClient } from './self-introduced.ts';
 
 export type RegistrationMode = 'open' | 'token' | 'off';
@@ -19,6 +19,10 @@ export function registrationMetadata(mode: RegistrationMode, staticScopes: reado
     properties: [DYNAMIC_REGISTRATION],
     validator(ctx: KoaContextWithOIDC | undefined, key: string, _value: unknown, metadata: ClientMetadata) {
       if (key !== DYNAMIC_REGISTRATION || ctx?.oidc?.route !== 'registration') return;
+      // What the registrant declared, before any default was filled in.
+      const declaredType = (ctx.oidc.body as Record<string, unknown> | undefined)?.application_type;
+      const problem = Array.isArray(metadata.redirect_uris) ? applicationTypeProblem(declaredType, metadata.redirect_uris as string[]) : undefined;
+      if (problem) throw new errors.InvalidClientMetadata(`redirect_uris: ${problem}`);
       negotiate(metadata, new Set(staticScopes));
       assertSelfIntroducedClient(metadata, { allowClientCredentials: mode === 'token' });
       metadata[DYNAMIC_REGISTRATION] = 'dynamic';
