@@ -50,7 +50,7 @@ export async function clientsCommand(config: Config, args: string[]): Promise<vo
     }
     process.stdout.write(`client_id:     ${client.client_id}\n`);
     if (client.client_secret) {
-      process.stdout.write(`client_secret: ${client.client_secret}\n(shown once: only its hash is stored)\n`);
+      process.stdout.write(`client_secret: ${client.client_secret}\n(shown once: only its hash is stored)\n\n${pasteReady(config, client.client_id, client.client_secret)}`);
     } else {
       process.stdout.write('public client: it authenticates with PKCE (S256) and no secret\n');
     }
@@ -60,6 +60,19 @@ export async function clientsCommand(config: Config, args: string[]): Promise<vo
   } finally {
     await store.close();
   }
+}
+
+/** The fields of an OAuth client form such as the GPT editor's (Actions > Authentication > OAuth), one per line. */
+function pasteReady(config: Config, clientId: string, secret: string): string {
+  const rows = [
+    ['Client ID', clientId],
+    ['Client Secret', secret],
+    ['Authorization URL', `${config.issuer}/authorize`],
+    ['Token URL', `${config.issuer}/token`],
+    ['Scope', config.resources.find((resource) => resource.default)?.scopes.join(' ') ?? config.resources[0]?.scopes.join(' ') ?? ''],
+    ['Token Exchange Method', 'Default (POST request)'],
+  ];
+  return `To paste into the GPT editor (Actions > Authentication > OAuth):\n${rows.map(([name, value]) => `  ${`${name}:`.padEnd(23)}${value}\n`).join('')}`;
 }
 
 /** "90", "30m", "24h" or "7d" as seconds. */

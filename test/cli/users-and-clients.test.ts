@@ -92,6 +92,18 @@ describe('the portcullis command: users and clients', () => {
     assert.ok(tokens.access_token);
   });
 
+  it('prints a confidential client\'s secret once beside the fields to paste into the GPT editor', async () => {
+    const added = await cli(['clients', 'add', '--name', 'Action', '--redirect-uri', 'https://chatgpt.com/aip/g-2/oauth/callback', '--confidential']);
+    assert.equal(added.code, 0, added.stderr);
+    const secret = /^client_secret: (\S+)$/m.exec(added.stdout)?.[1];
+    assert.ok(secret);
+    assert.match(added.stdout, /GPT editor/);
+    assert.match(added.stdout, new RegExp(`^  Client Secret: +${secret}$`, 'm'));
+    assert.match(added.stdout, /^  Authorization URL: +http:\/\/\S+\/authorize$/m);
+    assert.match(added.stdout, /^  Token URL: +http:\/\/\S+\/token$/m);
+    assert.match(added.stdout, /^  Token Exchange Method: +Default \(POST request\)$/m);
+  });
+
   it('refuses a client with an unsafe redirect URI', async () => {
     const refused = await cli(['clients', 'add', '--name', 'Bad', '--redirect-uri', 'http://evil.example/cb']);
     assert.equal(refused.code, 2);
