@@ -70,7 +70,7 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
     ctx.body = renderConsentPage({
       action: `/interaction/${details.uid}/consent`,
       signedInAs: signedIn?.name ?? '',
-      switchUserUrl: signInAgainUrl(details.params),
+      switchUserAction: `/interaction/${details.uid}/switch-user`,
       csrf: csrfToken(csrfSecret, details.uid),
       clientName,
       clientId: String(details.params.client_id),
@@ -116,6 +116,16 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
     await limits.loginLockout.succeeded(username, ctx.ip);
     log.info({ event: 'login_succeeded', subject: user.id, client: clientId }, 'signed in');
     await finish(ctx, { login: { accountId: user.id } }, false);
+  });
+
+  // "Not you?": ends this browser's sign-in and starts the same request again, asking who signs in.
+  router.post('/interaction/:uid/switch-user', async (ctx) => {
+    const details = await provider.interactionDetails(ctx.req, ctx.res);
+    await checkedForm(ctx, csrfSecret, details);
+    const sessionId = (details.session as { cookie?: string } | undefined)?.cookie;
+    if (sessionId) await (await provider.Session.find(sessionId))?.destroy();
+    ctx.status = 303;
+    ctx.redirect(signInAgainUrl(details.params));
   });
 
   router.post('/interaction/:uid/consent', async (ctx) => {

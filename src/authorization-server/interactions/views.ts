@@ -68,9 +68,9 @@ export interface ConsentView {
   identity: ClientIdentity;
   redirectHost: string;
   localhostOnlyRedirects: boolean;
-  /** The signed-in user's name, and where to start again as someone else. */
+  /** The signed-in user's name, and the form that signs them out to start again as someone else. */
   signedInAs: string;
-  switchUserUrl: string;
+  switchUserAction: string;
   /** Per resource: what this request adds, and what the user already allowed this application there. */
   resources: Array<{ uri: string; name?: string | undefined; scopes: ScopeView[]; alreadyGranted: ScopeView[] }>;
   openidScopes: ScopeView[];
@@ -79,7 +79,7 @@ export interface ConsentView {
 export function renderConsentPage(view: ConsentView): string {
   return page('Allow access', html`
 <h1>Allow access?</h1>
-<p class="signed-in-as muted">Signed in as <strong>${view.signedInAs}</strong> — <a href="${view.switchUserUrl}">not you?</a></p>
+<form class="signed-in-as muted" method="post" action="${view.switchUserAction}">Signed in as <strong>${view.signedInAs}</strong> — <input type="hidden" name="csrf" value="${view.csrf}"><button type="submit" class="link">not you?</button></form>
 <p><strong class="client-name">${view.clientName}</strong> <span class="muted">(${view.clientId})</span> asks for access to your account.</p>
 ${identityLine(view.identity)}
 <p>After you decide, you will be sent to <strong class="redirect-host">${view.redirectHost}</strong>.</p>
@@ -145,5 +145,6 @@ button.primary{background:#1f5fd6;border-color:#1f5fd6;color:#fff}
 .muted{color:#666;font-size:.9rem;overflow-wrap:anywhere}
 .error{color:#b00020}.warning{background:#fff4d6;padding:.6rem;border-radius:.4rem}
 .scopes{margin:.25rem 0 0;padding-left:1.25rem}
+.signed-in-as button.link{margin:0;padding:0;border:0;background:none;color:#1f5fd6;text-decoration:underline;font-size:inherit}
 @media (prefers-color-scheme:dark){body{background:#111}.card{background:#1c1c1f;color:#eee}.muted{color:#aaa}input,button{background:#2a2a2e;color:#eee}.warning{background:#4a3b10}.error{color:#ff8a80}}
 `;
