@@ -233,10 +233,12 @@ describe('login and consent pages in headless Chromium', () => {
       const notes = page.locator('section.resource').filter({ has: page.locator('.resource-uri', { hasText: NOTES_RESOURCE }) });
       assert.equal(await notes.count(), 1, 'one section for the Notes resource');
       assert.equal(await notes.locator('h2').textContent(), 'Notes');
-      assert.deepEqual(await textsOf(page, '.scopes li'), ['notes:read', 'notes:write', 'openid']);
-      assert.equal(await page.locator('form button[type=submit][name=decision][value=approve]').count(), 1);
-      assert.equal(await page.locator('form button[type=submit][name=decision][value=deny]').count(), 1);
-      assert.equal(await page.locator('form input[type=hidden][name=csrf]').count(), 1);
+      assert.deepEqual(await textsOf(page, '.scopes li .scope-name'), ['notes:read', 'notes:write', 'openid']);
+      assert.equal(await page.locator('.scopes li .scope-description').first().textContent(), 'Know who you are on this server', 'openid in plain words');
+      assert.match((await page.locator('.signed-in-as').textContent())!, /^Signed in as \S+ — not you\?$/);
+      assert.equal(await page.locator('form.decision button[type=submit][name=decision][value=approve]').count(), 1);
+      assert.equal(await page.locator('form.decision button[type=submit][name=decision][value=deny]').count(), 1);
+      assert.equal(await page.locator('form.decision input[type=hidden][name=csrf]').count(), 1);
     });
 
     it('returns to the redirect URI with a code that redeems, the state and the issuer when the user approves', async (t) => {
@@ -413,7 +415,7 @@ describe('login and consent pages in headless Chromium', () => {
     it('refuses a consent decision with a forged csrf token and issues no code', async (t) => {
       const { page, context } = await openPage(t, NO_JS);
       await signInToConsent(page, await authorizationRequest());
-      const action = new URL((await page.locator('form').getAttribute('action'))!, page.url());
+      const action = new URL((await page.locator('form.decision').getAttribute('action'))!, page.url());
       const response = await context.request.post(action.href, { form: { csrf: 'forged', decision: 'approve' }, maxRedirects: 0 });
 
       assert.equal(response.status(), 400);
