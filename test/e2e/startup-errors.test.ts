@@ -110,5 +110,14 @@ describe('start-up with bad configuration', () => {
     assertOneLineNaming(await start({ HOST: 'no-such-host.invalid', DEMO_MCP: 'off', AUDIT: 'off' }), 'HOST');
     assertOneLineNaming(await start({ HOST: '192.0.2.1', DEMO_MCP: 'off', AUDIT: 'off' }), 'HOST');
   });
+
+  it('stops naming the static client whose secret is shorter than 32 characters, without echoing it', async () => {
+    const path = join(root, 'short-secret.json');
+    await writeFile(path, JSON.stringify({ clients: [{ client_id: 'chatgpt-action', client_secret: 'env:ACTION_SECRET', redirect_uris: ['https://chatgpt.com/aip/g-1/oauth/callback'] }] }));
+    const result = await start({ CONFIG_FILE: path, ACTION_SECRET: 'too-short-secret' });
+    assertOneLineNaming(result, 'clients\\[0\\]\\.client_secret');
+    assert.match(result.stderr, /client chatgpt-action must be at least 32 characters/);
+    assert.equal(result.stderr.includes('too-short-secret'), false);
+  });
 });
 
