@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import type { Config } from '../config/index.ts';
+import type { Config, ResourceConfig } from '../config/index.ts';
 import { ClientError, createInitialAccessToken, listClients, registerClient } from '../authorization-server/index.ts';
 import { openStore } from '../storage/index.ts';
 import { printTable, UsageError } from './io.ts';
@@ -69,10 +69,14 @@ function pasteReady(config: Config, clientId: string, secret: string): string {
     ['Client Secret', secret],
     ['Authorization URL', `${config.issuer}/authorize`],
     ['Token URL', `${config.issuer}/token`],
-    ['Scope', config.resources.find((resource) => resource.default)?.scopes.join(' ') ?? config.resources[0]?.scopes.join(' ') ?? ''],
+    ['Scope', scopeToAskFor(config.resources.find((resource) => resource.default) ?? config.resources[0])],
     ['Token Exchange Method', 'Default (POST request)'],
   ];
   return `To paste into the GPT editor (Actions > Authentication > OAuth):\n${rows.map(([name, value]) => `  ${`${name}:`.padEnd(23)}${value}\n`).join('')}`;
+}
+
+function scopeToAskFor(resource: ResourceConfig | undefined): string {
+  return (resource?.defaultScopes ?? resource?.scopes ?? []).join(' ');
 }
 
 /** "90", "30m", "24h" or "7d" as seconds. */
