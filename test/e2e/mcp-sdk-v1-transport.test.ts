@@ -17,8 +17,9 @@ describe('the MCP SDK 1.x client, driven only by its transport, against the note
   let user: Awaited<ReturnType<typeof addUser>>;
 
   before(async () => {
-    // Access tokens live one second and the notes server allows no clock leeway, so expiry is quick to reach.
-    stack = await startNotesStack({}, { clockToleranceSeconds: 0 }, { accessTokenTtlSeconds: 1 });
+    // Access tokens live 3 s (2 to 3 s counted from whole-second iat, long enough for one retry
+    // on a busy machine) and the notes server allows no clock leeway, so expiry is quick to reach.
+    stack = await startNotesStack({}, { clockToleranceSeconds: 0 }, { accessTokenTtlSeconds: 3 });
     user = await addUser(stack.authorizationServer);
   });
   after(() => stack?.close());
@@ -50,7 +51,7 @@ describe('the MCP SDK 1.x client, driven only by its transport, against the note
       assert.notEqual(created.isError, true);
 
       const pagesSeen = browser.pages.length;
-      await sleep(1500);
+      await sleep(3500);
       const listed = await client.callTool({ name: 'list_notes', arguments: {} });
       assert.deepEqual(listed.content, [{ type: 'text', text: '- from SDK 1' }]);
       const refreshed = oauth.tokens()!;
