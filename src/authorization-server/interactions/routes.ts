@@ -195,10 +195,11 @@ function clientIdentity(client: Client | undefined): ClientIdentity {
 function signInAgainUrl(params: Details['params']): string {
   const query = new URLSearchParams();
   for (const [name, value] of Object.entries(params)) {
-    if (name === 'prompt') continue;
     for (const one of [value].flat()) if (typeof one === 'string') query.append(name, one);
   }
-  query.set('prompt', 'login');
+  // Keep prompt=consent (offline_access counts only with it); never prompt=none.
+  const prompts = new Set(String(params.prompt ?? '').split(' ').filter((prompt) => prompt && prompt !== 'none'));
+  query.set('prompt', [...prompts.add('login')].join(' '));
   return `/authorize?${query}`;
 }
 
