@@ -32,7 +32,7 @@ describe('a ChatGPT Action signs in as ChatGPT really sends its requests (no PKC
     await writeFile(join(root, 'config.json'), JSON.stringify({ clients: [ACTION] }));
     captured = captureLog('info');
     server = await startTestServer({ CONFIG_FILE: join(root, 'config.json'), ACTION_SECRET: SECRET }, undefined, [
-      { uri: ACTION_API, name: 'Action API', scopes: ['api:read'], default: true },
+      { uri: ACTION_API, name: 'Action API', scopes: ['api:read', 'api:write'], defaultScopes: ['api:read'], default: true },
     ], captured.log);
     user = await addUser(server);
   });
@@ -89,6 +89,18 @@ describe('a ChatGPT Action signs in as ChatGPT really sends its requests (no PKC
       });
     }
   }
+
+  it('gives an Action whose Scope field is empty the default resource\'s default scopes', async () => {
+    const redirectUri = ACTION.redirect_uris[1]!;
+    const authorize = new URL(`${server.issuer}/authorize`);
+    for (const [name, value] of Object.entries({ response_type: 'code', client_id: ACTION.client_id, redirect_uri: redirectUri, state: 'no-scope' })) {
+      authorize.searchParams.set(name, value);
+    }
+    const callback = await new UserAgent(server.issuer).authorize(authorize, user);
+    const issued = await tokenRequest({ grant_type: 'authorization_code', code: callback.searchParams.get('code')!, redirect_uri: redirectUri }, 'post');
+    assert.equal(issued.status, 200, JSON.stringify(issued.body));
+    assert.equal(issued.body.scope, 'api:read');
+  });
 
   it('still refuses an authorization request without PKCE from a confidential client not configured for it', async () => {
     const authorize = new URL(`${server.issuer}/authorize`);
