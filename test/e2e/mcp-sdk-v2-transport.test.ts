@@ -25,6 +25,7 @@ describe('the MCP client 2.x, driven only by its transport, against the notes se
   it('signs in with nothing preset, lists its tools, creates a note and refreshes when the access token expires', async () => {
     const browser = new UserAgent(stack.authorizationServer.issuer);
     const host = new InMemoryOAuthClient({ redirectUrl: REDIRECT_URL, clientName: 'SDK 2 host', signIn: (url) => browser.authorize(url, user) });
+    // One in-memory host store serves both SDKs; SDK 2 types its records with an issuer stamp it adds itself.
     const oauth = host as unknown as OAuthClientProvider;
 
     const first = new StreamableHTTPClientTransport(new URL(stack.resource), { authProvider: oauth });
