@@ -1,4 +1,4 @@
-import Provider, { type ClientMetadata, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import Provider, { interactionPolicy, type ClientMetadata, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Config } from '../config/index.ts';
 import type { OutboundFetch } from '../http/outbound/index.ts';
 import type { Logger } from '../log/index.ts';
@@ -14,6 +14,7 @@ import type { ResourceRegistry } from './resources.ts';
 import { renderErrorPage } from './interactions/views.ts';
 import { closeOnUnreadBody } from '../http/unread-body.ts';
 import { refreshTargetChecked, unauthorizedClientForDisallowedGrants, undoRefusedTokenRequests } from './token-refusals.ts';
+import type { ElevationHooks } from './elevation/provider-hooks.ts';
 
 export interface ProviderDependencies {
   config: Config;
@@ -26,6 +27,8 @@ export interface ProviderDependencies {
   log: Logger;
   /** Every request the server makes on a client's say-so goes through it (SSRF rules). */
   outboundFetch: OutboundFetch;
+  /** Elevated scopes: fresh password, elevation step, tokens that end with the elevation. */
+  elevation: ElevationHooks;
 }
 
 export const REGISTRATION_PATH = '/reg';
@@ -90,7 +93,7 @@ export function createProvider(deps: ProviderDependencies): Provider {
         enabled: true,
         defaultResource: (_ctx, _client, oneOf) => oneOf ?? resources.defaultUri,
         useGrantedResource: () => true,
-        getResourceServerInfo: (_ctx, indicator) => resources.serverInfo(indicator),
+        getResourceServerInfo: (ctx, indicator) => deps.elevation.resourceServerInfo(ctx, indicator),
       },
     },
 
@@ -107,13 +110,19 @@ export function createProvider(deps: ProviderDependencies): Provider {
     extraTokenClaims: async (ctx) => {
       const source = ctx?.oidc?.entities?.AuthorizationCode ?? ctx?.oidc?.entities?.RefreshToken;
       const authTime = (source as { authTime?: number } | undefined)?.authTime;
-      return authTime ? { auth_time: authTime } : undefined;
+      const elevation = deps.elevation.tokenClaims(ctx);
+      return authTime || elevation ? { ...(authTime ? { auth_time: authTime } : {}), ...elevation } : undefined;
     },
+
+    formats: { customizers: { jwt: (ctx, _token, parts) => deps.elevation.clampExpiry(ctx, parts) } },
 
     // Refresh tokens rotate on every use (once the request is known to succeed, see token-refusals.ts);
     // oidc-provider revokes the whole grant when a rotated one comes back.
     rotateRefreshToken: refreshTargetChecked(resources),
-    issueRefreshToken: async (_ctx, client, code) => client.grantTypeAllowed('refresh_token') && outlivesSession(code.scopes),
+    issueRefreshToken: async (ctx, client, code) => {
+      await deps.elevation.dropFromStandingGrant(ctx, code);
+      return client.grantTypeAllowed('refresh_token') && outlivesSession(code.scopes);
+    },
     expiresWithSession: async (_ctx, code) => !outlivesSession(code.scopes),
     ttl: {
       AccessToken: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? config.accessTokenTtlSeconds,
@@ -136,7 +145,7 @@ export function createProvider(deps: ProviderDependencies): Provider {
       userinfo: '/userinfo',
       pushed_authorization_request: '/par',
     },
-    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    interactions: { policy: deps.elevation.policy(interactionPolicy.base()), url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     clientBasedCORS: (_ctx, origin, client) =>
       client.clientAuthMethod === 'none' && (client.redirectUris ?? []).some((uri) => URL.parse(uri)?.origin === origin),
     renderError: async (ctx, out) => {
@@ -153,6 +162,7 @@ export function createProvider(deps: ProviderDependencies): Provider {
   provider.use(retryAfterOutage);
   undoRefusedTokenRequests(provider, deps.log);
   unauthorizedClientForDisallowedGrants(provider);
+  provider.use(deps.elevation.linkCodes());
   return provider;
 }
 

@@ -1,2 +1,2 @@
-export { loadConfig, ConfigError, type Config } from './load.ts';
-export type { ResourceConfig, StaticClientConfig } from './schema.ts';
+export { loadConfig, ConfigError, DEMO_ELEVATION, type Config } from './load.ts';
+export type { ElevationPolicyConfig, ResourceConfig, StaticClientConfig } from './schema.ts';

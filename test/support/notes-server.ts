@@ -1,6 +1,7 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { startNotesServer, type NotesServerOptions, type RunningNotesServer } from '../../examples/notes-mcp/server.ts';
+import { DEMO_ELEVATION, type ElevationPolicyConfig } from '../../src/config/index.ts';
 import { startTestServer, type TestServer } from './authorization-server.ts';
 import { freePort } from './ports.ts';
 
@@ -14,13 +15,16 @@ export interface NotesStack {
 
 /**
  * A Portcullis (with extra settings in `env`) and the demo notes MCP server on loopback, trusting
- * each other; `notesOptions` adds settings of the notes server (idempotency, audit, log).
+ * each other; `notesOptions` adds settings of the notes server (idempotency, audit, log), and
+ * `elevation` replaces the resource's elevated scopes (the demo's notes:admin policy by default).
  */
-export async function startNotesStack(env: Record<string, string> = {}, notesOptions: Pick<NotesServerOptions, 'idempotency' | 'log' | 'audit'> = {}): Promise<NotesStack> {
+export async function startNotesStack(
+  env: Record<string, string> = {}, notesOptions: Pick<NotesServerOptions, 'idempotency' | 'log' | 'audit' | 'elevation'> = {}, elevation: ElevationPolicyConfig[] = [DEMO_ELEVATION],
+): Promise<NotesStack> {
   const port = await freePort();
   const resource = `http://localhost:${port}/mcp`;
   const authorizationServer = await startTestServer(env, undefined, [
-    { uri: resource, name: 'Notes (demo)', scopes: ['notes:read', 'notes:write', 'notes:admin'], default: false },
+    { uri: resource, name: 'Notes (demo)', scopes: ['notes:read', 'notes:write', 'notes:admin'], default: false, elevation },
   ]);
   const notes = await startNotesServer({ port, issuer: authorizationServer.issuer, resource, dataDir: authorizationServer.dirs.dataDir, ...notesOptions });
   return {
