@@ -105,6 +105,11 @@ export class ElevationRecords {
     return updated;
   }
 
+  /** True for the first caller only: one elevation per authorization request, even if the form is sent twice at once. */
+  async claimInteraction(uid: string): Promise<boolean> {
+    return this.#store.putIfAbsent(`elevation-interaction-claim:${uid}`, true, { ttlSeconds: 3600 });
+  }
+
   /** Remembers which elevation an authorization code carries, until the code is redeemed. */
   async linkCode(codeId: string, elevationId: string): Promise<void> {
     await this.#store.put(`elevation-code:${codeId}`, elevationId, { ttlSeconds: 600 });

@@ -91,6 +91,7 @@ export class ElevationService {
       breakGlass: false, interaction: input.interaction, requestedAt: now, decideBy: now + rules.approvalTimeoutSeconds,
     };
     if (input.emergency) return this.#breakGlass(elevation, input);
+    await this.#claim(elevation);
     await this.#deps.audit.append({ type: 'elevation.requested', ...describe(elevation), approval: rules.approval });
     if (rules.approval === 'none') {
       const active = { ...elevation, status: 'active' as const, start: now, end: now + elevation.durationSeconds, decidedAt: now };
@@ -114,6 +115,7 @@ export class ElevationService {
         ? 'You have used emergency access recently; it can be used again later. Ask an approver instead.'
         : 'Emergency access has been used too often in the last hour. Ask an approver instead.');
     }
+    await this.#claim(elevation);
     const now = elevation.requestedAt;
     const active: Elevation = { ...elevation, status: 'active', breakGlass: true, start: now, end: now + elevation.durationSeconds, decidedAt: now };
     await this.#deps.audit.append({ type: 'elevation.break_glass', ...describe(active) });
@@ -182,6 +184,10 @@ export class ElevationService {
     if (!acknowledged) return 'already_acknowledged';
     await recordEvent(this.#deps.audit, this.#deps.log, { type: 'elevation.acknowledged', ...describe(acknowledged), acknowledged_by: admin.name });
     return 'acknowledged';
+  }
+
+  async #claim(elevation: Elevation): Promise<void> {
+    if (!(await this.records.claimInteraction(elevation.interaction))) throw new ElevationRefusal(409, 'This request was already sent. Reload the page.');
   }
 
   async #askPam(elevation: Elevation): Promise<Elevation> {
