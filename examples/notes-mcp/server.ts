@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
 import {
   createTokenVerifier, mcpEndpoint, metadataUrlFor, openStore, protectedResourceMetadata, protectedResourceMetadataRoutes,
-  type AuditSink, type IdempotencyOptions, type OpenStoreOptions, type ResourceServerLog,
+  type AuditSink, type ElevationRule, type IdempotencyOptions, type OpenStoreOptions, type ResourceServerLog,
 } from '../../src/resource-server/index.ts';
 import { NoteBook } from './notes.ts';
 import { noteTools } from './tools.ts';
@@ -25,6 +25,8 @@ export interface NotesServerOptions extends OpenStoreOptions {
   audit?: AuditSink;
   /** Leeway for token expiry, in seconds; default 30 (tests that watch a token expire use 0). */
   clockToleranceSeconds?: number;
+  /** How delete_all_notes is guarded; default: an active Portcullis elevation, checked live. */
+  elevation?: ElevationRule;
 }
 
 export interface RunningNotesServer {
@@ -57,6 +59,7 @@ export async function startNotesServer(options: NotesServerOptions): Promise<Run
     server: { name: 'notes-mcp', version: '0.1.0' },
     tools: noteTools(new NoteBook(store)),
     scopePrefix: 'notes',
+    elevation: options.elevation ?? { rule: 'elevation' },
     idempotency: { ...options.idempotency, store },
     ...(options.log ? { log: options.log } : {}),
     ...(options.audit ? { audit: options.audit } : {}),

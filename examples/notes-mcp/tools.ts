@@ -31,7 +31,7 @@ export function noteTools(notes: NoteBook): ProtectedTool[] {
     {
       name: 'delete_all_notes',
       title: 'Delete all notes',
-      description: 'Deletes every one of your notes. Needs the admin scope and a recent sign-in.',
+      description: 'Deletes every one of your notes. Needs elevated access (notes:admin): a reason, and an approver\'s yes or emergency access.',
       policy: { risk: 'privileged' },
       handler: async (_args, { token }) => text(`Deleted ${await notes.deleteAll(token.subject)} notes.`),
     },

@@ -18,6 +18,14 @@ export const AUDIT_EVENT_TYPES = [
   'tool.executed',
   'tool.elevation_used',
   'tool.idempotent_replay',
+  'elevation.requested',
+  'elevation.approved',
+  'elevation.denied',
+  'elevation.expired',
+  'elevation.revoked',
+  'elevation.break_glass',
+  'elevation.acknowledged',
+  'elevation.refused',
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];

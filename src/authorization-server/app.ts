@@ -1,3 +1,4 @@
+import type Router from '@koa/router';
 import Koa from 'koa';
 import type { Store } from '../storage/index.ts';
 import { registrationGate } from './clients/registration-gate.ts';
@@ -26,6 +27,8 @@ export interface AppDependencies extends InteractionDependencies {
   metrics: Metrics;
   /** Serve /metrics on this app with these rules; undefined: not here. */
   metricsAccess: MetricsAccess | undefined;
+  /** More of our own pages and endpoints (the operator console, elevation status), beside the interaction pages. */
+  routers?: Router[];
 }
 
 /** The HTTP surface: headers, health, our pages, then oidc-provider for the protocol. */
@@ -72,6 +75,7 @@ export function createApp(deps: AppDependencies): Koa {
   app.use(tokenRateLimit({ path: TOKEN_PATH, limits: deps.limits, log: deps.log }));
   app.use(interactions.routes());
   app.use(interactions.allowedMethods());
+  for (const router of deps.routers ?? []) app.use(router.routes());
 
   app.use(async (ctx) => {
     // RFC 8414 metadata is the same document as OIDC discovery; oidc-provider serves only the latter.

@@ -1,4 +1,4 @@
-import Provider, { type ClientMetadata, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import Provider, { interactionPolicy, type ClientMetadata, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Config } from '../config/index.ts';
 import type { OutboundFetch } from '../http/outbound/index.ts';
 import type { Logger } from '../log/index.ts';
@@ -15,6 +15,7 @@ import { defaultScopesWhenMissing, loadGrantWithGrantedScopes } from './requeste
 import { renderErrorPage } from './interactions/views.ts';
 import { closeOnUnreadBody } from '../http/unread-body.ts';
 import { refreshTargetChecked, unauthorizedClientForDisallowedGrants, undoRefusedTokenRequests } from './token-refusals.ts';
+import type { ElevationHooks } from './elevation/provider-hooks.ts';
 
 export interface ProviderDependencies {
   config: Config;
@@ -27,6 +28,8 @@ export interface ProviderDependencies {
   log: Logger;
   /** Every request the server makes on a client's say-so goes through it (SSRF rules). */
   outboundFetch: OutboundFetch;
+  /** Elevated scopes: fresh password, elevation step, tokens that end with the elevation. */
+  elevation: ElevationHooks;
 }
 
 export const REGISTRATION_PATH = '/reg';
@@ -94,7 +97,7 @@ export function createProvider(deps: ProviderDependencies): Provider {
         enabled: true,
         defaultResource: (_ctx, _client, oneOf) => oneOf ?? resources.defaultUri,
         useGrantedResource: () => true,
-        getResourceServerInfo: (_ctx, indicator) => resources.serverInfo(indicator),
+        getResourceServerInfo: (ctx, indicator) => deps.elevation.resourceServerInfo(ctx, indicator),
       },
     },
 
@@ -113,13 +116,19 @@ export function createProvider(deps: ProviderDependencies): Provider {
     extraTokenClaims: async (ctx) => {
       const source = ctx?.oidc?.entities?.AuthorizationCode ?? ctx?.oidc?.entities?.RefreshToken;
       const authTime = (source as { authTime?: number } | undefined)?.authTime;
-      return authTime ? { auth_time: authTime } : undefined;
+      const elevation = deps.elevation.tokenClaims(ctx);
+      return authTime || elevation ? { ...(authTime ? { auth_time: authTime } : {}), ...elevation } : undefined;
     },
+
+    formats: { customizers: { jwt: (ctx, _token, parts) => deps.elevation.clampExpiry(ctx, parts) } },
 
     // Refresh tokens rotate on every use (once the request is known to succeed, see token-refusals.ts);
     // oidc-provider revokes the whole grant when a rotated one comes back.
     rotateRefreshToken: refreshTargetChecked(resources),
-    issueRefreshToken: async (_ctx, client, code) => client.grantTypeAllowed('refresh_token') && outlivesSession(code.scopes),
+    issueRefreshToken: async (ctx, client, code) => {
+      await deps.elevation.dropFromStandingGrant(ctx, code);
+      return client.grantTypeAllowed('refresh_token') && outlivesSession(code.scopes);
+    },
     expiresWithSession: async (_ctx, code) => !outlivesSession(code.scopes),
     ttl: {
       AccessToken: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? config.accessTokenTtlSeconds,
@@ -142,7 +151,7 @@ export function createProvider(deps: ProviderDependencies): Provider {
       userinfo: '/userinfo',
       pushed_authorization_request: '/par',
     },
-    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    interactions: { policy: deps.elevation.policy(interactionPolicy.base()), url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     clientBasedCORS: (_ctx, origin, client) =>
       client.clientAuthMethod === 'none' && (client.redirectUris ?? []).some((uri) => URL.parse(uri)?.origin === origin),
     renderError: async (ctx, out) => {
@@ -159,6 +168,7 @@ export function createProvider(deps: ProviderDependencies): Provider {
   provider.use(retryAfterOutage);
   undoRefusedTokenRequests(provider, deps.log);
   unauthorizedClientForDisallowedGrants(provider);
+  provider.use(deps.elevation.linkCodes());
   return provider;
 }
 

@@ -22,6 +22,10 @@ import { createRateLimits } from './rate-limits/limits.ts';
 import { observeGrants } from './token-events.ts';
 import { ResourceRegistry } from './resources.ts';
 import { checkSharedKeys } from './shared-keys.ts';
+import { drainAuditOutbox } from './audit-outbox.ts';
+import { createElevationHooks, createElevationService, elevationStatusRoutes, registerBreakGlassGauge } from './elevation/index.ts';
+import { consoleRoutes } from '../admin/routes.ts';
+import { AdminSessions } from '../admin/session.ts';
 
 export interface RunningAuthorizationServer {
   /** Where it listens, e.g. http://127.0.0.1:3000 (the issuer may differ behind a proxy). */
@@ -55,22 +59,31 @@ export async function startAuthorizationServer(config: Config, log: Logger, metr
     log, allowLoopback: config.outboundAllowLoopback, maxResponseBytes: OUTBOUND_MAX_BYTES, ...(config.outboundCa ? { extraCa: config.outboundCa } : {}),
   });
   logRegistrationPolicy(config, log);
-  const provider = createProvider({ config, store, users, resources, signingKeys: keys.privateJwks(), cookieKeys, log, outboundFetch });
+  const auditSink = timedAuditSink(audit.sink, metrics);
+  const elevation = createElevationService(config, store, auditSink, log);
+  registerBreakGlassGauge(metrics.registry, elevation.records);
+  const provider = createProvider({
+    config, store, users, resources, signingKeys: keys.privateJwks(), cookieKeys, log, outboundFetch, elevation: createElevationHooks(resources, elevation),
+  });
   if (config.trustProxy > 0) provider.proxy = true;
   observeGrants(provider, { metrics, log, staticClientIds: new Set(config.clients.map((client) => client.client_id)) });
-  const auditSink = timedAuditSink(audit.sink, metrics);
   auditProtocolEvents(provider, auditSink, log);
   provider.on('server_error', (_ctx, error) => log.error({ err: { name: error.name, message: error.message } }, 'oidc-provider server error'));
+  const limits = createRateLimits(store, {
+    registrationPerAddress: { max: config.registrationRateLimit, windowSeconds: config.registrationRateLimitWindowSeconds },
+    tokenPerAddress: { max: config.tokenRateLimitPerAddress, windowSeconds: config.tokenRateLimitWindowSeconds },
+    tokenPerClient: { max: config.tokenRateLimitPerClient, windowSeconds: config.tokenRateLimitWindowSeconds },
+    loginFailuresPerAddress: { max: config.loginFailureLimitPerAddress, windowSeconds: config.loginFailureLimitWindowSeconds },
+    loginLockout: { threshold: config.loginLockoutThreshold, baseSeconds: config.loginLockoutBaseSeconds, maxSeconds: config.loginLockoutMaxSeconds },
+  }, (limit) => metrics.rateLimited.inc({ limit }));
   const app = createApp({
-    provider, store, users, resources, issuer: config.issuer, log, csrfSecret: csrfSecretFrom(cookieKeys), audit: auditSink,
+    provider, store, users, resources, issuer: config.issuer, log, csrfSecret: csrfSecretFrom(cookieKeys), audit: auditSink, elevation,
     registration: { mode: config.registration },
-    limits: createRateLimits(store, {
-      registrationPerAddress: { max: config.registrationRateLimit, windowSeconds: config.registrationRateLimitWindowSeconds },
-      tokenPerAddress: { max: config.tokenRateLimitPerAddress, windowSeconds: config.tokenRateLimitWindowSeconds },
-      tokenPerClient: { max: config.tokenRateLimitPerClient, windowSeconds: config.tokenRateLimitWindowSeconds },
-      loginFailuresPerAddress: { max: config.loginFailureLimitPerAddress, windowSeconds: config.loginFailureLimitWindowSeconds },
-      loginLockout: { threshold: config.loginLockoutThreshold, baseSeconds: config.loginLockoutBaseSeconds, maxSeconds: config.loginLockoutMaxSeconds },
-    }, (limit) => metrics.rateLimited.inc({ limit })),
+    limits,
+    routers: [
+      elevationStatusRoutes(elevation.records),
+      consoleRoutes({ users, elevation, sessions: new AdminSessions(store, cookieKeys[0]!), resources, limits, audit: auditSink, log }),
+    ],
     trustedProxies: config.trustProxy,
     metrics,
     metricsAccess: config.metricsToken && config.metricsPort === undefined ? { token: config.metricsToken, allow: config.adminAllowlist } : undefined,
@@ -89,6 +102,7 @@ export async function startAuthorizationServer(config: Config, log: Logger, metr
     type: 'config.loaded', issuer: config.issuer, signing_kid: keys.signingKid, key_source: keys.source, config_file: config.configFile,
     resources: config.resources.map((resource) => resource.uri), registration: config.registration, cimd: config.cimd,
   });
+  const outbox = drainAuditOutbox(store, auditSink, log);
   const { port } = server.address() as AddressInfo;
   const admin = config.metricsPort === undefined ? undefined : await startAdminListener(metrics, {
     port: config.metricsPort, host: config.metricsHost, access: { ...(config.metricsToken ? { token: config.metricsToken } : {}), allow: config.adminAllowlist }, log,
@@ -104,6 +118,7 @@ export async function startAuthorizationServer(config: Config, log: Logger, metr
     audit,
     /** Stops accepting, lets requests in flight finish (their connections then close), closes the store and the audit log. */
     async close() {
+      outbox.stop();
       await admin?.close();
       await closeServer();
       await store.close();

@@ -5,6 +5,7 @@ import { StoreUnavailableError } from '../storage/index.ts';
 import { ProofError } from '../audit/index.ts';
 import { auditCommand, auditUsage } from './audit.ts';
 import { clientsCommand, clientsUsage } from './clients.ts';
+import { elevationsCommand, elevationsUsage } from './elevations.ts';
 import { UsageError } from './io.ts';
 import { keysCommand, keysUsage } from './keys.ts';
 import { usersCommand, usersUsage } from './users.ts';
@@ -14,6 +15,7 @@ const commands: Record<string, (config: ReturnType<typeof loadConfig>, args: str
   clients: clientsCommand,
   keys: keysCommand,
   audit: auditCommand,
+  elevations: elevationsCommand,
 };
 
 const usage = `usage: portcullis <command>
@@ -23,6 +25,7 @@ ${usersUsage}
 ${clientsUsage}
 ${keysUsage}
 ${auditUsage}
+${elevationsUsage}
 
 Settings come from the environment and CONFIG_FILE, as for the server (DATA_DIR, KEYS_DIR, ...).`;
 

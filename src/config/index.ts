@@ -1,3 +1,3 @@
 export { loadConfig, ConfigError, type Config } from './load.ts';
-export type { ResourceConfig, StaticClientConfig } from './schema.ts';
-export { demoNotesResource } from './demo-resource.ts';
+export type { ElevationPolicyConfig, ResourceConfig, StaticClientConfig } from './schema.ts';
+export { demoNotesResource, DEMO_ELEVATION } from './demo-resource.ts';

@@ -36,7 +36,7 @@ export class ConfigError extends Error {
 type Env = Record<string, string | undefined>;
 
 // REDIS_URL may carry a password.
-const SECRET_FIELDS = new Set(['rsaPrivateKeyPem', 'cookieKeys', 'redisUrl', 'auditSigningKeyPem', 'metricsToken', 'redisPassword', 'redisSentinelPassword']);
+const SECRET_FIELDS = new Set(['rsaPrivateKeyPem', 'cookieKeys', 'redisUrl', 'auditSigningKeyPem', 'metricsToken', 'redisPassword', 'redisSentinelPassword', 'alertWebhookSecret', 'pamSecret']);
 
 export function loadConfig(env: Env = process.env): Config {
   const configFile = env.CONFIG_FILE || undefined;
@@ -47,7 +47,7 @@ export function loadConfig(env: Env = process.env): Config {
       .filter(([, value]) => value !== undefined && value !== ''),
   );
   const result = configSchema.safeParse({ ...fromFile, ...fromEnv });
-  if (!result.success) throw toConfigError(result.error, fromEnv, configFile);
+  if (!result.success) throw toConfigError(result.error, fromEnv, fromFile, configFile);
   return finish(result.data, env, configFile);
 }
 
@@ -67,14 +67,21 @@ function readConfigFile(path: string): Record<string, unknown> {
   }
 }
 
-function toConfigError(error: z.ZodError, fromEnv: Record<string, unknown>, configFile?: string): ConfigError {
+function toConfigError(error: z.ZodError, fromEnv: Record<string, unknown>, fromFile: Record<string, unknown>, configFile?: string): ConfigError {
   const issue = error.issues[0]!;
   const [field, ...rest] = issue.path.map(String);
   const envName = field ? (ENV_NAMES as Record<string, string>)[field] : undefined;
   const fromEnvironment = envName !== undefined && field! in fromEnv;
-  const setting = fromEnvironment ? envName : `${configFile ?? 'config'}: ${[field, ...rest].join('.')}`;
+  const setting = fromEnvironment ? envName : `${configFile ?? 'config'}: ${[field, ...rest].join('.')}${resourceNamed(issue.path, fromFile)}`;
   const shown = fromEnvironment && !SECRET_FIELDS.has(field!) ? ` (got ${JSON.stringify(fromEnv[field!])})` : '';
   return new ConfigError(setting, issue.message.replace(/\s+/g, ' ') + shown);
+}
+
+/** A resource is named by its URI as well as its place in the list. */
+function resourceNamed(path: PropertyKey[], fromFile: Record<string, unknown>): string {
+  if (path[0] !== 'resources' || typeof path[1] !== 'number') return '';
+  const uri = (fromFile.resources as Array<{ uri?: unknown }> | undefined)?.[path[1]]?.uri;
+  return typeof uri === 'string' ? ` (resource ${uri})` : '';
 }
 
 function finish(parsed: ParsedConfig, env: Env, configFile?: string): Config {
@@ -90,6 +97,7 @@ function finish(parsed: ParsedConfig, env: Env, configFile?: string): Config {
   const clients = parsed.clients.map((client, index) => checkStaticClient(withSecretFromEnv(client, index, env), index));
   const demoMcpResource = parsed.demoMcpResource ?? `http://localhost:${parsed.demoMcpPort}/mcp`;
   const resources = parsed.resources ?? [demoNotesResource(demoMcpResource)];
+  resources.forEach(checkElevationPolicy);
   const resourceUris = new Set<string>();
   resources.forEach((resource, index) => {
     if (resourceUris.has(resource.uri)) throw new ConfigError('resources', `${resource.uri} is listed twice`);
@@ -138,7 +146,23 @@ function checkResourceScopes(resource: ResourceConfig, setting: string): void {
   if (unknownDescribed) throw new ConfigError(`${setting}.scopeDescriptions`, `${unknownDescribed} is not one of the resource's scopes`);
 }
 
+function checkElevationPolicy(resource: ResourceConfig): void {
+  const seen = new Set<string>();
+  (resource.elevation ?? []).forEach((policy, index) => {
+    for (const scope of policy.scopes) {
+      const setting = `resources[${resource.uri}].elevation[${index}].scopes`;
+      if (!resource.scopes.includes(scope)) throw new ConfigError(setting, `${scope} is not one of the resource's scopes`);
+      if (seen.has(scope)) throw new ConfigError(setting, `${scope} is elevated by two entries; name it in one`);
+      seen.add(scope);
+    }
+  });
+}
+
 function checkOutboundSettings(parsed: ParsedConfig): void {
+  if (parsed.alertWebhookUrl && !parsed.alertWebhookSecret) {
+    throw new ConfigError('ALERT_WEBHOOK_SECRET', 'must be set when ALERT_WEBHOOK_URL is (alerts are signed with it)');
+  }
+  if (parsed.pamDecisionUrl && !parsed.pamSecret) throw new ConfigError('PAM_SECRET', 'must be set when PAM_DECISION_URL is (requests are signed with it)');
   if (parsed.nodeEnv === 'production' && parsed.outboundAllowLoopback) {
     throw new ConfigError('OUTBOUND_ALLOW_LOOPBACK', 'must not be true when NODE_ENV=production (it exists for the test suite only)');
   }

@@ -40,6 +40,18 @@ const resourceUri = absoluteUrl.refine((uri) => !uri.includes('#'), 'a resource 
 
 const scopeName = z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'a scope is printable ASCII without spaces, quotes or backslashes');
 
+/** How some of a resource's scopes are elevated: never standing, activated for a while with a reason (issue 16). */
+export const elevationPolicySchema = z.object({
+  scopes: z.array(scopeName).min(1),
+  /** Longest elevation a user may pick. */
+  maxDurationSeconds: seconds.max(8 * 3600, 'must be at most 28800 (8 hours)').default(15 * 60),
+  reasonRequired: z.boolean().default(true),
+  approval: z.enum(['none', 'one-approver'], { error: 'must be none or one-approver' }).default('one-approver'),
+  breakGlass: z.boolean().default(false),
+  /** How long a request may wait for an approver before it expires. */
+  approvalTimeoutSeconds: seconds.max(24 * 3600, 'must be at most 86400 (24 hours)').default(15 * 60),
+});
+
 export const resourceSchema = z.object({
   uri: resourceUri,
   name: z.string().min(1).optional(),
@@ -51,6 +63,8 @@ export const resourceSchema = z.object({
   /** Used for requests that name no resource (ChatGPT Actions send none); at most one. */
   default: z.boolean().default(false),
   accessTokenTtlSeconds: seconds.optional(),
+  /** Elevated scopes and their policy; a scope appears in at most one entry. */
+  elevation: z.array(elevationPolicySchema).optional(),
 });
 
 /** Static client: RFC 7591 metadata; `client_secret` may be "env:NAME" to read it from the environment. */
@@ -173,11 +187,22 @@ export const configSchema = z.object({
   auditS3Prefix: z.string().default('portcullis-audit'),
   auditS3LockMode: z.enum(['GOVERNANCE', 'COMPLIANCE']).default('GOVERNANCE'),
   auditS3RetentionDays: wholeNumber.min(1).default(365),
+  /** Break-glass elevations allowed per user in 24 hours, and across all users per hour. */
+  breakGlassPerUserPerDay: wholeNumber.min(1).default(1),
+  breakGlassPerHour: wholeNumber.min(1).default(5),
+  /** Break-glass alerts are POSTed here, signed with ALERT_WEBHOOK_SECRET (HMAC-SHA256 of the body). */
+  alertWebhookUrl: absoluteUrl.optional(),
+  alertWebhookSecret: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** An external PAM system decides elevations instead of local approvers; requests are signed with PAM_SECRET. */
+  pamDecisionUrl: absoluteUrl.optional(),
+  pamSecret: z.string().min(16, 'must be at least 16 characters').optional(),
+  pamTimeoutMs: wholeNumber.min(100).max(30_000).default(3000),
 });
 
 export type ConfigInput = z.input<typeof configSchema>;
 export type ParsedConfig = z.output<typeof configSchema>;
 export type ResourceConfig = z.output<typeof resourceSchema>;
+export type ElevationPolicyConfig = z.output<typeof elevationPolicySchema>;
 export type StaticClientConfig = z.output<typeof staticClientSchema>;
 
 /** Environment variable for each scalar setting (file-only settings have none). */
@@ -250,4 +275,11 @@ export const ENV_NAMES = {
   auditS3Prefix: 'AUDIT_S3_PREFIX',
   auditS3LockMode: 'AUDIT_S3_LOCK_MODE',
   auditS3RetentionDays: 'AUDIT_S3_RETENTION_DAYS',
+  breakGlassPerUserPerDay: 'BREAK_GLASS_PER_USER_PER_DAY',
+  breakGlassPerHour: 'BREAK_GLASS_PER_HOUR',
+  alertWebhookUrl: 'ALERT_WEBHOOK_URL',
+  alertWebhookSecret: 'ALERT_WEBHOOK_SECRET',
+  pamDecisionUrl: 'PAM_DECISION_URL',
+  pamSecret: 'PAM_SECRET',
+  pamTimeoutMs: 'PAM_TIMEOUT_MS',
 } as const satisfies Partial<Record<keyof ParsedConfig, string>>;

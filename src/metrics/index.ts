@@ -29,7 +29,9 @@ const ROUTES: Array<[RegExp, string]> = [
   [/^\/(token|authorize|jwks|reg|revoke|introspect|userinfo|par|metrics|healthz|readyz|mcp)$/, ''],
   [/^\/authorize\/[^/]+$/, '/authorize/:uid'],
   [/^\/reg\/[^/]+$/, '/reg/:client_id'],
-  [/^\/interaction\/[^/]+(\/(login|consent))?$/, '/interaction'],
+  [/^\/interaction\/[^/]+(\/(login|consent|elevation))?$/, '/interaction'],
+  [/^\/admin(\/[a-z-]+)?(\/[^/]+(\/(revoke|acknowledge))?)?$/, '/admin'],
+  [/^\/elevations\/[^/]+$/, '/elevations/:id'],
   [/^\/\.well-known\/(openid-configuration|oauth-authorization-server|oauth-protected-resource)(\/.*)?$/, '/.well-known'],
 ];
 

@@ -19,6 +19,7 @@ export {
 export { tokenErrorResponse, type TokenErrorResponse, type TokenErrorContext } from './error-response.ts';
 export { requireBearerToken, protectedResourceMetadataRoutes, type BearerTokenState, type RequireBearerTokenOptions } from './koa.ts';
 export { resolveToolPolicy, decide, PolicyError, type ToolPolicy, type ToolPolicyInput, type ToolRisk, type RateLimitTier, type PolicyDecision } from './policy.ts';
+export { elevationClaim, elevationGate, type ElevationClaim, type ElevationRule, type ElevationCheckOptions } from './elevation.ts';
 export { mcpEndpoint, type McpEndpointOptions, type ProtectedTool, type ToolContext } from './mcp.ts';
 export type { IdempotencyOptions } from './idempotency.ts';
 export { IDEMPOTENCY_KEY_META, MAX_IDEMPOTENCY_KEY_LENGTH } from './idempotency-key.ts';

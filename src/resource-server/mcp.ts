@@ -12,6 +12,7 @@ import { IdempotentCalls, REPLAYED_HEADER, type ResourceServerLog } from './idem
 import { BodyError, calledTools, readJsonBody } from './json-rpc.ts';
 import { settleUnreadBody } from '../http/unread-body.ts';
 import { requireBearerToken } from './koa.ts';
+import { elevationGate, type ElevationRule } from './elevation.ts';
 import { decide, resolveToolPolicy, type ToolPolicy, type ToolPolicyInput } from './policy.ts';
 import { ToolRunError, ToolRunner } from './tool-runner.ts';
 import type { TokenVerifier } from './verifier.ts';
@@ -45,8 +46,10 @@ export interface McpEndpointOptions {
   scopePrefix: string;
   /** Tools the caller may not use are left out of tools/list ('hide', default) or listed anyway. */
   unauthorizedTools?: 'hide' | 'show';
-  /** How recent a sign-in must be for tools that require elevation; default 300 s. */
+  /** How recent a sign-in must be for tools that require elevation under `recent-sign-in`; default 300 s. */
   elevationMaxAgeSeconds?: number;
+  /** How privileged tools are guarded: an active Portcullis elevation, or (default) a recent sign-in (RFC 9470). */
+  elevation?: ElevationRule;
   /**
    * Where tool decisions are recorded. A write or privileged tool runs only after its
    * `tool.requested` event is durable; if the log cannot write, the call gets a JSON-RPC error.
@@ -91,9 +94,10 @@ export function mcpEndpoint(options: McpEndpointOptions): Middleware {
   // instead of asking again). Privileged tools' scopes are left for their own step-up.
   const everydayScopes = [...new Set([...policies.values()].filter((policy) => policy.risk !== 'privileged').flatMap((policy) => policy.scopes))];
   const authenticate = requireBearerToken({ verifier: options.verifier, metadataUrl: options.metadataUrl, challengeScopes: everydayScopes });
+  const elevation = options.elevation?.rule === 'elevation' ? elevationGate(options.elevation) : undefined;
   const decisionFor = (tool: string, token: VerifiedToken) => decide(policies.get(tool)!, {
     scopes: token.scopes, authTime: typeof token.claims.auth_time === 'number' ? token.claims.auth_time : undefined,
-  }, { nowSeconds: Math.floor(now() / 1000), elevationMaxAgeSeconds });
+  }, { nowSeconds: Math.floor(now() / 1000), elevationMaxAgeSeconds, elevationChecked: elevation !== undefined });
 
   return async (ctx, next) => {
     if (ctx.path !== options.path) return next();
@@ -137,13 +141,15 @@ export function mcpEndpoint(options: McpEndpointOptions): Middleware {
   /** Answers 403/401 when a called tool is out of the token's reach; true when it did. */
   async function refuseByPolicy(ctx: Context, tools: string[], token: VerifiedToken): Promise<boolean> {
     for (const tool of tools) {
-      const decision = decisionFor(tool, token);
+      const policy = policies.get(tool)!;
+      let decision = decisionFor(tool, token);
+      if (decision.allowed && elevation && policy.requiresElevation) decision = await elevation.decide(tool, policy, token);
       if (decision.allowed) continue;
       await audit.denied(tool, token, decision);
       ctx.set('Cache-Control', 'no-store');
       if (decision.reason === 'insufficient_scope') {
         const needed = [...new Set([...token.scopes, ...decision.requiredScopes])];
-        const description = `${tool} needs ${decision.missingScopes.join(' ')}`;
+        const description = decision.why ?? `${tool} needs ${decision.missingScopes.join(' ')}`;
         ctx.status = 403;
         ctx.set('WWW-Authenticate', insufficientScopeChallenge({ resourceMetadata: options.metadataUrl, scope: needed, description }));
         ctx.body = { error: 'insufficient_scope', error_description: description };

@@ -62,7 +62,7 @@ export function resolveToolPolicy(tool: string, input: ToolPolicyInput, defaults
 
 export type PolicyDecision =
   | { allowed: true }
-  | { allowed: false; reason: 'insufficient_scope'; missingScopes: string[]; requiredScopes: string[] }
+  | { allowed: false; reason: 'insufficient_scope'; missingScopes: string[]; requiredScopes: string[]; why?: string }
   | { allowed: false; reason: 'elevation_required'; maxAgeSeconds: number };
 
 export interface Caller {
@@ -71,14 +71,17 @@ export interface Caller {
   authTime?: number | undefined;
 }
 
-/** Whether the caller may run the tool now. */
-export function decide(policy: ToolPolicy, caller: Caller, options: { nowSeconds: number; elevationMaxAgeSeconds: number }): PolicyDecision {
+/**
+ * Whether the caller may run the tool now. With `elevationChecked` the elevation of privileged
+ * tools is checked elsewhere (an elevation claim, see elevation.ts), not by the age of the sign-in.
+ */
+export function decide(policy: ToolPolicy, caller: Caller, options: { nowSeconds: number; elevationMaxAgeSeconds: number; elevationChecked?: boolean }): PolicyDecision {
   const granted = new Set(caller.scopes);
   const missingScopes = policy.scopes.filter((scope) => !granted.has(scope));
   if (missingScopes.length > 0) {
     return { allowed: false, reason: 'insufficient_scope', missingScopes, requiredScopes: policy.scopes };
   }
-  if (policy.requiresElevation) {
+  if (policy.requiresElevation && !options.elevationChecked) {
     const fresh = caller.authTime !== undefined && options.nowSeconds - caller.authTime <= options.elevationMaxAgeSeconds;
     if (!fresh) return { allowed: false, reason: 'elevation_required', maxAgeSeconds: options.elevationMaxAgeSeconds };
   }

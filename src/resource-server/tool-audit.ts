@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { AuditEvent, AuditSink } from '../audit/index.ts';
 import { canonicalHash } from './idempotency.ts';
 import { toolCalls } from './json-rpc.ts';
+import { elevationClaim } from './elevation.ts';
 import type { PolicyDecision, ToolPolicy } from './policy.ts';
 import type { VerifiedToken } from './verified-token.ts';
 
@@ -41,8 +42,9 @@ export function toolAudit(sink: AuditSink, onError: ((error: Error) => void) | u
         if (!policy) continue;
         const id = randomUUID();
         if (call.id !== undefined) ids.set(call.id, id);
-        const events: AuditEvent[] = [{ type: 'tool.requested', ...caller(token), tool: call.name, call: id, risk: policy.risk, args_sha256: argumentsHash(call.arguments) }];
-        if (policy.requiresElevation) events.push({ type: 'tool.elevation_used', ...caller(token), tool: call.name, call: id, auth_time: token.claims.auth_time });
+        const elevation = policy.requiresElevation ? elevationFields(token) : {};
+        const events: AuditEvent[] = [{ type: 'tool.requested', ...caller(token), tool: call.name, call: id, risk: policy.risk, args_sha256: argumentsHash(call.arguments), ...elevation }];
+        if (policy.requiresElevation) events.push({ type: 'tool.elevation_used', ...caller(token), tool: call.name, call: id, auth_time: token.claims.auth_time, ...elevation });
         for (const event of events) {
           // A read tool does not wait for its record; appends keep their order, so it still precedes the outcome.
           if (policy.risk === 'read') void bestEffort(event);
@@ -56,13 +58,19 @@ export function toolAudit(sink: AuditSink, onError: ((error: Error) => void) | u
     },
     denied: (tool, token, decision) => bestEffort({
       type: 'tool.denied', ...caller(token), tool, reason: decision.reason,
-      ...(decision.reason === 'insufficient_scope' ? { missing_scopes: decision.missingScopes } : { max_age: decision.maxAgeSeconds }),
+      ...(decision.reason === 'insufficient_scope' ? { missing_scopes: decision.missingScopes, ...(decision.why ? { why: decision.why } : {}) } : { max_age: decision.maxAgeSeconds }),
     }),
     replayed: (tool, token, argsSha256) => bestEffort({ type: 'tool.idempotent_replay', ...caller(token), tool, args_sha256: argsSha256 }),
     executed: (tool, token, call, outcome, durationMs) => bestEffort({
       type: 'tool.executed', ...caller(token), tool, call, outcome, duration_ms: Math.round(durationMs * 1000) / 1000,
     }),
   };
+}
+
+/** Which elevation a privileged call used, and why it was granted. */
+function elevationFields(token: VerifiedToken): Record<string, unknown> {
+  const claim = elevationClaim(token);
+  return claim ? { elevation: claim.id, elevation_reason: claim.reason, ...(claim.approver ? { elevation_approver: claim.approver } : {}) } : {};
 }
 
 /** SHA-256 (hex) of the canonical JSON of a call's arguments. */

@@ -1,4 +1,5 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
@@ -191,6 +192,35 @@ describe('configuration', () => {
     assert.throws(() => loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379', REDIS_CLUSTER_NODES: 'redis-1:6379' }), /^ConfigError: REDIS_CLUSTER_NODES: set only one of REDIS_URL and REDIS_CLUSTER_NODES$/);
     assert.throws(() => loadConfig({ REDIS_SENTINELS: 'sentinel-1' }), (error: ConfigError) => error.setting === 'REDIS_SENTINELS' && /host:port/.test(error.message));
     assert.throws(() => loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379', REDIS_PASSWORD: 'pw' }), (error: ConfigError) => error.setting === 'REDIS_PASSWORD' && /in the URL/.test(error.message));
+  });
+
+  it('makes the demo notes:admin elevated, approved by one approver, with break-glass allowed', () => {
+    const [demo] = loadConfig({}).resources;
+    assert.deepEqual(demo?.elevation, [{ scopes: ['notes:admin'], maxDurationSeconds: 900, reasonRequired: true, approval: 'one-approver', breakGlass: true, approvalTimeoutSeconds: 900 }]);
+  });
+
+  it('stops on an elevation policy that is not valid, naming the resource and the field', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'portcullis-config-'));
+    const withElevation = (elevation: unknown) => {
+      const file = join(dir, `config-${Math.random().toString(36).slice(2)}.json`);
+      writeFileSync(file, JSON.stringify({ resources: [{ uri: 'https://mcp.example.com/mcp', scopes: ['a:read', 'a:admin'], elevation }] }));
+      return () => loadConfig({ CONFIG_FILE: file });
+    };
+    try {
+      assert.throws(withElevation([{ scopes: ['a:root'] }]), (error: ConfigError) =>
+        error.setting === 'resources[https://mcp.example.com/mcp].elevation[0].scopes' && /a:root is not one of the resource's scopes/.test(error.message));
+      assert.throws(withElevation([{ scopes: ['a:admin'] }, { scopes: ['a:admin'] }]), /elevated by two entries/);
+      assert.throws(withElevation([{ scopes: ['a:admin'], maxDurationSeconds: 30_000 }]), (error: ConfigError) =>
+        /resources\.0\.elevation\.0\.maxDurationSeconds \(resource https:\/\/mcp\.example\.com\/mcp\)/.test(error.setting) && /at most 28800/.test(error.message));
+      assert.throws(withElevation([{ scopes: ['a:admin'], approval: 'two-approvers' }]), /must be none or one-approver/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('requires ALERT_WEBHOOK_SECRET with ALERT_WEBHOOK_URL and PAM_SECRET with PAM_DECISION_URL', () => {
+    assert.throws(() => loadConfig({ ALERT_WEBHOOK_URL: 'https://alerts.example.com/hook' }), (error: ConfigError) => error.setting === 'ALERT_WEBHOOK_SECRET');
+    assert.throws(() => loadConfig({ PAM_DECISION_URL: 'https://pam.example.com/decide' }), (error: ConfigError) => error.setting === 'PAM_SECRET');
   });
 });
 

@@ -96,11 +96,14 @@ describe('the demo notes MCP server with tokens from Portcullis', () => {
     assert.match(challenge, /resource_metadata="/);
   });
 
-  it('runs the privileged delete_all_notes for an admin token from a fresh sign-in', async () => {
-    const admin = await tokenFor(alice, 'notes:read notes:admin');
-    const response = await callMcp(admin, { jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'delete_all_notes', arguments: {} } });
-    assert.equal(response.status, 200);
-    assert.match(JSON.stringify(await response.json()), /Deleted 1 notes/);
+  it('answers delete_all_notes without an elevation with the step-up 403 naming every scope the call needs', async () => {
+    const everyday = await tokenFor(alice, 'notes:read notes:write');
+    const response = await callMcp(everyday, { jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'delete_all_notes', arguments: {} } });
+    assert.equal(response.status, 403);
+    const challenge = response.headers.get('www-authenticate') ?? '';
+    assert.match(challenge, /error="insufficient_scope"/);
+    assert.match(challenge, /scope="notes:read notes:write notes:admin"/);
+    assert.match(challenge, /resource_metadata="/);
   });
 
   it('refuses a token issued for another resource (no token passthrough)', async () => {

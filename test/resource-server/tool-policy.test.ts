@@ -45,7 +45,8 @@ describe('elevation on an MCP endpoint, with a real token from Portcullis', () =
   let ran = 0;
 
   before(async () => {
-    stack = await startNotesStack();
+    // No elevated scopes at Portcullis here: this is the weaker recent-sign-in rule other issuers get.
+    stack = await startNotesStack({}, {}, { elevation: [] });
     const app = new Koa();
     app.use(mcpEndpoint({
       path: '/mcp',

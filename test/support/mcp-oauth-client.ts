@@ -89,3 +89,37 @@ export class InMemoryOAuthClient implements OAuthClientProvider {
     return this.#verifier;
   }
 }
+
+/**
+ * An MCP host that steps up as the MCP authorization spec asks: after a 403 insufficient_scope
+ * it sends the user through a new authorization request. The SDK tries its refresh token first,
+ * which can never carry an elevated scope, so this host withholds the refresh token while a
+ * step-up is due. Give `fetch` to the transport so the host sees the challenges.
+ */
+export class StepUpOAuthClient extends InMemoryOAuthClient {
+  #stepUpDue = false;
+  /** Every insufficient_scope challenge the MCP server answered with, oldest first. */
+  readonly challenges: string[] = [];
+
+  readonly fetch = async (input: string | URL, init?: RequestInit): Promise<Response> => {
+    const response = await fetch(input, init);
+    const challenge = response.headers.get('www-authenticate');
+    if (response.status === 403 && challenge?.includes('insufficient_scope')) {
+      this.#stepUpDue = true;
+      this.challenges.push(challenge);
+    }
+    return response;
+  };
+
+  override tokens() {
+    const tokens = super.tokens();
+    if (!tokens || !this.#stepUpDue) return tokens;
+    const { refresh_token: _withheld, ...rest } = tokens;
+    return rest;
+  }
+
+  override saveTokens(tokens: OAuthTokens): void {
+    this.#stepUpDue = false;
+    super.saveTokens(tokens);
+  }
+}

@@ -1,6 +1,6 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { demoNotesResource } from '../../src/config/index.ts';
+import { demoNotesResource, type ResourceConfig } from '../../src/config/index.ts';
 import { startNotesServer, type NotesServerOptions, type RunningNotesServer } from '../../examples/notes-mcp/server.ts';
 import { startTestServer, type TestServer } from './authorization-server.ts';
 import { freePort } from './ports.ts';
@@ -15,11 +15,12 @@ export interface NotesStack {
 
 /**
  * A Portcullis (with extra settings in `env`) and the demo notes MCP server on loopback, trusting
- * each other; `notesOptions` adds settings of the notes server (idempotency, audit, log).
+ * each other; `notesOptions` adds settings of the notes server (idempotency, audit, log), and
+ * `elevation` replaces the resource's elevated scopes (the demo's notes:admin policy by default).
  */
 export async function startNotesStack(
-  env: Record<string, string> = {}, notesOptions: Pick<NotesServerOptions, 'idempotency' | 'log' | 'audit' | 'clockToleranceSeconds'> = {},
-  resourceOptions: { accessTokenTtlSeconds?: number } = {},
+  env: Record<string, string> = {}, notesOptions: Pick<NotesServerOptions, 'idempotency' | 'log' | 'audit' | 'clockToleranceSeconds' | 'elevation'> = {},
+  resourceOptions: Pick<ResourceConfig, 'accessTokenTtlSeconds' | 'elevation'> = {},
 ): Promise<NotesStack> {
   const port = await freePort();
   const resource = `http://localhost:${port}/mcp`;

@@ -16,6 +16,8 @@ import { isStoreUnavailable } from '../store-unavailable.ts';
 import { consentResources, openidScopeViews } from './consent-scopes.ts';
 import { csrfToken, csrfTokenValid } from './csrf.ts';
 import { FormError, readForm } from './form.ts';
+import { elevationStep, freshLoginNotice } from './elevation-routes.ts';
+import type { ElevationService } from '../elevation/service.ts';
 import { renderConsentPage, renderErrorPage, renderLoginPage, STYLESHEET, STYLESHEET_PATH, type ClientIdentity } from './views.ts';
 
 export interface InteractionDependencies {
@@ -27,6 +29,7 @@ export interface InteractionDependencies {
   limits: Pick<RateLimits, 'loginLockout' | 'loginFailuresPerAddress'>;
   metrics: Pick<Metrics, 'loginFailures'>;
   audit: AuditSink;
+  elevation: ElevationService;
 }
 
 type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
@@ -57,14 +60,20 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
     }
   });
 
+  const elevation = elevationStep(router, {
+    provider, users, resources, csrfSecret, elevation: deps.elevation, redirectHost,
+    finish: (ctx, result) => finish(ctx, result, true), checkedForm: (ctx, details) => checkedForm(ctx, csrfSecret, details),
+  });
+
   router.get('/interaction/:uid', async (ctx) => {
     const details = await provider.interactionDetails(ctx.req, ctx.res);
     const client = await provider.Client.find(String(details.params.client_id));
     const clientName = client?.clientName ?? String(details.params.client_id);
     if (details.prompt.name === 'login') {
-      ctx.body = renderLoginPage({ action: `/interaction/${details.uid}/login`, csrf: csrfToken(csrfSecret, details.uid), clientName });
+      ctx.body = renderLoginPage({ action: `/interaction/${details.uid}/login`, csrf: csrfToken(csrfSecret, details.uid), clientName, notice: freshLoginNotice(details) });
       return;
     }
+    if (details.prompt.name === 'elevation') return elevation.show(ctx, details, clientName);
     const signedIn = details.session?.accountId ? await users.findActiveById(details.session.accountId) : undefined;
     const grant = details.grantId ? await provider.Grant.find(details.grantId) : undefined;
     ctx.body = renderConsentPage({
@@ -94,7 +103,7 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
       if (view.retryAfterSeconds !== undefined) ctx.set('Retry-After', String(view.retryAfterSeconds));
       ctx.body = renderLoginPage({
         action: `/interaction/${details.uid}/login`, csrf: csrfToken(csrfSecret, details.uid),
-        clientName: client?.clientName ?? clientId, username, ...view,
+        clientName: client?.clientName ?? clientId, username, notice: freshLoginNotice(details), ...view,
       });
     };
     const paused = await limits.loginFailuresPerAddress.exhaustedFor(addressSubject(ctx.ip)) ?? await limits.loginLockout.pausedFor(username, ctx.ip);

@@ -2,7 +2,8 @@ import { html, type SafeHtml } from './html.ts';
 
 export const STYLESHEET_PATH = '/assets/portcullis.css';
 
-function page(title: string, body: SafeHtml): string {
+/** A whole page around `body`; `head` adds elements to the head (a refresh, for one). */
+export function page(title: string, body: SafeHtml, head: SafeHtml | '' = ''): string {
   return html`<!doctype html>
 <html lang="en">
 <head>
@@ -11,7 +12,7 @@ function page(title: string, body: SafeHtml): string {
 <meta name="referrer" content="no-referrer">
 <title>${title} · Portcullis</title>
 <link rel="stylesheet" href="${STYLESHEET_PATH}">
-</head>
+${head}</head>
 <body>
 <main class="card">
 ${body}
@@ -29,12 +30,15 @@ export interface LoginView {
   failed?: boolean;
   /** Sign-in is paused for this username from this address (too many failures). */
   retryAfterSeconds?: number;
+  /** Why the password is asked although the user is signed in (elevated access). */
+  notice?: string | undefined;
 }
 
 export function renderLoginPage(view: LoginView): string {
   return page('Sign in', html`
 <h1>Sign in</h1>
 <p class="muted">to continue to <strong>${view.clientName}</strong></p>
+${view.notice ? html`<p class="notice">${view.notice}</p>` : ''}
 ${view.retryAfterSeconds !== undefined
     ? html`<p class="error" role="alert">Too many failed sign-ins. Try again in ${String(view.retryAfterSeconds)} seconds.</p>`
     : view.failed ? html`<p class="error" role="alert">The username or password is not correct.</p>` : ''}
@@ -146,5 +150,8 @@ button.primary{background:#1f5fd6;border-color:#1f5fd6;color:#fff}
 .error{color:#b00020}.warning{background:#fff4d6;padding:.6rem;border-radius:.4rem}
 .scopes{margin:.25rem 0 0;padding-left:1.25rem}
 .signed-in-as button.link{margin:0;padding:0;border:0;background:none;color:#1f5fd6;text-decoration:underline;font-size:inherit}
+textarea,select{box-sizing:border-box;width:100%;padding:.6rem;font-size:1rem;border:1px solid #bbb;border-radius:.4rem;font-family:inherit}
+.emergency{margin-top:1.5rem;border-top:1px solid #ddd;padding-top:1rem}table{width:100%;border-collapse:collapse}td,th{text-align:left;padding:.25rem .4rem .25rem 0;vertical-align:top;overflow-wrap:anywhere}
+.notice{background:#e8f0fe;padding:.6rem;border-radius:.4rem}.request{border-top:1px solid #ddd;padding-top:.75rem;margin-top:.75rem}
 @media (prefers-color-scheme:dark){body{background:#111}.card{background:#1c1c1f;color:#eee}.muted{color:#aaa}input,button{background:#2a2a2e;color:#eee}.warning{background:#4a3b10}.error{color:#ff8a80}}
 `;
