@@ -18,6 +18,9 @@ export const AUDIT_EVENT_TYPES = [
   'tool.executed',
   'tool.elevation_used',
   'tool.idempotent_replay',
+  'audit.origin_changed',
+  'audit.key_rotated',
+  'audit.recovered',
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];

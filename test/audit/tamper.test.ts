@@ -95,7 +95,7 @@ describe('audit verify on a tampered log', () => {
       const { privateKey } = generateKeyPairSync('ed25519');
       const segment = (await readFile(join(dir, 'segment-000000000005.jsonl'), 'utf8')).split('\n');
       const eighth = JSON.parse(segment[2]!) as AuditRecord;
-      await writeFile(join(dir, 'checkpoint-000000000008.note'), signCheckpoint({ origin: ORIGIN, size: 8, root: Buffer.from(eighth.root, 'base64') }, ORIGIN, privateKey));
+      await writeFile(join(dir, 'checkpoint-000000000008.note'), signCheckpoint({ origin: ORIGIN, size: 8, root: Buffer.from(eighth.root, 'base64') }, [{ name: ORIGIN, key: privateKey }]));
     });
     assert.equal(report.failure?.file, 'checkpoint-000000000008.note');
     assert.match(report.failure!.problem, /signature does not verify/);
