@@ -2,12 +2,8 @@ import { ConfigError, loadConfig, type Config } from './config/index.ts';
 import { KeyConfigError } from './keys/index.ts';
 import { configuredLogger, type Logger } from './log/index.ts';
 import { Metrics } from './metrics/index.ts';
-<<<<<<< HEAD
-import { isClusterWorker, printsBanner, reportMetricsToPrimary, runPrimary, runsWorkers, workerConfig } from './cluster.ts';
-import { listenErrorMessage } from './listen-error.ts';
-=======
 import { isClusterWorker, lockStore, printsBanner, reportMetricsToPrimary, runPrimary, runsWorkers, workerConfig } from './cluster.ts';
->>>>>>> 9459c72 (Audit log and embedded store locked by one process (OS lock a crash releases); nothing written to the audit log before every listener is bound; origin change recorded as a co-signed handover; no new audit key for an existing log)
+import { listenErrorMessage } from './listen-error.ts';
 import { startAuthorizationServer } from './authorization-server/start.ts';
 import { StoreUnavailableError } from './storage/index.ts';
 import { startConfiguredNotesServer } from '../examples/notes-mcp/configured.ts';

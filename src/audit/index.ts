@@ -9,3 +9,5 @@ export { queryLog, allEvents, type AuditQuery } from './query.ts';
 export { verifyLog, describeFailure, type VerifyReport, type VerifyFailure, type VerifyOptions } from './verify.ts';
 export type { AuditRecord } from './records.ts';
 export { proveInclusion, checkInclusionProof, ProofError, type InclusionProof } from './proof.ts';
+export { rotateAuditKey, type RotationResult } from './rotate.ts';
+export { AUDIT_LOCK_FILE } from './log.ts';

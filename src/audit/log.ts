@@ -183,11 +183,12 @@ export class AuditLog implements AuditSink {
   async rotateKey(next: KeyObject): Promise<void> {
     await this.start();
     const origin = this.#options.origin;
-    await this.#handOver({
-      event: { type: 'audit.key_rotated', from_key: verifierKey(origin, this.#signingKey), to_key: verifierKey(origin, next) },
-      coSigners: [{ name: origin, key: this.#signingKey }],
-    });
+    const old = this.#signingKey;
     this.#signingKey = next;
+    await this.#handOver({
+      event: { type: 'audit.key_rotated', from_key: verifierKey(origin, old), to_key: verifierKey(origin, next) },
+      coSigners: [{ name: origin, key: old }],
+    });
   }
 
   /** Records in the log. */

@@ -2,7 +2,7 @@ import { createPublicKey, type KeyObject } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import {
-  auditLocation, configuredAuditKey, describeFailure, parseVerifierKey, proveInclusion, queryLog, verifierKey, verifyLog,
+  auditLocation, configuredAuditKey, describeFailure, parseVerifierKey, proveInclusion, queryLog, rotateAuditKey, verifierKey, verifyLog,
 } from '../audit/index.ts';
 import type { Config } from '../config/index.ts';
 import { UsageError } from './io.ts';
@@ -10,7 +10,8 @@ import { UsageError } from './io.ts';
 export const auditUsage = `portcullis audit verify [--from DATE] [--to DATE] [--source local|s3] [--key VERIFIER_KEY] [--log NAME]
 portcullis audit query [--from DATE] [--to DATE] [--subject S] [--tool T] [--type T] [--log NAME]
 portcullis audit proof <seq> [--log NAME]
-portcullis audit key [--log NAME]`;
+portcullis audit key [--log NAME]
+portcullis audit rotate-key [--old-key-lost] [--log NAME]`;
 
 /** Offline readers of the audit log in AUDIT_DIR (`--log notes-mcp`: the demo MCP server's log beside it). */
 export async function auditCommand(config: Config, args: string[]): Promise<void> {
@@ -19,7 +20,7 @@ export async function auditCommand(config: Config, args: string[]): Promise<void
     allowPositionals: true,
     options: {
       from: { type: 'string' }, to: { type: 'string' }, source: { type: 'string', default: 'local' }, key: { type: 'string' }, log: { type: 'string' },
-      subject: { type: 'string' }, tool: { type: 'string' }, type: { type: 'string' },
+      subject: { type: 'string' }, tool: { type: 'string' }, type: { type: 'string' }, 'old-key-lost': { type: 'boolean', default: false },
     },
   });
   const [action, seqText] = positionals;
@@ -34,7 +35,7 @@ export async function auditCommand(config: Config, args: string[]): Promise<void
     try {
       const report = await verifyLog({ dir: copy?.dir ?? location.dir, name, publicKey, ...range, partialTail: copy !== undefined });
       if (!report.ok) {
-        process.stdout.write(`audit log BROKEN: ${describeFailure(report.failure!)}\n`);
+        process.stdout.write(`audit log ${report.failure!.kind === 'unvouched' ? 'UNVOUCHED' : 'BROKEN'}: ${describeFailure(report.failure!)}\n`);
         process.exitCode = 1;
         return;
       }
@@ -42,6 +43,8 @@ export async function auditCommand(config: Config, args: string[]): Promise<void
       const notes = [
         report.unsigned ? `${report.unsigned} newest records not signed yet (the next checkpoint signs them)` : '',
         report.beyondEnd ? `${report.beyondEnd} checkpoints cover records not uploaded yet` : '',
+        ...report.handovers.map((handover) => `${handover.type} at seq ${handover.seq}${handover.lost ? ' (old key lost)' : ''}`),
+        report.unvouched.length ? `${report.unvouched.length} older checkpoints are signed by keys from before the lost one (${report.unvouched[0]!.signers.join(', ')}): their records check out, but only those keys' verifier keys (verify --key) can vouch for them` : '',
       ].filter(Boolean);
       process.stdout.write(`audit log OK: ${span}, ${report.checkpoints} checkpoints verified${notes.length ? `; ${notes.join('; ')}` : ''}\n`);
     } finally {
@@ -59,6 +62,17 @@ export async function auditCommand(config: Config, args: string[]): Promise<void
     if (!seqText || !/^\d+$/.test(seqText)) throw new UsageError(`a record seq is required\n${auditUsage}`);
     const proof = await proveInclusion(location.dir, Number(seqText));
     process.stdout.write(`${JSON.stringify({ ...proof, verifier_key: verifierKey(location.origin, await publicAuditKey(config, values.log)) }, null, 2)}\n`);
+    return;
+  }
+  if (action === 'rotate-key') {
+    const result = await rotateAuditKey(config, values.log, { oldKeyLost: values['old-key-lost'] });
+    process.stdout.write([
+      `audit key rotated: the log recorded audit.key_rotated at seq ${result.seq}${values['old-key-lost'] ? ' (old key lost; signed by the new key only)' : ', signed by the old and the new key'}.`,
+      result.retiredFile ? `The old key is kept in ${result.retiredFile}.` : '',
+      `New verifier key (give it to whoever checks this log):`,
+      result.verifierKey,
+      'Start the server again to go on writing the log with the new key.',
+    ].filter(Boolean).join('\n') + '\n');
     return;
   }
   if (action === 'key') {

@@ -28,7 +28,8 @@ export function lockDirectory(request: LockRequest): DirectoryLock {
   const path = join(request.dir, request.file);
   const db = new DatabaseSync(path, { timeout: 0 });
   try {
-    db.exec('BEGIN EXCLUSIVE');
+    // No journal file: nothing is ever written to the lock database.
+    db.exec('PRAGMA journal_mode = MEMORY; BEGIN EXCLUSIVE');
   } catch (error) {
     db.close();
     if (!/locked|busy/i.test((error as Error).message)) throw new ConfigError(request.setting, `cannot lock ${path} (${(error as Error).message})`);
