@@ -74,7 +74,7 @@ export class AuditLog implements AuditSink {
   readonly #lock: DirectoryLock;
   #signingKey: KeyObject;
   /** Signers besides the current key for the next checkpoint: the old identity during a handover. */
-  #coSigners: NoteSigner[] = [];
+  #coSigners: { signers: NoteSigner[]; after: number } | undefined;
   #file: FileHandle | undefined;
   #segment: ActiveSegment;
   #frontier: Hash[];
@@ -172,7 +172,9 @@ export class AuditLog implements AuditSink {
 
   /** Records an identity change first, and the checkpoint after it signed by the old identity too. */
   async #handOver(handover: Handover): Promise<void> {
-    this.#coSigners = handover.coSigners;
+    await this.#settled();
+    // Nothing is being written now, so the handover gets seq #size; the first checkpoint past it is co-signed.
+    this.#coSigners = { signers: handover.coSigners, after: this.#size };
     const recorded = new Promise<{ seq: number }>((resolve, reject) => this.#pending.unshift({ event: handover.event, resolve, reject }));
     this.#wantCheckpoint();
     await recorded;
@@ -342,10 +344,11 @@ export class AuditLog implements AuditSink {
   async #writeCheckpoint(): Promise<void> {
     const size = this.#size;
     const origin = this.#options.origin;
-    const note = signCheckpoint({ origin, size, root: rootOf(this.#frontier) }, [{ name: origin, key: this.#signingKey }, ...this.#coSigners]);
+    const coSigners = this.#coSigners && size > this.#coSigners.after ? this.#coSigners.signers : [];
+    const note = signCheckpoint({ origin, size, root: rootOf(this.#frontier) }, [{ name: origin, key: this.#signingKey }, ...coSigners]);
     const name = checkpointName(size);
     await writeFileAtomic(join(this.dir, name), note);
-    this.#coSigners = [];
+    if (coSigners.length > 0) this.#coSigners = undefined;
     this.#checkpointed = size;
     this.#options.onImmutableFile?.(name);
   }
