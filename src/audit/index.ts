@@ -11,3 +11,6 @@ export type { AuditRecord } from './records.ts';
 export { proveInclusion, checkInclusionProof, ProofError, type InclusionProof } from './proof.ts';
 export { rotateAuditKey, type RotationResult } from './rotate.ts';
 export { AUDIT_LOCK_FILE } from './log.ts';
+export { recoverLog, type Recovery } from './recover.ts';
+export { auditKeySetting } from './configured.ts';
+export type { RecordedHandover } from './vouch.ts';

@@ -37,29 +37,43 @@ export async function readTail(dir: string, segments: Array<{ name: string; firs
   const text = await readFile(path, 'utf8');
   const { lines } = splitLines(text);
   const prev = lines.length > 0 ? safePrev(lines[0]!) : undefined;
-  let frontier = prev ? decodeFrontier(prev) : await frontierAfter(dir, segments.at(-2), last.firstSeq);
-  let seq = last.firstSeq;
-  let goodBytes = 0;
-  let firstBad = -1;
-  for (const [index, line] of lines.entries()) {
-    const check = checkRecord(line, seq, frontier);
-    if (!check.ok) {
-      firstBad = index;
-      break;
-    }
-    frontier = check.frontier;
-    seq += 1;
-    goodBytes += Buffer.byteLength(line, 'utf8') + 1;
-  }
+  const start = prev ? decodeFrontier(prev) : await frontierAfter(dir, segments.at(-2), last.firstSeq);
+  const { firstBad, goodBytes, size: seq, frontier } = scanSegment(lines, last.firstSeq, start);
   if (firstBad >= 0) {
     const goodLater = lines.slice(firstBad + 1).some((line) => safeSeqIsAfter(line, seq));
-    if (goodLater) throw new ConfigError('AUDIT_DIR', `${last.name} line ${firstBad + 1} is damaged and records follow it; run portcullis audit verify`);
+    if (goodLater) throw new ConfigError('AUDIT_DIR', `${last.name} line ${firstBad + 1} is damaged and records follow it; run portcullis audit verify, then portcullis audit recover`);
   }
   const tornBytes = Buffer.byteLength(text, 'utf8') - goodBytes;
   return { segment: { name: last.name, records: seq - last.firstSeq, bytes: goodBytes }, frontier, size: seq, created: false, tornBytes };
 }
 
-function safePrev(line: string): string[] | undefined {
+export interface SegmentScan {
+  /** Tree size and frontier after the last good record. */
+  size: number;
+  frontier: Hash[];
+  /** Bytes of the good records, from the start of the segment. */
+  goodBytes: number;
+  /** Index of the first line that is not the next good record; -1 when every line is. */
+  firstBad: number;
+  problem?: string;
+}
+
+/** Checks a segment's lines in order from `firstSeq`, stopping at the first that is not the next good record. */
+export function scanSegment(lines: string[], firstSeq: number, start: Hash[]): SegmentScan {
+  let frontier = start;
+  let seq = firstSeq;
+  let goodBytes = 0;
+  for (const [index, line] of lines.entries()) {
+    const check = checkRecord(line, seq, frontier);
+    if (!check.ok) return { size: seq, frontier, goodBytes, firstBad: index, problem: check.problem };
+    frontier = check.frontier;
+    seq += 1;
+    goodBytes += Buffer.byteLength(line, 'utf8') + 1;
+  }
+  return { size: seq, frontier, goodBytes, firstBad: -1 };
+}
+
+export function safePrev(line: string): string[] | undefined {
   try {
     return (JSON.parse(line) as { prev?: string[] }).prev;
   } catch {
@@ -76,7 +90,7 @@ function safeSeqIsAfter(line: string, seq: number): boolean {
 }
 
 /** The frontier at the end of the sealed segment before an empty active one. */
-async function frontierAfter(dir: string, previous: { name: string; firstSeq: number } | undefined, expectedSize: number): Promise<Hash[]> {
+export async function frontierAfter(dir: string, previous: { name: string; firstSeq: number } | undefined, expectedSize: number): Promise<Hash[]> {
   if (!previous) return [];
   const { lines } = splitLines(await readFile(join(dir, previous.name), 'utf8'));
   let frontier = decodeFrontier(safePrev(lines[0] ?? ''));

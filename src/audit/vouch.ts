@@ -1,6 +1,7 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { AuditEvent } from './events.ts';
 import type { LogFiles } from './files.ts';
 import { queryLog } from './query.ts';
 import { keyId, parseNote, parseVerifierKey, signedBy, verifierKey, type ParsedNote } from './signed-note.ts';
@@ -11,26 +12,27 @@ export interface Identity {
   publicKey: KeyObject;
 }
 
-/** A handover the log recorded: `audit.origin_changed` or `audit.key_rotated`. */
+/** What the log recorded about itself: a handover (`audit.origin_changed`, `audit.key_rotated`) or `audit.recovered`. */
 export interface RecordedHandover {
   seq: number;
   type: string;
+  event: AuditEvent;
   from?: string;
   to?: string;
   /** The old key was declared lost (`audit rotate-key --old-key-lost`): nobody vouched for the new one. */
   lost?: { name: string; keyId: string };
 }
 
-export const HANDOVER_TYPES = new Set(['audit.origin_changed', 'audit.key_rotated']);
+export const HISTORY_TYPES = new Set(['audit.origin_changed', 'audit.key_rotated', 'audit.recovered']);
 
-/** Every handover in the log, oldest first. */
+/** Every event the log recorded about itself, oldest first. */
 export async function handoversIn(dir: string): Promise<RecordedHandover[]> {
   const found: RecordedHandover[] = [];
   for await (const record of queryLog(dir)) {
     const { event } = record;
-    if (!HANDOVER_TYPES.has(event.type)) continue;
+    if (!HISTORY_TYPES.has(event.type)) continue;
     found.push({
-      seq: record.seq, type: event.type,
+      seq: record.seq, type: event.type, event,
       ...(typeof event.from_key === 'string' ? { from: event.from_key } : {}),
       ...(typeof event.to_key === 'string' ? { to: event.to_key } : {}),
       ...(event.old_key === 'lost' ? { lost: { name: String(event.from_origin), keyId: String(event.from_key_id) } } : {}),

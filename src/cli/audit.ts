@@ -2,16 +2,18 @@ import { createPublicKey, type KeyObject } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import {
-  auditLocation, configuredAuditKey, describeFailure, parseVerifierKey, proveInclusion, queryLog, rotateAuditKey, verifierKey, verifyLog,
+  auditKeySetting, auditLocation, configuredAuditKey, describeFailure, recoverLog, type RecordedHandover, parseVerifierKey, proveInclusion, queryLog, rotateAuditKey, verifierKey, verifyLog,
 } from '../audit/index.ts';
 import type { Config } from '../config/index.ts';
+import { silentLogger } from '../log/index.ts';
 import { UsageError } from './io.ts';
 
 export const auditUsage = `portcullis audit verify [--from DATE] [--to DATE] [--source local|s3] [--key VERIFIER_KEY] [--log NAME]
 portcullis audit query [--from DATE] [--to DATE] [--subject S] [--tool T] [--type T] [--log NAME]
 portcullis audit proof <seq> [--log NAME]
 portcullis audit key [--log NAME]
-portcullis audit rotate-key [--old-key-lost] [--log NAME]`;
+portcullis audit rotate-key [--old-key-lost] [--log NAME]
+portcullis audit recover [--log NAME]`;
 
 /** Offline readers of the audit log in AUDIT_DIR (`--log notes-mcp`: the demo MCP server's log beside it). */
 export async function auditCommand(config: Config, args: string[]): Promise<void> {
@@ -43,7 +45,7 @@ export async function auditCommand(config: Config, args: string[]): Promise<void
       const notes = [
         report.unsigned ? `${report.unsigned} newest records not signed yet (the next checkpoint signs them)` : '',
         report.beyondEnd ? `${report.beyondEnd} checkpoints cover records not uploaded yet` : '',
-        ...report.handovers.map((handover) => `${handover.type} at seq ${handover.seq}${handover.lost ? ' (old key lost)' : ''}`),
+        ...report.handovers.map(describeHistory),
         report.unvouched.length ? `${report.unvouched.length} older checkpoints are signed by keys from before the lost one (${report.unvouched[0]!.signers.join(', ')}): their records check out, but only those keys' verifier keys (verify --key) can vouch for them` : '',
       ].filter(Boolean);
       process.stdout.write(`audit log OK: ${span}, ${report.checkpoints} checkpoints verified${notes.length ? `; ${notes.join('; ')}` : ''}\n`);
@@ -75,11 +77,27 @@ export async function auditCommand(config: Config, args: string[]): Promise<void
     ].filter(Boolean).join('\n') + '\n');
     return;
   }
+  if (action === 'recover') {
+    const key = await configuredAuditKey(config, values.log, false);
+    const result = await recoverLog({ dir: location.dir, origin: location.origin, signingKey: key.privateKey, keySetting: auditKeySetting(key), log: silentLogger() });
+    process.stdout.write([
+      `audit log recovered: cut ${result.cutLines} damaged lines (${result.cutBytes} bytes) from ${result.segment}, from seq ${result.cutFromSeq} on;`,
+      `the damaged segment is kept unchanged as ${result.keptIn}${result.setAside.length ? `, and ${result.setAside.length} checkpoints that signed other records are kept as set-aside-*` : ''}.`,
+      `The log recorded audit.recovered at seq ${result.recoveredSeq}; the server can start again.`,
+    ].join('\n') + '\n');
+    return;
+  }
   if (action === 'key') {
     process.stdout.write(`${verifierKey(location.origin, await publicAuditKey(config, values.log))}\n`);
     return;
   }
   throw new UsageError(auditUsage);
+}
+
+function describeHistory(entry: RecordedHandover): string {
+  if (entry.type !== 'audit.recovered') return `${entry.type} at seq ${entry.seq}${entry.lost ? ' (old key lost)' : ''}`;
+  const { segment, cut_from_seq: from, cut_lines: lines, kept_in: keptIn } = entry.event as Record<string, unknown>;
+  return `audit.recovered at seq ${entry.seq}: ${String(lines)} damaged lines from seq ${String(from)} on were cut from ${String(segment)} (kept unchanged in ${String(keptIn)})`;
 }
 
 async function publicAuditKey(config: Config, name: string | undefined): Promise<KeyObject> {

@@ -44,4 +44,14 @@ describe('the portcullis command: audit', () => {
     assert.equal(result.code, 1);
     assert.match(result.stdout, /^audit log BROKEN: segment-000000000000\.jsonl line 1 seq 0: the leaf hash does not match/);
   });
+
+  it('recovers the broken log: the damaged segment is kept, the cut is recorded, and verify reports the gap', async () => {
+    const recovered = await cli(['recover']);
+    assert.equal(recovered.code, 0, recovered.stderr);
+    assert.match(recovered.stdout, /^audit log recovered: cut 2 damaged lines \(\d+ bytes\) from segment-000000000000\.jsonl, from seq 0 on;\nthe damaged segment is kept unchanged as damaged-segment-000000000000\.jsonl, and \d+ checkpoints that signed other records are kept as set-aside-\*\.\nThe log recorded audit\.recovered at seq 0; the server can start again\.\n$/);
+    const verified = await cli(['verify']);
+    assert.equal(verified.code, 0, verified.stdout);
+    assert.match(verified.stdout, /^audit log OK: records 0\.\.0, 1 checkpoints verified; audit\.recovered at seq 0: 2 damaged lines from seq 0 on were cut from segment-000000000000\.jsonl \(kept unchanged in damaged-segment-000000000000\.jsonl\)\n$/);
+    await (await server.restart()).stop();
+  });
 });
