@@ -5,7 +5,7 @@ export { loadAuditKey, AUDIT_KEY_FILE, type AuditKey, type AuditKeySources } fro
 export { canonicalJson } from './canonical-json.ts';
 export { verifierKey, parseVerifierKey } from './signed-note.ts';
 export { openAuditTrail, auditLocation, configuredAuditKey, type AuditTrail, type AuditLocation } from './configured.ts';
-export { queryLog, allEvents, type AuditQuery } from './query.ts';
+export { queryLog, queryLogs, logsUnder, allEvents, type AuditQuery } from './query.ts';
 export { verifyLog, describeFailure, type VerifyReport, type VerifyFailure, type VerifyOptions } from './verify.ts';
 export type { AuditRecord } from './records.ts';
 export { proveInclusion, checkInclusionProof, ProofError, type InclusionProof } from './proof.ts';

@@ -2,7 +2,7 @@ import { createPublicKey, type KeyObject } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import {
-  auditKeySetting, auditLocation, configuredAuditKey, describeFailure, recoverLog, type RecordedHandover, parseVerifierKey, proveInclusion, queryLog, rotateAuditKey, verifierKey, verifyLog,
+  auditKeySetting, auditLocation, configuredAuditKey, describeFailure, queryLogs, recoverLog, type AuditQuery, type RecordedHandover, parseVerifierKey, proveInclusion, queryLog, rotateAuditKey, verifierKey, verifyLog,
 } from '../audit/index.ts';
 import type { Config } from '../config/index.ts';
 import { silentLogger } from '../log/index.ts';
@@ -55,9 +55,20 @@ export async function auditCommand(config: Config, args: string[]): Promise<void
     return;
   }
   if (action === 'query') {
-    for await (const record of queryLog(location.dir, { ...range, subject: values.subject, tool: values.tool, type: values.type })) {
+    const query = { ...range, subject: values.subject, tool: values.tool, type: values.type };
+    if (values.log === undefined) {
+      // Every log under AUDIT_DIR: tool events are in the MCP server's log, a cluster's in each worker's.
+      for await (const { log, record } of queryLogs(location.dir, query)) {
+        process.stdout.write(`${JSON.stringify({ ...(log ? { log } : {}), seq: record.seq, time: record.time, event: record.event })}\n`);
+      }
+      return;
+    }
+    let found = 0;
+    for await (const record of queryLog(location.dir, query)) {
+      found += 1;
       process.stdout.write(`${JSON.stringify({ seq: record.seq, time: record.time, event: record.event })}\n`);
     }
+    if (found === 0) await sayWhereElse(config.auditDir, values.log, query);
     return;
   }
   if (action === 'proof') {
@@ -92,6 +103,15 @@ export async function auditCommand(config: Config, args: string[]): Promise<void
     return;
   }
   throw new UsageError(auditUsage);
+}
+
+/** Nothing matched in the chosen log: name the logs that do hold matches. */
+async function sayWhereElse(auditDir: string, chosen: string, query: AuditQuery): Promise<void> {
+  const elsewhere = new Map<string, number>();
+  for await (const { log } of queryLogs(auditDir, query)) if (log !== chosen) elsewhere.set(log, (elsewhere.get(log) ?? 0) + 1);
+  if (elsewhere.size === 0) return;
+  const where = [...elsewhere].map(([log, count]) => `${count} in ${log ? `--log ${log}` : 'the server\'s own log (no --log)'}`);
+  process.stderr.write(`no matching events in --log ${chosen}; ${where.join(', ')}\n`);
 }
 
 function describeHistory(entry: RecordedHandover): string {
