@@ -14,3 +14,4 @@ export { AUDIT_LOCK_FILE } from './log.ts';
 export { recoverLog, type Recovery } from './recover.ts';
 export { auditKeySetting } from './configured.ts';
 export type { RecordedHandover } from './vouch.ts';
+export { proveConsistency, checkConsistency, type ConsistencyProof } from './consistency.ts';

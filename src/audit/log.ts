@@ -13,6 +13,8 @@ import { checkIdentity, type Handover } from './identity.ts';
 import { appendLeaf, rootOf, type Hash } from './merkle.ts';
 import { b64, checkpointName, recordLeaf, segmentName, type AuditRecord } from './records.ts';
 import { signCheckpoint, verifierKey, type NoteSigner } from './signed-note.ts';
+import { leafHashesFrom } from './read-log.ts';
+import { SubtreeStore } from './subtrees.ts';
 import { readTail, type ActiveSegment } from './tail.ts';
 
 export interface AuditLogOptions {
@@ -89,6 +91,8 @@ export class AuditLog implements AuditSink {
   /** A failed write left bytes after this offset that could not be cut yet: nothing is appended until they are. */
   #damagedAt: number | undefined;
   #startState: Pick<OpenState, 'created' | 'tornBytes' | 'handover'>;
+  /** Derived subtree hashes for proofs; dropped (rebuilt at the next start) if writing them fails. */
+  #subtrees: SubtreeStore | undefined;
 
   private constructor(options: ResolvedOptions, state: OpenState) {
     this.dir = options.dir;
@@ -158,6 +162,9 @@ export class AuditLog implements AuditSink {
     }
     this.#file = await this.#options.openSegment(path, SYNC_APPEND, 0o600);
     if (created) await syncDirectory(this.dir);
+    this.#subtrees = await SubtreeStore.open(this.dir, this.#size, {
+      writable: true, missing: async (from) => leafHashesFrom(this.dir, await listLogFiles(this.dir), from),
+    }).catch((error: unknown) => this.#dropSubtrees(error));
     this.#timer = setInterval(() => {
       if (this.#size > this.#checkpointed) this.#wantCheckpoint();
     }, this.#options.checkpointEverySeconds * 1000);
@@ -229,6 +236,7 @@ export class AuditLog implements AuditSink {
       await this.#file.close();
     }
     failAll(this.#pending.splice(0), new AuditUnavailableError('the audit log is closed'));
+    this.#subtrees?.close();
     this.#lock.release();
   }
 
@@ -300,9 +308,11 @@ export class AuditLog implements AuditSink {
     let frontier = this.#frontier;
     let size = this.#size;
     const lines: string[] = [];
+    const leaves: Hash[] = [];
     for (const { event } of chunk) {
       const base = { seq: size, time, event };
       const leaf = recordLeaf(base);
+      leaves.push(leaf);
       const before = frontier;
       frontier = appendLeaf(frontier, size, leaf);
       const record: AuditRecord = { ...base, leaf: b64(leaf), root: b64(rootOf(frontier)) };
@@ -325,7 +335,19 @@ export class AuditLog implements AuditSink {
     this.#size = size;
     this.#segment.records += chunk.length;
     this.#segment.bytes += data.length;
+    try {
+      this.#subtrees?.append(leaves);
+    } catch (error) {
+      this.#dropSubtrees(error);
+    }
     chunk.forEach((pending, index) => pending.resolve({ seq: first + index }));
+  }
+
+  #dropSubtrees(error: unknown): undefined {
+    this.#options.log.warn({ err: { message: (error as Error).message } }, 'audit log: subtree hashes not written; proofs read the segments until the next start');
+    this.#subtrees?.close();
+    this.#subtrees = undefined;
+    return undefined;
   }
 
   /** Seals the active segment (never written again) and starts the next one. */
