@@ -27,12 +27,24 @@ export async function proveConsistency(dir: string, oldSize: number, newSize: nu
     return readFile(join(dir, checkpoint.name), 'utf8');
   };
   const [oldNote, newNote] = await Promise.all([note(oldSize), note(newSize)]);
-  const tree = await openTree(dir, files, newSize);
+  return { old_size: oldSize, new_size: newSize, consistency_path: await consistencyPath(dir, oldSize, newSize), old_checkpoint: oldNote, new_checkpoint: newNote };
+}
+
+/** The consistency path between any two tree sizes the log has reached (what a witness asks for). */
+export async function consistencyPath(dir: string, oldSize: number, newSize: number): Promise<string[]> {
+  if (!(Number.isSafeInteger(oldSize) && Number.isSafeInteger(newSize) && oldSize >= 0 && oldSize <= newSize)) throw new ProofError('the sizes must be whole numbers, old <= new');
+  const tree = await openTree(dir, await listLogFiles(dir), newSize);
   try {
-    return { old_size: oldSize, new_size: newSize, consistency_path: tree.consistencyPath(oldSize, newSize).map(b64), old_checkpoint: oldNote, new_checkpoint: newNote };
+    return tree.consistencyPath(oldSize, newSize).map(b64);
   } finally {
     tree.close();
   }
+}
+
+/** The newest checkpoint note, undefined before the first. */
+export async function latestCheckpoint(dir: string): Promise<string | undefined> {
+  const newest = (await listLogFiles(dir)).checkpoints.at(-1);
+  return newest ? readFile(join(dir, newest.name), 'utf8') : undefined;
 }
 
 /** Checks a consistency proof between two checkpoint notes' roots (their signatures are the caller's business). */

@@ -14,4 +14,5 @@ export { AUDIT_LOCK_FILE } from './log.ts';
 export { recoverLog, type Recovery } from './recover.ts';
 export { auditKeySetting } from './configured.ts';
 export type { RecordedHandover } from './vouch.ts';
-export { proveConsistency, checkConsistency, type ConsistencyProof } from './consistency.ts';
+export { proveConsistency, checkConsistency, consistencyPath, latestCheckpoint, type ConsistencyProof } from './consistency.ts';
+export { witnessOnce, type WitnessOptions, type WitnessReport } from './witness.ts';

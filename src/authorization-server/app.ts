@@ -1,5 +1,6 @@
 import Koa from 'koa';
 import type { Store } from '../storage/index.ts';
+import { auditRoutes } from './audit-routes.ts';
 import { registrationGate } from './clients/registration-gate.ts';
 import type { RegistrationMode } from './clients/registration-policy.ts';
 import { interactionRoutes, type InteractionDependencies } from './interactions/routes.ts';
@@ -26,6 +27,8 @@ export interface AppDependencies extends InteractionDependencies {
   metrics: Metrics;
   /** Serve /metrics on this app with these rules; undefined: not here. */
   metricsAccess: MetricsAccess | undefined;
+  /** The audit log's directory, whose checkpoints and consistency proofs are served (undefined: AUDIT=off). */
+  auditDir?: string | undefined;
 }
 
 /** The HTTP surface: headers, health, our pages, then oidc-provider for the protocol. */
@@ -68,6 +71,7 @@ export function createApp(deps: AppDependencies): Koa {
   });
 
   if (deps.metricsAccess) app.use(metricsEndpoint(deps.metrics, deps.metricsAccess));
+  if (deps.auditDir) app.use(auditRoutes(deps.auditDir));
   app.use(registrationGate({ path: REGISTRATION_PATH, store: deps.store, log: deps.log, mode: deps.registration.mode, rateLimit: deps.limits.registrationPerAddress }));
   app.use(tokenRateLimit({ path: TOKEN_PATH, limits: deps.limits, log: deps.log }));
   app.use(interactions.routes());

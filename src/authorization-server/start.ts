@@ -83,6 +83,7 @@ export async function startAuthorizationServer(
     trustedProxies: config.trustProxy,
     metrics,
     metricsAccess: config.metricsToken && config.metricsPort === undefined ? { token: config.metricsToken, allow: config.adminAllowlist } : undefined,
+    auditDir: audit.log?.dir,
   });
 
   const server: Server = app.listen({ port: config.port, ...(config.host ? { host: config.host } : {}) });

@@ -1,8 +1,9 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
-  auditKeySetting, auditLocation, configuredAuditKey, describeFailure, queryLogs, recoverLog, type AuditQuery, type RecordedHandover, parseVerifierKey, proveInclusion, queryLog, rotateAuditKey, verifierKey, verifyLog,
+  auditKeySetting, auditLocation, configuredAuditKey, describeFailure, checkConsistency, proveConsistency, queryLogs, recoverLog, witnessOnce, type AuditQuery, type RecordedHandover, parseVerifierKey, proveInclusion, queryLog, rotateAuditKey, verifierKey, verifyLog,
 } from '../audit/index.ts';
 import type { Config } from '../config/index.ts';
 import { silentLogger } from '../log/index.ts';
@@ -13,7 +14,9 @@ portcullis audit query [--from DATE] [--to DATE] [--subject S] [--tool T] [--typ
 portcullis audit proof <seq> [--log NAME]
 portcullis audit key [--log NAME]
 portcullis audit rotate-key [--old-key-lost] [--log NAME]
-portcullis audit recover [--log NAME]`;
+portcullis audit recover [--log NAME]
+portcullis audit consistency <old size> <new size> [--log NAME]
+portcullis audit witness <checkpoint URL> [--state FILE] [--key VERIFIER_KEY] [--every SECONDS]`;
 
 /** Offline readers of the audit log in AUDIT_DIR (`--log notes-mcp`: the demo MCP server's log beside it). */
 export async function auditCommand(config: Config, args: string[]): Promise<void> {
@@ -23,9 +26,11 @@ export async function auditCommand(config: Config, args: string[]): Promise<void
     options: {
       from: { type: 'string' }, to: { type: 'string' }, source: { type: 'string', default: 'local' }, key: { type: 'string' }, log: { type: 'string' },
       subject: { type: 'string' }, tool: { type: 'string' }, type: { type: 'string' }, 'old-key-lost': { type: 'boolean', default: false },
+      state: { type: 'string' }, every: { type: 'string' },
     },
   });
-  const [action, seqText] = positionals;
+  const [action, seqText, secondText] = positionals;
+  if (action === 'witness') return witnessCommand(config, seqText, values);
   const location = auditLocation(config, values.log);
   const range = { from: dateOption('--from', values.from, 'start'), to: dateOption('--to', values.to, 'end') };
   if (values.source === 'local' && action !== 'key' && !existsSync(location.dir)) throw new UsageError(`no audit log in ${location.dir} (AUDIT_DIR)`);
@@ -88,6 +93,13 @@ export async function auditCommand(config: Config, args: string[]): Promise<void
     ].filter(Boolean).join('\n') + '\n');
     return;
   }
+  if (action === 'consistency') {
+    if (!seqText || !secondText || !/^\d+$/.test(seqText) || !/^\d+$/.test(secondText)) throw new UsageError(`two checkpoint tree sizes are required\n${auditUsage}`);
+    const proof = await proveConsistency(location.dir, Number(seqText), Number(secondText));
+    checkConsistency(proof.old_checkpoint, proof.new_checkpoint, proof.consistency_path);
+    process.stdout.write(`${JSON.stringify({ ...proof, verifier_key: verifierKey(location.origin, await publicAuditKey(config, values.log)) }, null, 2)}\n`);
+    return;
+  }
   if (action === 'recover') {
     const key = await configuredAuditKey(config, values.log, false);
     const result = await recoverLog({ dir: location.dir, origin: location.origin, signingKey: key.privateKey, keySetting: auditKeySetting(key), log: silentLogger() });
@@ -103,6 +115,25 @@ export async function auditCommand(config: Config, args: string[]): Promise<void
     return;
   }
   throw new UsageError(auditUsage);
+}
+
+/** `audit witness URL`: one look (or one every --every seconds); a fork or a rollback exits 1. */
+async function witnessCommand(config: Config, url: string | undefined, values: { state?: string | undefined; key?: string | undefined; every?: string | undefined }): Promise<void> {
+  if (!url || !/^https?:\/\//.test(url)) throw new UsageError(`a checkpoint URL is required, e.g. https://auth.example.com/audit/checkpoint\n${auditUsage}`);
+  if (values.every !== undefined && !/^[1-9]\d{0,5}$/.test(values.every)) throw new UsageError('--every: a number of seconds');
+  const stateFile = values.state ?? join(config.dataDir, 'witness', `${new URL(url).host}${new URL(url).pathname}`.replace(/[^A-Za-z0-9.-]+/g, '_'));
+  for (;;) {
+    const report = await witnessOnce({ url, stateFile, verifierKey: values.key });
+    if (report.status === 'fork' || report.status === 'rollback') {
+      process.stderr.write(`ALERT ${report.status.toUpperCase()}: ${url}: ${report.detail} (last accepted checkpoint kept in ${stateFile})\n`);
+      process.exitCode = 1;
+      return;
+    }
+    const said = { first: 'first checkpoint kept', same: 'no new records', consistent: `consistent with the last checkpoint (${report.previousSize} records)` }[report.status];
+    process.stdout.write(`witness: ${url}: ${report.size} records, ${said}\n`);
+    if (values.every === undefined) return;
+    await new Promise((resolve) => setTimeout(resolve, Number(values.every) * 1000));
+  }
 }
 
 /** Nothing matched in the chosen log: name the logs that do hold matches. */
