@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { checkInclusionProof, type InclusionProof } from '../../src/audit/index.ts';
+import { checkConsistency, checkInclusionProof, parseVerifierKey, type ConsistencyProof, type InclusionProof } from '../../src/audit/index.ts';
+import { openCheckpoint } from '../../src/audit/signed-note.ts';
 import { startTestServer, type TestServer } from '../support/authorization-server.ts';
 import { runProject } from '../support/processes.ts';
 
@@ -34,6 +35,19 @@ describe('the portcullis command: audit', () => {
     const parsed = JSON.parse(proof.stdout) as InclusionProof & { verifier_key: string };
     assert.match(parsed.verifier_key, /^localhost:\d+\/audit\+[0-9a-f]{8}\+/);
     checkInclusionProof(parsed, parsed.verifier_key);
+  });
+
+  it('prints an RFC 9162 consistency proof between two checkpoints that checks with the published verifier key', async () => {
+    const result = await cli(['consistency', '1', '2']);
+    assert.equal(result.code, 0, result.stderr);
+    const proof = JSON.parse(result.stdout) as ConsistencyProof & { verifier_key: string };
+    assert.deepEqual([proof.old_size, proof.new_size, proof.consistency_path.length], [1, 2, 1]);
+    const { name, publicKey } = parseVerifierKey(proof.verifier_key);
+    for (const note of [proof.old_checkpoint, proof.new_checkpoint]) openCheckpoint(note, name, publicKey);
+    checkConsistency(proof.old_checkpoint, proof.new_checkpoint, proof.consistency_path);
+    const missing = await cli(['consistency', '1', '5']);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /^portcullis: no checkpoint of tree size 5 \(they are: 1, 2\)\n$/);
   });
 
   it('names the broken record and exits non-zero after a byte changed', async () => {
