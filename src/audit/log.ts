@@ -1,19 +1,18 @@
-import { createPublicKey, type KeyObject } from 'node:crypto';
-import { constants } from 'node:fs';
-import { chmod, mkdir, open, truncate, type FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
+import type { KeyObject } from 'node:crypto';
+import { mkdir, open } from 'node:fs/promises';
 import { ConfigError } from '../config/index.ts';
-import { writeFileAtomic } from '../keys/index.ts';
 import { lockDirectory, type DirectoryLock } from '../lock/index.ts';
 import type { Logger } from '../log/index.ts';
 import { canonicalJson } from './canonical-json.ts';
 import { AuditUnavailableError, type AuditEvent, type AuditSink } from './events.ts';
-import { listLogFiles, syncDirectory } from './files.ts';
+import { Checkpointer } from './checkpointer.ts';
+import { listLogFiles } from './files.ts';
 import { checkIdentity, type Handover } from './identity.ts';
 import { appendLeaf, rootOf, type Hash } from './merkle.ts';
-import { b64, checkpointName, recordLeaf, segmentName, type AuditRecord } from './records.ts';
-import { signCheckpoint, verifierKey, type NoteSigner } from './signed-note.ts';
+import { b64, recordLeaf, type AuditRecord } from './records.ts';
 import { leafHashesFrom } from './read-log.ts';
+import { SegmentWriter, type OpenSegment } from './segment-writer.ts';
+import { verifierKey } from './signed-note.ts';
 import { SubtreeStore } from './subtrees.ts';
 import { readTail, type ActiveSegment } from './tail.ts';
 
@@ -35,16 +34,11 @@ export interface AuditLogOptions {
   /** `audit rotate-key --old-key-lost`: record that the key that signed the log is gone. */
   oldKeyLost?: boolean;
   /** Opens segment files; tests pass one that fails like a full disk. */
-  openSegment?: (path: string, flags: number, mode: number) => Promise<FileHandle>;
+  openSegment?: OpenSegment;
 }
 
 type ResolvedOptions = Required<Omit<AuditLogOptions, 'onImmutableFile' | 'keySetting' | 'oldKeyLost'>> & Pick<AuditLogOptions, 'onImmutableFile'>;
 
-/**
- * Segments are opened O_SYNC: a write returns once its data is on disk, as write + fsync would,
- * but in one trip through libuv's thread pool (which token signing keeps busy).
- */
-const SYNC_APPEND = constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND | constants.O_SYNC;
 export const AUDIT_LOCK_FILE = 'writer.lock';
 
 interface Pending {
@@ -69,16 +63,15 @@ interface OpenState {
  * the RFC 9162 tree head after it, and signed checkpoints. `append` resolves after fsync;
  * concurrent appends share one write and one fsync (group commit). One writer per directory,
  * held by an OS lock. `prepare` reads and locks without writing; `start` is the first write.
+ * This class is the commit queue and the tree state; the segment writer, the checkpointer and
+ * the stored subtree hashes are their own pieces (as in transparency-dev/tessera).
  */
 export class AuditLog implements AuditSink {
   readonly dir: string;
   readonly #options: ResolvedOptions;
   readonly #lock: DirectoryLock;
-  #signingKey: KeyObject;
-  /** Signers besides the current key for the next checkpoint: the old identity during a handover. */
-  #coSigners: { signers: NoteSigner[]; after: number } | undefined;
-  #file: FileHandle | undefined;
-  #segment: ActiveSegment;
+  readonly #checkpointer: Checkpointer;
+  #writer: SegmentWriter | undefined;
   #frontier: Hash[];
   #size: number;
   #checkpointed: number;
@@ -88,9 +81,7 @@ export class AuditLog implements AuditSink {
   #timer: NodeJS.Timeout | undefined;
   #started: Promise<void> | undefined;
   #closed = false;
-  /** A failed write left bytes after this offset that could not be cut yet: nothing is appended until they are. */
-  #damagedAt: number | undefined;
-  #startState: Pick<OpenState, 'created' | 'tornBytes' | 'handover'>;
+  #startState: Pick<OpenState, 'segment' | 'created' | 'tornBytes' | 'handover'>;
   /** Derived subtree hashes for proofs; dropped (rebuilt at the next start) if writing them fails. */
   #subtrees: SubtreeStore | undefined;
 
@@ -98,8 +89,7 @@ export class AuditLog implements AuditSink {
     this.dir = options.dir;
     this.#options = options;
     this.#lock = state.lock;
-    this.#signingKey = options.signingKey;
-    this.#segment = state.segment;
+    this.#checkpointer = new Checkpointer({ dir: options.dir, origin: options.origin, key: options.signingKey, onWritten: options.onImmutableFile });
     this.#frontier = state.frontier;
     this.#size = state.size;
     this.#checkpointed = state.checkpointed;
@@ -154,14 +144,10 @@ export class AuditLog implements AuditSink {
 
   async #start(): Promise<void> {
     if (this.#closed) throw new AuditUnavailableError('the audit log is closed');
-    const { created, tornBytes, handover } = this.#startState;
-    const path = join(this.dir, this.#segment.name);
-    if (tornBytes > 0) {
-      await truncate(path, this.#segment.bytes);
-      this.#options.log.warn({ segment: this.#segment.name, bytes: tornBytes, keptRecords: this.#segment.records }, 'audit log: cut off a torn last record (written, never acknowledged)');
-    }
-    this.#file = await this.#options.openSegment(path, SYNC_APPEND, 0o600);
-    if (created) await syncDirectory(this.dir);
+    const { handover } = this.#startState;
+    this.#writer = await SegmentWriter.open(
+      { dir: this.dir, log: this.#options.log, openSegment: this.#options.openSegment, onSealed: this.#options.onImmutableFile }, this.#startState.segment, this.#startState,
+    );
     this.#subtrees = await SubtreeStore.open(this.dir, this.#size, {
       writable: true, missing: async (from) => leafHashesFrom(this.dir, await listLogFiles(this.dir), from),
     }).catch((error: unknown) => this.#dropSubtrees(error));
@@ -178,10 +164,10 @@ export class AuditLog implements AuditSink {
   }
 
   /** Records an identity change first, and the checkpoint after it signed by the old identity too. */
-  async #handOver(handover: Handover): Promise<void> {
+  async #handOver(handover: Handover, nextKey?: KeyObject): Promise<void> {
     await this.#settled();
     // Nothing is being written now, so the handover gets seq #size; the first checkpoint past it is co-signed.
-    this.#coSigners = { signers: handover.coSigners, after: this.#size };
+    this.#checkpointer.handOver(handover.coSigners, this.#size, nextKey);
     const recorded = new Promise<{ seq: number }>((resolve, reject) => this.#pending.unshift({ event: handover.event, resolve, reject }));
     this.#wantCheckpoint();
     await recorded;
@@ -192,12 +178,11 @@ export class AuditLog implements AuditSink {
   async rotateKey(next: KeyObject): Promise<void> {
     await this.start();
     const origin = this.#options.origin;
-    const old = this.#signingKey;
-    this.#signingKey = next;
+    const old = this.#checkpointer.key;
     await this.#handOver({
       event: { type: 'audit.key_rotated', from_key: verifierKey(origin, old), to_key: verifierKey(origin, next) },
       coSigners: [{ name: origin, key: old }],
-    });
+    }, next);
   }
 
   /** Records in the log. */
@@ -207,7 +192,7 @@ export class AuditLog implements AuditSink {
 
   /** The verifier key of the key that signs new checkpoints. */
   get verifierKey(): string {
-    return verifierKey(this.#options.origin, createPublicKey(this.#signingKey));
+    return this.#checkpointer.verifierKey;
   }
 
   append(event: AuditEvent): Promise<{ seq: number }> {
@@ -230,10 +215,10 @@ export class AuditLog implements AuditSink {
     this.#closed = true;
     clearInterval(this.#timer);
     await this.#started?.catch(() => {});
-    if (this.#file) {
+    if (this.#writer) {
       this.#wantCheckpoint();
       await this.#settled();
-      await this.#file.close();
+      await this.#writer.close();
     }
     failAll(this.#pending.splice(0), new AuditUnavailableError('the audit log is closed'));
     this.#subtrees?.close();
@@ -251,7 +236,7 @@ export class AuditLog implements AuditSink {
   }
 
   #run(): void {
-    if (!this.#file) return;
+    if (!this.#writer) return;
     this.#running ??= this.#drain().catch((error: unknown) => {
       this.#options.log.error({ err: { name: (error as Error).name, message: (error as Error).message } }, 'audit checkpoint failed');
     }).finally(() => {
@@ -274,13 +259,13 @@ export class AuditLog implements AuditSink {
   async #writeBatch(batch: Pending[]): Promise<void> {
     let rest = batch;
     while (rest.length > 0) {
+      const writer = this.#writer!;
       try {
-        await this.#repair();
-        if (this.#segment.records >= this.#options.segmentMaxRecords || this.#segment.bytes >= this.#options.segmentMaxBytes) await this.#roll();
+        if (writer.records >= this.#options.segmentMaxRecords || writer.bytes >= this.#options.segmentMaxBytes) await writer.roll(this.#size);
       } catch (error) {
         return failAll(rest, error);
       }
-      const room = Math.max(1, this.#options.segmentMaxRecords - this.#segment.records);
+      const room = Math.max(1, this.#options.segmentMaxRecords - writer.records);
       const chunk = rest.slice(0, room);
       rest = rest.slice(room);
       try {
@@ -289,18 +274,6 @@ export class AuditLog implements AuditSink {
         return failAll([...chunk, ...rest], error);
       }
     }
-  }
-
-  /** Cuts what a failed write left behind, if an earlier attempt could not; until then nothing is appended. */
-  async #repair(): Promise<void> {
-    if (this.#damagedAt === undefined) return;
-    try {
-      await this.#file!.truncate(this.#damagedAt);
-    } catch (error) {
-      throw new AuditUnavailableError(`the audit log cannot cut off a failed write (${(error as NodeJS.ErrnoException).code ?? 'error'}); nothing is appended until it can`);
-    }
-    this.#options.log.warn({ segment: this.#segment.name }, 'audit log: cut off a failed write; appending again');
-    this.#damagedAt = undefined;
   }
 
   async #writeChunk(chunk: Pending[]): Promise<void> {
@@ -316,25 +289,14 @@ export class AuditLog implements AuditSink {
       const before = frontier;
       frontier = appendLeaf(frontier, size, leaf);
       const record: AuditRecord = { ...base, leaf: b64(leaf), root: b64(rootOf(frontier)) };
-      if (this.#segment.records === 0 && lines.length === 0) record.prev = before.map(b64);
+      if (this.#writer!.records === 0 && lines.length === 0) record.prev = before.map(b64);
       lines.push(canonicalJson(record));
       size += 1;
     }
-    const data = Buffer.from(`${lines.join('\n')}\n`, 'utf8');
-    try {
-      const { bytesWritten } = await this.#file!.write(data);
-      if (bytesWritten !== data.length) throw Object.assign(new Error('short write'), { code: 'ENOSPC' });
-    } catch (error) {
-      // Leave no half batch behind: these records were never acknowledged.
-      this.#damagedAt = this.#segment.bytes;
-      await this.#repair().catch((failure: unknown) => this.#options.log.error({ err: { message: (failure as Error).message } }, 'audit log: a failed write could not be cut off; appends are refused'));
-      throw error;
-    }
+    await this.#writer!.write(Buffer.from(`${lines.join('\n')}\n`, 'utf8'), chunk.length);
     const first = this.#size;
     this.#frontier = frontier;
     this.#size = size;
-    this.#segment.records += chunk.length;
-    this.#segment.bytes += data.length;
     try {
       this.#subtrees?.append(leaves);
     } catch (error) {
@@ -350,29 +312,10 @@ export class AuditLog implements AuditSink {
     return undefined;
   }
 
-  /** Seals the active segment (never written again) and starts the next one. */
-  async #roll(): Promise<void> {
-    const name = segmentName(this.#size);
-    const next = await this.#options.openSegment(join(this.dir, name), SYNC_APPEND | constants.O_EXCL, 0o600);
-    const sealed = this.#segment.name;
-    await this.#file!.close().catch(() => {});
-    this.#file = next;
-    this.#segment = { name, records: 0, bytes: 0 };
-    await syncDirectory(this.dir);
-    await chmod(join(this.dir, sealed), 0o400).catch(() => {});
-    this.#options.onImmutableFile?.(sealed);
-  }
-
   async #writeCheckpoint(): Promise<void> {
     const size = this.#size;
-    const origin = this.#options.origin;
-    const coSigners = this.#coSigners && size > this.#coSigners.after ? this.#coSigners.signers : [];
-    const note = signCheckpoint({ origin, size, root: rootOf(this.#frontier) }, [{ name: origin, key: this.#signingKey }, ...coSigners]);
-    const name = checkpointName(size);
-    await writeFileAtomic(join(this.dir, name), note);
-    if (coSigners.length > 0) this.#coSigners = undefined;
+    await this.#checkpointer.write(size, rootOf(this.#frontier));
     this.#checkpointed = size;
-    this.#options.onImmutableFile?.(name);
   }
 }
 
