@@ -1,9 +1,11 @@
 import cluster, { type Worker } from 'node:cluster';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { AggregatorRegistry, type Registry } from 'prom-client';
 import { configuredAuditKey } from './audit/index.ts';
 import type { Config } from './config/index.ts';
 import { loadKeyRing } from './keys/index.ts';
+import { lockDirectory, type DirectoryLock } from './lock/index.ts';
 import type { Logger } from './log/index.ts';
 import { startAdminListener } from './metrics/admin-listener.ts';
 import { loadCookieKeys } from './authorization-server/cookie-keys.ts';
@@ -22,12 +24,15 @@ export function runsWorkers(config: Config): boolean {
  * them on METRICS_PORT, and on SIGTERM lets every worker finish its requests, then exits 0.
  */
 export async function runPrimary(config: Config, log: Logger): Promise<void> {
+  lockStore(config);
   await loadKeyRing({ pem: config.rsaPrivateKeyPem, secretPath: config.rsaPrivateKeyPath, keysDir: config.keysDir });
   loadCookieKeys({ cookieKeys: config.cookieKeys, cookieKeysPath: config.cookieKeysPath, keysDir: config.keysDir });
   if (config.audit === 'on') {
     // Every worker signs its own log's checkpoints with the same audit keys (the server's and the demo's).
-    await configuredAuditKey(config, undefined, true);
-    await configuredAuditKey(config, 'notes-mcp', true);
+    // Judged by the first worker's logs: a key is generated only while they do not exist yet.
+    const first = workerAuditConfig(config, 1);
+    await configuredAuditKey(first, undefined, true);
+    await configuredAuditKey(first, 'notes-mcp', true);
   }
   let stopping = false;
   // Each worker keeps its slot across restarts: its audit log lives in AUDIT_DIR/worker-<slot>.
@@ -72,6 +77,20 @@ export async function runPrimary(config: Config, log: Logger): Promise<void> {
 }
 
 const WORKER_SLOT = 'PORTCULLIS_WORKER_SLOT';
+export const STORE_LOCK_FILE = 'server.lock';
+
+/**
+ * The embedded store in DATA_DIR is served by one process (or one cluster: its primary holds the
+ * lock for the workers it forks); the CLI still opens it beside the server. Held until exit.
+ */
+export function lockStore(config: Config): void {
+  if (config.redisUrl) return;
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  heldLocks.push(lockDirectory({ dir: config.dataDir, file: STORE_LOCK_FILE, setting: 'DATA_DIR', what: 'its embedded store' }));
+}
+
+/** Referenced for the life of the process, so the lock is never collected (and so released) early. */
+const heldLocks: DirectoryLock[] = [];
 
 /**
  * A worker's own settings: an audit log has one writer, so each worker writes its own log, in
@@ -79,7 +98,10 @@ const WORKER_SLOT = 'PORTCULLIS_WORKER_SLOT';
  */
 export function workerConfig(config: Config): Config {
   const slot = cluster.isWorker ? process.env[WORKER_SLOT] : undefined;
-  if (!slot) return config;
+  return slot ? workerAuditConfig(config, Number(slot)) : config;
+}
+
+function workerAuditConfig(config: Config, slot: number): Config {
   return { ...config, auditDir: join(config.auditDir, `worker-${slot}`), auditOrigin: `${config.auditOrigin}/worker-${slot}` };
 }
 

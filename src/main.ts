@@ -2,7 +2,7 @@ import { ConfigError, loadConfig, type Config } from './config/index.ts';
 import { KeyConfigError } from './keys/index.ts';
 import { configuredLogger, type Logger } from './log/index.ts';
 import { Metrics } from './metrics/index.ts';
-import { isClusterWorker, printsBanner, reportMetricsToPrimary, runPrimary, runsWorkers, workerConfig } from './cluster.ts';
+import { isClusterWorker, lockStore, printsBanner, reportMetricsToPrimary, runPrimary, runsWorkers, workerConfig } from './cluster.ts';
 import { listenErrorMessage } from './listen-error.ts';
 import { startAuthorizationServer } from './authorization-server/start.ts';
 import { StoreUnavailableError } from './storage/index.ts';
@@ -17,13 +17,18 @@ async function main(): Promise<void> {
   const log = configuredLogger(config);
   if (runsWorkers(config)) return runPrimary(config, log);
   config = workerConfig(config);
+  // One process serves a DATA_DIR; under WORKERS the primary holds it for its workers.
+  if (!isClusterWorker()) lockStore(config);
   const metrics = new Metrics();
   // Under WORKERS, the primary serves METRICS_PORT for all workers; each worker reports to it.
   const own = isClusterWorker() && config.metricsPort !== undefined ? { ...config, metricsPort: undefined, metricsToken: undefined } : config;
   if (own !== config) reportMetricsToPrimary(metrics.registry);
-  const server = await startAuthorizationServer(own, log, metrics);
+  const server = await startAuthorizationServer(own, log, metrics, { holdAudit: true });
   log.info({ issuer: config.issuer, configFile: config.configFile, ...(server.admin ? { metrics: `${server.admin.url}/metrics` } : {}) }, 'authorization server started');
   const demo = await startDemo(config, log, metrics);
+  // Every listener is bound: start-up can no longer fail, so the audit logs are written from here on.
+  await server.startAudit();
+  await demo?.startAudit();
   if (printsBanner()) process.stdout.write([
     '',
     `Portcullis is running.`,
@@ -54,14 +59,14 @@ async function main(): Promise<void> {
 }
 
 /** The demo notes MCP server beside the authorization server, when its resource is registered. */
-async function startDemo(config: Config, log: Logger, metrics: Metrics): Promise<RunningNotesServer | undefined> {
+async function startDemo(config: Config, log: Logger, metrics: Metrics): Promise<(RunningNotesServer & { startAudit(): Promise<void> }) | undefined> {
   if (config.demoMcp === 'off') return undefined;
   const resource = config.demoMcpResource;
   if (!config.resources.some((registered) => registered.uri === resource)) {
     log.info({ resource }, 'demo MCP server not started: its resource is not registered');
     return undefined;
   }
-  const demo = await startConfiguredNotesServer(config, log, { onKeyLookup: (result) => metrics.jwksCacheLookups.inc({ result }) });
+  const demo = await startConfiguredNotesServer(config, log, { onKeyLookup: (result) => metrics.jwksCacheLookups.inc({ result }), holdAudit: true });
   log.info({ resource }, 'demo MCP server started');
   return demo;
 }

@@ -9,8 +9,8 @@ import { startNotesServer, type NotesServerOptions, type RunningNotesServer } fr
  * (AUDIT_DIR/notes-mcp, with its own origin and key: an MCP server is deployed apart from Portcullis).
  */
 export async function startConfiguredNotesServer(
-  config: Config, log: Logger, options: { onKeyLookup?: (result: 'hit' | 'miss') => void } = {},
-): Promise<RunningNotesServer> {
+  config: Config, log: Logger, options: { onKeyLookup?: (result: 'hit' | 'miss') => void; holdAudit?: boolean } = {},
+): Promise<RunningNotesServer & { startAudit(): Promise<void> }> {
   const audit = await openAuditTrail(config, log, 'notes-mcp');
   try {
     const server = await startNotesServer({
@@ -25,8 +25,10 @@ export async function startConfiguredNotesServer(
       },
       ...(options.onKeyLookup ? { onKeyLookup: options.onKeyLookup } : {}),
     });
+    if (!options.holdAudit) await audit.start();
     return {
       url: server.url,
+      startAudit: () => audit.start(),
       async close() {
         await server.close();
         await audit.close();

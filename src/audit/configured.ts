@@ -1,8 +1,10 @@
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Config } from '../config/index.ts';
+import { ConfigError, type Config } from '../config/index.ts';
 import type { Logger } from '../log/index.ts';
 import { AUDIT_KEY_FILE, loadAuditKey, type AuditKey } from './audit-key.ts';
 import { DISABLED_AUDIT, type AuditSink } from './events.ts';
+import { listLogFiles } from './files.ts';
 import { AuditLog } from './log.ts';
 import type { S3Shipper } from './s3/shipper.ts';
 
@@ -11,6 +13,8 @@ export interface AuditTrail {
   sink: AuditSink;
   /** Undefined when AUDIT=off. */
   log?: AuditLog;
+  /** The first write; until then appends wait (see `openAuditTrail`). */
+  start(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -26,23 +30,51 @@ export function auditLocation(config: Config, name?: string): AuditLocation {
   return { dir: join(config.auditDir, name), origin: `${config.auditOrigin}/${name}`, keyFile: `audit-${name}-ed25519.pem` };
 }
 
-/** The key that signs a log's checkpoints: AUDIT_SIGNING_KEY_PEM / _PATH / KEYS_DIR for the server's; KEYS_DIR for a named one. */
-export function configuredAuditKey(config: Config, name: string | undefined, generate: boolean): Promise<AuditKey> {
-  return loadAuditKey({
-    ...(name ? {} : { pem: config.auditSigningKeyPem, path: config.auditSigningKeyPath }),
-    keysDir: config.keysDir, fileName: auditLocation(config, name).keyFile, generate,
-  });
+/**
+ * The key that signs a log's checkpoints: AUDIT_SIGNING_KEY_PEM / _PATH / KEYS_DIR for the server's;
+ * KEYS_DIR for a named one. `generate`: make one when none is found, but only for a log that does
+ * not exist yet; a log that lost its key says so (a new key would look like forged checkpoints).
+ */
+export async function configuredAuditKey(config: Config, name: string | undefined, generate: boolean): Promise<AuditKey> {
+  const location = auditLocation(config, name);
+  const sources = { ...(name ? {} : { pem: config.auditSigningKeyPem, path: config.auditSigningKeyPath }), keysDir: config.keysDir, fileName: location.keyFile };
+  if (!generate || !await logExists(location.dir)) return loadAuditKey({ ...sources, generate });
+  try {
+    return await loadAuditKey({ ...sources, generate: false });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    throw new ConfigError(error.setting, `${error.message.slice(error.setting.length + 2)}, but the audit log in ${location.dir} exists: restore its key, or if it is lost run portcullis audit rotate-key${name ? ` --log ${name}` : ''} --old-key-lost`);
+  }
 }
 
+/** The setting a key came from, to name when it does not sign the log. */
+export function auditKeySetting(key: AuditKey): string {
+  return key.source === 'env' ? 'AUDIT_SIGNING_KEY_PEM' : key.source === 'file' ? 'AUDIT_SIGNING_KEY_PATH' : 'KEYS_DIR';
+}
+
+async function logExists(dir: string): Promise<boolean> {
+  try {
+    const files = await listLogFiles(dir);
+    return files.checkpoints.length > 0 || (await Promise.all(files.segments.map(async (segment) => (await stat(join(dir, segment.name))).size))).some((size) => size > 0);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Opens and locks a log without writing to it: `start` is the first write, called once every
+ * listener is bound, so a start-up that fails leaves the log as it was.
+ */
 export async function openAuditTrail(config: Config, log: Logger, name?: string): Promise<AuditTrail> {
-  if (config.audit === 'off') return { sink: DISABLED_AUDIT, close: async () => {} };
+  if (config.audit === 'off') return { sink: DISABLED_AUDIT, start: async () => {}, close: async () => {} };
   const location = auditLocation(config, name);
   const key = await configuredAuditKey(config, name, true);
   const shipper = config.auditS3Bucket ? await s3Shipper(config, location.dir, log, name) : undefined;
-  const auditLog = await AuditLog.open({
+  const auditLog = await AuditLog.prepare({
     dir: location.dir,
     origin: location.origin,
     signingKey: key.privateKey,
+    keySetting: auditKeySetting(key),
     log,
     segmentMaxBytes: config.auditSegmentMaxBytes,
     segmentMaxRecords: config.auditSegmentMaxRecords,
@@ -50,11 +82,14 @@ export async function openAuditTrail(config: Config, log: Logger, name?: string)
     checkpointEverySeconds: config.auditCheckpointSeconds,
     ...(shipper ? { onImmutableFile: (file: string) => shipper.enqueue(file) } : {}),
   });
-  await shipper?.start();
-  log.info({ dir: location.dir, origin: location.origin, keySource: key.source, records: auditLog.size, s3: config.auditS3Bucket }, 'audit log open');
   return {
     sink: auditLog,
     log: auditLog,
+    async start() {
+      await auditLog.start();
+      await shipper?.start();
+      log.info({ dir: location.dir, origin: location.origin, keySource: key.source, records: auditLog.size, s3: config.auditS3Bucket }, 'audit log open');
+    },
     async close() {
       await auditLog.close();
       if (!shipper) return;

@@ -26,6 +26,9 @@ export const AUDIT_EVENT_TYPES = [
   'elevation.break_glass',
   'elevation.acknowledged',
   'elevation.refused',
+  'audit.origin_changed',
+  'audit.key_rotated',
+  'audit.recovered',
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];

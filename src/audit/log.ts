@@ -1,23 +1,28 @@
 import type { KeyObject } from 'node:crypto';
-import { constants } from 'node:fs';
-import { chmod, mkdir, open, readFile, truncate, type FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, open } from 'node:fs/promises';
 import { ConfigError } from '../config/index.ts';
-import { writeFileAtomic } from '../keys/index.ts';
+import { lockDirectory, type DirectoryLock } from '../lock/index.ts';
 import type { Logger } from '../log/index.ts';
 import { canonicalJson } from './canonical-json.ts';
-import { checkRecord, decodeFrontier } from './check-record.ts';
 import { AuditUnavailableError, type AuditEvent, type AuditSink } from './events.ts';
-import { listLogFiles, splitLines, syncDirectory } from './files.ts';
+import { Checkpointer } from './checkpointer.ts';
+import { listLogFiles } from './files.ts';
+import { checkIdentity, type Handover } from './identity.ts';
 import { appendLeaf, rootOf, type Hash } from './merkle.ts';
-import { b64, checkpointName, recordLeaf, segmentName, type AuditRecord } from './records.ts';
-import { signCheckpoint } from './signed-note.ts';
+import { b64, recordLeaf, type AuditRecord } from './records.ts';
+import { leafHashesFrom } from './read-log.ts';
+import { SegmentWriter, type OpenSegment } from './segment-writer.ts';
+import { verifierKey } from './signed-note.ts';
+import { SubtreeStore } from './subtrees.ts';
+import { readTail, type ActiveSegment } from './tail.ts';
 
 export interface AuditLogOptions {
   dir: string;
   /** Checkpoint origin line and signing key name, e.g. auth.example.com/audit. */
   origin: string;
   signingKey: KeyObject;
+  /** The setting the key came from, named when it does not sign this log. Default KEYS_DIR. */
+  keySetting?: string;
   log: Logger;
   segmentMaxBytes?: number;
   segmentMaxRecords?: number;
@@ -26,16 +31,15 @@ export interface AuditLogOptions {
   /** Told the name of each file that will never change again (sealed segments, checkpoints): the S3 shipper. */
   onImmutableFile?: (name: string) => void;
   now?: () => Date;
+  /** `audit rotate-key --old-key-lost`: record that the key that signed the log is gone. */
+  oldKeyLost?: boolean;
+  /** Opens segment files; tests pass one that fails like a full disk. */
+  openSegment?: OpenSegment;
 }
 
-type ResolvedOptions = Required<Omit<AuditLogOptions, 'onImmutableFile'>> & Pick<AuditLogOptions, 'onImmutableFile'>;
-type ActiveSegment = { name: string; records: number; bytes: number };
+type ResolvedOptions = Required<Omit<AuditLogOptions, 'onImmutableFile' | 'keySetting' | 'oldKeyLost'>> & Pick<AuditLogOptions, 'onImmutableFile'>;
 
-/**
- * Segments are opened O_SYNC: a write returns once its data is on disk, as write + fsync would,
- * but in one trip through libuv's thread pool (which token signing keeps busy).
- */
-const SYNC_APPEND = constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND | constants.O_SYNC;
+export const AUDIT_LOCK_FILE = 'writer.lock';
 
 interface Pending {
   event: AuditEvent;
@@ -43,61 +47,152 @@ interface Pending {
   reject(error: Error): void;
 }
 
+interface OpenState {
+  lock: DirectoryLock;
+  segment: ActiveSegment;
+  frontier: Hash[];
+  size: number;
+  checkpointed: number;
+  created: boolean;
+  tornBytes: number;
+  handover: Handover | undefined;
+}
+
 /**
  * The embedded audit log: append-only segment files of canonical JSON records, each carrying
  * the RFC 9162 tree head after it, and signed checkpoints. `append` resolves after fsync;
- * concurrent appends share one write and one fsync (group commit). One writer per directory.
+ * concurrent appends share one write and one fsync (group commit). One writer per directory,
+ * held by an OS lock. `prepare` reads and locks without writing; `start` is the first write.
+ * This class is the commit queue and the tree state; the segment writer, the checkpointer and
+ * the stored subtree hashes are their own pieces (as in transparency-dev/tessera).
  */
 export class AuditLog implements AuditSink {
   readonly dir: string;
   readonly #options: ResolvedOptions;
-  #file: FileHandle;
-  #segment: ActiveSegment;
+  readonly #lock: DirectoryLock;
+  readonly #checkpointer: Checkpointer;
+  #writer: SegmentWriter | undefined;
   #frontier: Hash[];
   #size: number;
   #checkpointed: number;
   #pending: Pending[] = [];
   #checkpointWanted = false;
   #running: Promise<void> | undefined;
-  #timer: NodeJS.Timeout;
+  #timer: NodeJS.Timeout | undefined;
+  #started: Promise<void> | undefined;
   #closed = false;
+  #startState: Pick<OpenState, 'segment' | 'created' | 'tornBytes' | 'handover'>;
+  /** Derived subtree hashes for proofs; dropped (rebuilt at the next start) if writing them fails. */
+  #subtrees: SubtreeStore | undefined;
 
-  private constructor(options: ResolvedOptions, state: { file: FileHandle; segment: ActiveSegment; frontier: Hash[]; size: number; checkpointed: number }) {
+  private constructor(options: ResolvedOptions, state: OpenState) {
     this.dir = options.dir;
     this.#options = options;
-    this.#file = state.file;
-    this.#segment = state.segment;
+    this.#lock = state.lock;
+    this.#checkpointer = new Checkpointer({ dir: options.dir, origin: options.origin, key: options.signingKey, onWritten: options.onImmutableFile });
     this.#frontier = state.frontier;
     this.#size = state.size;
     this.#checkpointed = state.checkpointed;
-    this.#timer = setInterval(() => {
-      if (this.#size > this.#checkpointed) this.#wantCheckpoint();
-    }, options.checkpointEverySeconds * 1000);
-    this.#timer.unref();
+    this.#startState = state;
   }
 
-  /** Opens (or creates) the log in `dir`, cutting off a torn last record with a warning. */
+  /** Opens (or creates) the log in `dir` and starts it. */
   static async open(input: AuditLogOptions): Promise<AuditLog> {
+    const log = await AuditLog.prepare(input);
+    try {
+      await log.start();
+    } catch (error) {
+      await log.close();
+      throw error;
+    }
+    return log;
+  }
+
+  /**
+   * Locks `dir` and reads the log's state, writing nothing: a start-up that fails later leaves the
+   * log as it was. Appends wait until `start`.
+   */
+  static async prepare(input: AuditLogOptions): Promise<AuditLog> {
     const options = {
-      segmentMaxBytes: 64 * 1024 * 1024, segmentMaxRecords: 100_000, checkpointEveryRecords: 1000, checkpointEverySeconds: 60, now: () => new Date(), ...input,
+      segmentMaxBytes: 64 * 1024 * 1024, segmentMaxRecords: 100_000, checkpointEveryRecords: 1000, checkpointEverySeconds: 60, now: () => new Date(),
+      openSegment: open, ...input,
     };
     try {
       await mkdir(options.dir, { recursive: true, mode: 0o700 });
     } catch (error) {
       throw new ConfigError('AUDIT_DIR', `cannot create ${options.dir} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
     }
-    const files = await listLogFiles(options.dir);
-    const state = await recoverTail(options.dir, files.segments, options.log);
-    const file = await open(join(options.dir, state.segment.name), SYNC_APPEND, 0o600);
-    if (state.created) await syncDirectory(options.dir);
-    const log = new AuditLog(options, { file, segment: state.segment, frontier: state.frontier, size: state.size, checkpointed: files.checkpoints.at(-1)?.size ?? 0 });
-    if (state.size > log.#checkpointed) log.#wantCheckpoint();
-    return log;
+    const lock = lockDirectory({ dir: options.dir, file: AUDIT_LOCK_FILE, setting: 'AUDIT_DIR', what: 'its audit log' });
+    try {
+      const files = await listLogFiles(options.dir);
+      const tail = await readTail(options.dir, files.segments);
+      const handover = await checkIdentity({
+        dir: options.dir, files, origin: options.origin, key: options.signingKey, keySetting: input.keySetting ?? 'KEYS_DIR', oldKeyLost: input.oldKeyLost ?? false,
+      });
+      return new AuditLog(options, { lock, ...tail, checkpointed: files.checkpoints.at(-1)?.size ?? 0, handover });
+    } catch (error) {
+      lock.release();
+      throw error;
+    }
+  }
+
+  /** The first write: cuts a torn last record, creates the first segment, records an origin change, then takes appends. */
+  start(): Promise<void> {
+    this.#started ??= this.#start();
+    return this.#started;
+  }
+
+  async #start(): Promise<void> {
+    if (this.#closed) throw new AuditUnavailableError('the audit log is closed');
+    const { handover } = this.#startState;
+    this.#writer = await SegmentWriter.open(
+      { dir: this.dir, log: this.#options.log, openSegment: this.#options.openSegment, onSealed: this.#options.onImmutableFile }, this.#startState.segment, this.#startState,
+    );
+    this.#subtrees = await SubtreeStore.open(this.dir, this.#size, {
+      writable: true, missing: async (from) => leafHashesFrom(this.dir, await listLogFiles(this.dir), from),
+    }).catch((error: unknown) => this.#dropSubtrees(error));
+    this.#timer = setInterval(() => {
+      if (this.#size > this.#checkpointed) this.#wantCheckpoint();
+    }, this.#options.checkpointEverySeconds * 1000);
+    this.#timer.unref();
+    if (handover) {
+      await this.#handOver(handover);
+      this.#options.log.warn({ event: handover.event }, `audit log: recorded ${handover.event.type}`);
+    } else if (this.#size > this.#checkpointed || this.#pending.length > 0) {
+      this.#wantCheckpoint();
+    }
+  }
+
+  /** Records an identity change first, and the checkpoint after it signed by the old identity too. */
+  async #handOver(handover: Handover, nextKey?: KeyObject): Promise<void> {
+    await this.#settled();
+    // Nothing is being written now, so the handover gets seq #size; the first checkpoint past it is co-signed.
+    this.#checkpointer.handOver(handover.coSigners, this.#size, nextKey);
+    const recorded = new Promise<{ seq: number }>((resolve, reject) => this.#pending.unshift({ event: handover.event, resolve, reject }));
+    this.#wantCheckpoint();
+    await recorded;
+    await this.#settled();
+  }
+
+  /** Records `audit.key_rotated` and signs the checkpoint after it with both keys; later checkpoints use `next` only. */
+  async rotateKey(next: KeyObject): Promise<void> {
+    await this.start();
+    const origin = this.#options.origin;
+    const old = this.#checkpointer.key;
+    await this.#handOver({
+      event: { type: 'audit.key_rotated', from_key: verifierKey(origin, old), to_key: verifierKey(origin, next) },
+      coSigners: [{ name: origin, key: old }],
+    }, next);
   }
 
   /** Records in the log. */
   get size(): number {
     return this.#size;
+  }
+
+  /** The verifier key of the key that signs new checkpoints. */
+  get verifierKey(): string {
+    return this.#checkpointer.verifierKey;
   }
 
   append(event: AuditEvent): Promise<{ seq: number }> {
@@ -114,14 +209,20 @@ export class AuditLog implements AuditSink {
     await this.#settled();
   }
 
-  /** Writes what is queued and a closing checkpoint; later appends are refused. */
+  /** Writes what is queued and a closing checkpoint; later appends are refused. Never started: writes nothing. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#timer);
-    this.#wantCheckpoint();
-    await this.#settled();
-    await this.#file.close();
+    await this.#started?.catch(() => {});
+    if (this.#writer) {
+      this.#wantCheckpoint();
+      await this.#settled();
+      await this.#writer.close();
+    }
+    failAll(this.#pending.splice(0), new AuditUnavailableError('the audit log is closed'));
+    this.#subtrees?.close();
+    this.#lock.release();
   }
 
   /** Waits until no drain runs (one drain may start another for appends that came in meanwhile). */
@@ -135,11 +236,12 @@ export class AuditLog implements AuditSink {
   }
 
   #run(): void {
+    if (!this.#writer) return;
     this.#running ??= this.#drain().catch((error: unknown) => {
       this.#options.log.error({ err: { name: (error as Error).name, message: (error as Error).message } }, 'audit checkpoint failed');
     }).finally(() => {
       this.#running = undefined;
-      if (this.#pending.length > 0) this.#run();
+      if (this.#pending.length > 0 || this.#checkpointWanted) this.#run();
     });
   }
 
@@ -157,12 +259,13 @@ export class AuditLog implements AuditSink {
   async #writeBatch(batch: Pending[]): Promise<void> {
     let rest = batch;
     while (rest.length > 0) {
+      const writer = this.#writer!;
       try {
-        if (this.#segment.records >= this.#options.segmentMaxRecords || this.#segment.bytes >= this.#options.segmentMaxBytes) await this.#roll();
+        if (writer.records >= this.#options.segmentMaxRecords || writer.bytes >= this.#options.segmentMaxBytes) await writer.roll(this.#size);
       } catch (error) {
         return failAll(rest, error);
       }
-      const room = Math.max(1, this.#options.segmentMaxRecords - this.#segment.records);
+      const room = Math.max(1, this.#options.segmentMaxRecords - writer.records);
       const chunk = rest.slice(0, room);
       rest = rest.slice(room);
       try {
@@ -178,137 +281,46 @@ export class AuditLog implements AuditSink {
     let frontier = this.#frontier;
     let size = this.#size;
     const lines: string[] = [];
+    const leaves: Hash[] = [];
     for (const { event } of chunk) {
       const base = { seq: size, time, event };
       const leaf = recordLeaf(base);
+      leaves.push(leaf);
       const before = frontier;
       frontier = appendLeaf(frontier, size, leaf);
       const record: AuditRecord = { ...base, leaf: b64(leaf), root: b64(rootOf(frontier)) };
-      if (this.#segment.records === 0 && lines.length === 0) record.prev = before.map(b64);
+      if (this.#writer!.records === 0 && lines.length === 0) record.prev = before.map(b64);
       lines.push(canonicalJson(record));
       size += 1;
     }
-    const data = Buffer.from(`${lines.join('\n')}\n`, 'utf8');
-    try {
-      await this.#file.write(data);
-    } catch (error) {
-      // Leave no half batch behind: these records were never acknowledged.
-      await this.#file.truncate(this.#segment.bytes).catch(() => {});
-      throw error;
-    }
+    await this.#writer!.write(Buffer.from(`${lines.join('\n')}\n`, 'utf8'), chunk.length);
     const first = this.#size;
     this.#frontier = frontier;
     this.#size = size;
-    this.#segment.records += chunk.length;
-    this.#segment.bytes += data.length;
+    try {
+      this.#subtrees?.append(leaves);
+    } catch (error) {
+      this.#dropSubtrees(error);
+    }
     chunk.forEach((pending, index) => pending.resolve({ seq: first + index }));
   }
 
-  /** Seals the active segment (never written again) and starts the next one. */
-  async #roll(): Promise<void> {
-    const name = segmentName(this.#size);
-    const next = await open(join(this.dir, name), SYNC_APPEND | constants.O_EXCL, 0o600);
-    const sealed = this.#segment.name;
-    await this.#file.close().catch(() => {});
-    this.#file = next;
-    this.#segment = { name, records: 0, bytes: 0 };
-    await syncDirectory(this.dir);
-    await chmod(join(this.dir, sealed), 0o400).catch(() => {});
-    this.#options.onImmutableFile?.(sealed);
+  #dropSubtrees(error: unknown): undefined {
+    this.#options.log.warn({ err: { message: (error as Error).message } }, 'audit log: subtree hashes not written; proofs read the segments until the next start');
+    this.#subtrees?.close();
+    this.#subtrees = undefined;
+    return undefined;
   }
 
   async #writeCheckpoint(): Promise<void> {
     const size = this.#size;
-    const note = signCheckpoint({ origin: this.#options.origin, size, root: rootOf(this.#frontier) }, this.#options.origin, this.#options.signingKey);
-    const name = checkpointName(size);
-    await writeFileAtomic(join(this.dir, name), note);
+    await this.#checkpointer.write(size, rootOf(this.#frontier));
     this.#checkpointed = size;
-    this.#options.onImmutableFile?.(name);
   }
 }
 
 function failAll(batch: Pending[], error: unknown): void {
-  const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-  for (const pending of batch) pending.reject(new AuditUnavailableError(`the audit log could not write (${reason})`));
-}
-
-interface Recovered {
-  segment: ActiveSegment;
-  frontier: Hash[];
-  size: number;
-  created: boolean;
-}
-
-/**
- * Reads the active (last) segment back. Anything after its last good record that is not itself a
- * good record is a write that was never acknowledged (torn by a crash): it is cut off, with a
- * warning. A bad record followed by good ones is damage, not a torn write: start-up stops.
- */
-async function recoverTail(dir: string, segments: Array<{ name: string; firstSeq: number }>, log: Logger): Promise<Recovered> {
-  if (segments.length === 0) {
-    const name = segmentName(0);
-    await (await open(join(dir, name), 'a', 0o600)).close();
-    return { segment: { name, records: 0, bytes: 0 }, frontier: [], size: 0, created: true };
-  }
-  const last = segments.at(-1)!;
-  const path = join(dir, last.name);
-  const text = await readFile(path, 'utf8');
-  const { lines } = splitLines(text);
-  const prev = lines.length > 0 ? safePrev(lines[0]!) : undefined;
-  let frontier = prev ? decodeFrontier(prev) : await frontierAfter(dir, segments.at(-2), last.firstSeq);
-  let seq = last.firstSeq;
-  let goodBytes = 0;
-  let firstBad = -1;
-  for (const [index, line] of lines.entries()) {
-    const check = checkRecord(line, seq, frontier);
-    if (!check.ok) {
-      firstBad = index;
-      break;
-    }
-    frontier = check.frontier;
-    seq += 1;
-    goodBytes += Buffer.byteLength(line, 'utf8') + 1;
-  }
-  if (firstBad >= 0) {
-    const goodLater = lines.slice(firstBad + 1).some((line) => safeSeqIsAfter(line, seq));
-    if (goodLater) throw new ConfigError('AUDIT_DIR', `${last.name} line ${firstBad + 1} is damaged and records follow it; run portcullis audit verify`);
-  }
-  const cutBytes = Buffer.byteLength(text, 'utf8') - goodBytes;
-  if (cutBytes > 0) {
-    await truncate(path, goodBytes);
-    log.warn({ segment: last.name, bytes: cutBytes, keptRecords: seq - last.firstSeq }, 'audit log: cut off a torn last record (written, never acknowledged)');
-  }
-  return { segment: { name: last.name, records: seq - last.firstSeq, bytes: goodBytes }, frontier, size: seq, created: false };
-}
-
-function safePrev(line: string): string[] | undefined {
-  try {
-    return (JSON.parse(line) as { prev?: string[] }).prev;
-  } catch {
-    return undefined;
-  }
-}
-
-function safeSeqIsAfter(line: string, seq: number): boolean {
-  try {
-    return (JSON.parse(line) as { seq?: number }).seq! > seq;
-  } catch {
-    return false;
-  }
-}
-
-/** The frontier at the end of the sealed segment before an empty active one. */
-async function frontierAfter(dir: string, previous: { name: string; firstSeq: number } | undefined, expectedSize: number): Promise<Hash[]> {
-  if (!previous) return [];
-  const { lines } = splitLines(await readFile(join(dir, previous.name), 'utf8'));
-  let frontier = decodeFrontier(safePrev(lines[0] ?? ''));
-  let seq = previous.firstSeq;
-  for (const line of lines) {
-    const check = checkRecord(line, seq, frontier);
-    if (!check.ok) throw new ConfigError('AUDIT_DIR', `${previous.name} record ${seq} is damaged (${check.problem}); run portcullis audit verify`);
-    frontier = check.frontier;
-    seq += 1;
-  }
-  if (seq !== expectedSize) throw new ConfigError('AUDIT_DIR', `${previous.name} ends at seq ${seq - 1} but the next segment starts at ${expectedSize}`);
-  return frontier;
+  if (batch.length === 0) return;
+  const reason = error instanceof AuditUnavailableError ? error.message : `the audit log could not write (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`;
+  for (const pending of batch) pending.reject(new AuditUnavailableError(reason));
 }

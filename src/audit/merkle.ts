@@ -74,8 +74,41 @@ export function verifyInclusion(leaf: Hash, index: number, size: number, path: r
   return sn === 0n && hash.equals(root);
 }
 
-function largestPowerOfTwoBelow(n: number): number {
+export function largestPowerOfTwoBelow(n: number): number {
   let k = 1;
   while (k * 2 < n) k *= 2;
   return k;
+}
+
+/** RFC 9162 §2.1.4.2: does `proof` show the tree of `second` leaves with `secondRoot` extends the one of `first` with `firstRoot`? */
+export function verifyConsistency(first: number, second: number, firstRoot: Hash, secondRoot: Hash, proof: readonly Hash[]): boolean {
+  if (first > second || first < 0) return false;
+  if (first === second) return proof.length === 0 && firstRoot.equals(secondRoot);
+  if (first === 0) return proof.length === 0;
+  const path = (first & (first - 1)) === 0 ? [firstRoot, ...proof] : [...proof];
+  if (path.length === 0) return false;
+  let fn = BigInt(first - 1);
+  let sn = BigInt(second - 1);
+  while ((fn & 1n) === 1n) {
+    fn >>= 1n;
+    sn >>= 1n;
+  }
+  let fr = path[0]!;
+  let sr = path[0]!;
+  for (const node of path.slice(1)) {
+    if (sn === 0n) return false;
+    if ((fn & 1n) === 1n || fn === sn) {
+      fr = nodeHash(node, fr);
+      sr = nodeHash(node, sr);
+      while ((fn & 1n) === 0n && fn !== 0n) {
+        fn >>= 1n;
+        sn >>= 1n;
+      }
+    } else {
+      sr = nodeHash(sr, node);
+    }
+    fn >>= 1n;
+    sn >>= 1n;
+  }
+  return sn === 0n && fr.equals(firstRoot) && sr.equals(secondRoot);
 }

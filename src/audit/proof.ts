@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { listLogFiles } from './files.ts';
-import { inclusionPath, verifyInclusion, type Hash } from './merkle.ts';
-import { readSegment } from './read-log.ts';
+import { listLogFiles, type LogFiles } from './files.ts';
+import { verifyInclusion } from './merkle.ts';
+import { leafHashesFrom, readSegment } from './read-log.ts';
+import { SubtreeStore } from './subtrees.ts';
 import { b64, leafData, parseRecord, recordLeaf } from './records.ts';
 import { openCheckpoint, parseVerifierKey } from './signed-note.ts';
 
@@ -27,32 +28,38 @@ export class ProofError extends Error {
   override readonly name = 'ProofError';
 }
 
-/** The proof for record `seq` against the newest checkpoint that covers it. */
+/** The proof for record `seq` against the newest checkpoint that covers it, from the stored subtree hashes. */
 export async function proveInclusion(dir: string, seq: number): Promise<InclusionProof> {
   const files = await listLogFiles(dir);
   const checkpoint = files.checkpoints.at(-1);
   if (!checkpoint || checkpoint.size <= seq) throw new ProofError(`no checkpoint covers seq ${seq} yet (newest signs ${checkpoint?.size ?? 0} records)`);
-  const leaves: Hash[] = [];
-  let data: string | undefined;
-  for (const segment of files.segments) {
-    if (segment.firstSeq >= checkpoint.size) break;
-    for (const line of (await readSegment(dir, segment)).lines) {
-      if (leaves.length >= checkpoint.size) break;
-      const record = parseRecord(line);
-      if (!record || record.seq !== leaves.length) throw new ProofError(`${segment.name}: record ${leaves.length} is damaged; run portcullis audit verify`);
-      if (record.seq === seq) data = leafData(record);
-      leaves.push(recordLeaf(record));
-    }
+  const segment = files.segments.findLast((candidate) => candidate.firstSeq <= seq);
+  const record = segment ? (await readSegment(dir, segment)).lines.map(parseRecord).find((candidate) => candidate?.seq === seq) : undefined;
+  if (!record) throw new ProofError(`record ${seq} is missing or damaged; run portcullis audit verify`);
+  const tree = await openTree(dir, files, checkpoint.size);
+  try {
+    if (!tree.hash(seq, seq + 1).equals(recordLeaf(record))) throw new ProofError(`record ${seq} does not match its stored leaf hash; run portcullis audit verify`);
+    return {
+      seq,
+      leaf_data: leafData(record),
+      leaf_hash: b64(recordLeaf(record)),
+      tree_size: checkpoint.size,
+      inclusion_path: tree.inclusionPath(seq, checkpoint.size).map(b64),
+      checkpoint: await readFile(join(dir, checkpoint.name), 'utf8'),
+    };
+  } finally {
+    tree.close();
   }
-  if (data === undefined || leaves.length !== checkpoint.size) throw new ProofError(`the log holds fewer records than ${checkpoint.name} signed; run portcullis audit verify`);
-  return {
-    seq,
-    leaf_data: data,
-    leaf_hash: b64(leaves[seq]!),
-    tree_size: checkpoint.size,
-    inclusion_path: inclusionPath(leaves, seq).map(b64),
-    checkpoint: await readFile(join(dir, checkpoint.name), 'utf8'),
-  };
+}
+
+/** The subtree hashes for a tree of `size`, read-only (a running server may be appending). */
+export async function openTree(dir: string, files: LogFiles, size: number): Promise<SubtreeStore> {
+  const tree = await SubtreeStore.open(dir, size, { writable: false, missing: (from) => leafHashesFrom(dir, files, from) });
+  if (tree.size < size) {
+    tree.close();
+    throw new ProofError(`the log holds fewer records than the checkpoint of ${size} signed; run portcullis audit verify`);
+  }
+  return tree;
 }
 
 /** Checks a proof as a third party would: the note's signature, the leaf hash, the path to the signed root. */

@@ -1,5 +1,7 @@
+import { readdir } from 'node:fs/promises';
+import { join, relative } from 'node:path';
 import { listLogFiles, readSegment, segmentsInRange, type DateRange } from './read-log.ts';
-import { parseRecord, type AuditRecord } from './records.ts';
+import { SEGMENT_PATTERN, parseRecord, type AuditRecord } from './records.ts';
 
 export interface AuditQuery extends DateRange {
   subject?: string | undefined;
@@ -33,4 +35,21 @@ export async function allEvents(dir: string, query: AuditQuery = {}): Promise<Au
   const records: AuditRecord[] = [];
   for await (const record of queryLog(dir, query)) records.push(record);
   return records;
+}
+
+/**
+ * The logs under an audit directory, by the name `--log` takes: '' for the directory's own, then
+ * the ones beside it (the demo MCP server's `notes-mcp`, a cluster's `worker-1`, `worker-1/notes-mcp`).
+ */
+export async function logsUnder(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
+  const names = new Set(entries.filter((entry) => entry.isFile() && SEGMENT_PATTERN.test(entry.name)).map((entry) => relative(dir, entry.parentPath)));
+  return [...names].sort((a, b) => a.length === 0 ? -1 : b.length === 0 ? 1 : a.localeCompare(b));
+}
+
+/** Records matching the query in each log under `dir`: what `audit query` shows without `--log`. */
+export async function* queryLogs(dir: string, query: AuditQuery): AsyncGenerator<{ log: string; record: AuditRecord }> {
+  for (const log of await logsUnder(dir)) {
+    for await (const record of queryLog(join(dir, log), query)) yield { log, record };
+  }
 }

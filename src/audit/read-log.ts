@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { listLogFiles, splitLines, type LogFiles } from './files.ts';
+import { parseRecord, recordLeaf } from './records.ts';
 
 export interface SegmentText {
   name: string;
@@ -47,3 +48,17 @@ export async function segmentsInRange(dir: string, files: LogFiles, range: DateR
 }
 
 export { listLogFiles };
+
+/** Leaf hashes of the records from `from` on, recomputed from the segments that hold them. */
+export async function leafHashesFrom(dir: string, files: LogFiles, from: number): Promise<Buffer[]> {
+  const leaves: Buffer[] = [];
+  const firstIndex = Math.max(0, files.segments.findLastIndex((segment) => segment.firstSeq <= from));
+  for (const segment of files.segments.slice(firstIndex)) {
+    for (const line of (await readSegment(dir, segment)).lines) {
+      const record = parseRecord(line);
+      if (!record) break;
+      if (record.seq === from + leaves.length) leaves.push(recordLeaf(record));
+    }
+  }
+  return leaves;
+}

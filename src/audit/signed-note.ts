@@ -44,29 +44,61 @@ export function parseVerifierKey(text: string): { name: string; publicKey: KeyOb
   return { name, publicKey };
 }
 
-export function signCheckpoint(checkpoint: Checkpoint, name: string, privateKey: KeyObject): string {
+export interface NoteSigner {
+  name: string;
+  key: KeyObject;
+}
+
+/** A checkpoint note signed by each signer in turn (several when the log hands over from one key or origin to the next). */
+export function signCheckpoint(checkpoint: Checkpoint, signers: NoteSigner[]): string {
   const body = checkpointBody(checkpoint);
-  const signature = sign(null, Buffer.from(body, 'utf8'), privateKey);
-  return `${body}\n${SIGNATURE_PREFIX}${name} ${Buffer.concat([keyId(name, privateKey), signature]).toString('base64')}\n`;
+  const lines = signers.map(({ name, key }) => `${SIGNATURE_PREFIX}${name} ${Buffer.concat([keyId(name, key), sign(null, Buffer.from(body, 'utf8'), key)]).toString('base64')}\n`);
+  return `${body}\n${lines.join('')}`;
 }
 
 export class NoteError extends Error {
   override readonly name = 'NoteError';
 }
 
-/** Checks the note's signature by `name`/`publicKey` and returns its checkpoint; throws NoteError saying what is wrong. */
-export function openCheckpoint(note: string, name: string, publicKey: KeyObject): Checkpoint {
+export interface NoteSignature {
+  name: string;
+  /** Hex key id. */
+  keyId: string;
+  signature: Buffer;
+}
+
+export interface ParsedNote {
+  body: string;
+  checkpoint: Checkpoint;
+  signatures: NoteSignature[];
+}
+
+/** Splits a checkpoint note into its body and signature lines, checking no signature; throws NoteError when it is not one. */
+export function parseNote(note: string): ParsedNote {
   const split = note.indexOf('\n\n');
   if (split < 0 || !note.endsWith('\n')) throw new NoteError('not a signed note');
   const body = note.slice(0, split + 1);
-  const id = keyId(name, publicKey);
-  const ours = note.slice(split + 2, -1).split('\n').filter((line) => line.startsWith(`${SIGNATURE_PREFIX}${name} `));
-  const signed = ours.some((line) => {
-    const blob = Buffer.from(line.slice(SIGNATURE_PREFIX.length + name.length + 1), 'base64');
-    return blob.length === 68 && blob.subarray(0, 4).equals(id) && verify(null, Buffer.from(body, 'utf8'), publicKey, blob.subarray(4));
+  const signatures = note.slice(split + 2, -1).split('\n').flatMap((line) => {
+    const match = /^\u2014 (\S+) (\S+)$/.exec(line);
+    const blob = match ? Buffer.from(match[2]!, 'base64') : undefined;
+    return match && blob!.length === 68 ? [{ name: match[1]!, keyId: blob!.subarray(0, 4).toString('hex'), signature: blob!.subarray(4) }] : [];
   });
-  if (!signed) throw new NoteError(ours.length ? 'the signature does not verify with the audit key' : `no signature by ${name}`);
   const [origin, size, root, ...extensions] = body.slice(0, -1).split('\n');
   if (!origin || !/^\d+$/.test(size ?? '') || !root || extensions.some((line) => line === '')) throw new NoteError('not a checkpoint body');
-  return { origin, size: Number(size), root: Buffer.from(root, 'base64') };
+  return { body, checkpoint: { origin, size: Number(size), root: Buffer.from(root, 'base64') }, signatures };
+}
+
+/** Whether `name`/`publicKey` signed the note. */
+export function signedBy(note: ParsedNote, name: string, publicKey: KeyObject): boolean {
+  const id = keyId(name, publicKey).toString('hex');
+  return note.signatures.some((line) => line.name === name && line.keyId === id && verify(null, Buffer.from(note.body, 'utf8'), publicKey, line.signature));
+}
+
+/** Checks the note's signature by `name`/`publicKey` and returns its checkpoint; throws NoteError saying what is wrong. */
+export function openCheckpoint(note: string, name: string, publicKey: KeyObject): Checkpoint {
+  const parsed = parseNote(note);
+  if (!signedBy(parsed, name, publicKey)) {
+    throw new NoteError(parsed.signatures.some((line) => line.name === name) ? 'the signature does not verify with the audit key' : `no signature by ${name}`);
+  }
+  return parsed.checkpoint;
 }

@@ -6,7 +6,8 @@ import { listLogFiles } from './files.ts';
 import type { Hash } from './merkle.ts';
 import { b64, parseRecord } from './records.ts';
 import { readSegment, segmentsInRange, type DateRange } from './read-log.ts';
-import { NoteError, openCheckpoint } from './signed-note.ts';
+import { NoteError, parseNote } from './signed-note.ts';
+import { explainedByLoss, handoversIn, judgeSignatures, vouchedIdentities, type RecordedHandover } from './vouch.ts';
 
 export interface VerifyOptions extends DateRange {
   dir: string;
@@ -18,6 +19,8 @@ export interface VerifyOptions extends DateRange {
 }
 
 export interface VerifyFailure {
+  /** Damage (records or checkpoints changed), or a checkpoint by a key the log never vouched for. Default damage. */
+  kind?: 'damage' | 'unvouched';
   file: string;
   line?: number;
   seq?: number;
@@ -35,6 +38,10 @@ export interface VerifyReport {
   unsigned: number;
   /** Checkpoints beyond the records present (partialTail only). */
   beyondEnd: number;
+  /** Checkpoints whose records check out but whose signers the log never vouched for (e.g. a lost key). */
+  unvouched: Array<{ file: string; signers: string[] }>;
+  /** Handovers the log recorded (origin changes, key rotations), for the report. */
+  handovers: RecordedHandover[];
 }
 
 export function describeFailure(failure: VerifyFailure): string {
@@ -49,7 +56,9 @@ export function describeFailure(failure: VerifyFailure): string {
  */
 export async function verifyLog(options: VerifyOptions): Promise<VerifyReport> {
   const files = await listLogFiles(options.dir);
-  const report: VerifyReport = { ok: true, checkpoints: 0, unsigned: 0, beyondEnd: 0 };
+  const handovers = await handoversIn(options.dir);
+  const vouched = await vouchedIdentities(options.dir, files, { name: options.name, publicKey: options.publicKey }, handovers);
+  const report: VerifyReport = { ok: true, checkpoints: 0, unsigned: 0, beyondEnd: 0, unvouched: [], handovers };
   const fail = (failure: VerifyFailure): VerifyReport => ({ ...report, ok: false, failure });
   const selected = await segmentsInRange(options.dir, files, options);
   if (!selected) return report;
@@ -73,14 +82,31 @@ export async function verifyLog(options: VerifyOptions): Promise<VerifyReport> {
     while (nextCheckpoint < checkpoints.length && checkpoints[nextCheckpoint]!.size <= size) {
       const checkpoint = checkpoints[nextCheckpoint]!;
       nextCheckpoint += 1;
-      let signed;
+      let note;
       try {
-        signed = openCheckpoint(await readFile(join(options.dir, checkpoint.name), 'utf8'), options.name, options.publicKey);
+        note = parseNote(await readFile(join(options.dir, checkpoint.name), 'utf8'));
       } catch (error) {
         if (!(error instanceof NoteError)) throw error;
-        return { file: checkpoint.name, problem: `${error.message} (a checkpoint not made with the audit key)` };
+        return { file: checkpoint.name, problem: error.message };
       }
-      if (signed.origin !== options.name) return { file: checkpoint.name, problem: `origin is ${signed.origin}, expected ${options.name}` };
+      const verdict = judgeSignatures(note, vouched);
+      if (verdict.forged) return { file: checkpoint.name, problem: 'the signature does not verify with the audit key (a checkpoint not made with the audit key)' };
+      if (verdict.valid.length === 0 && verdict.unknown.length === 0) return { file: checkpoint.name, problem: 'the checkpoint carries no signature' };
+      const signed = note.checkpoint;
+      if (verdict.valid.length === 0) {
+        // A key the log itself declared lost explains the checkpoints it signed before that; any other unknown signer is refused.
+        const explained = explainedByLoss(handovers, checkpoint.size);
+        if (!verdict.unknown.some((signer) => explained.has(signer))) {
+          return {
+            file: checkpoint.name, kind: 'unvouched',
+            problem: `signed by ${verdict.unknown.join(', ')}, a key this log never vouched for. If you hold that key, verify with --key and its verifier key; if the audit key was replaced, restore the old one, or record its loss with portcullis audit rotate-key --old-key-lost`,
+          };
+        }
+        report.unvouched.push({ file: checkpoint.name, signers: verdict.unknown });
+      }
+      else if (!verdict.valid.some((identity) => identity.name === signed.origin)) {
+        return { file: checkpoint.name, problem: `origin is ${signed.origin}, expected ${[...new Set(verdict.valid.map((identity) => identity.name))].join(' or ')}` };
+      }
       if (signed.size !== checkpoint.size) return { file: checkpoint.name, problem: `the file name says tree size ${checkpoint.size} but the signed size is ${signed.size}` };
       if (b64(signed.root) !== lastRoot) {
         const after = previousSigned.name ? ` after ${previousSigned.name}` : '';
@@ -90,7 +116,7 @@ export async function verifyLog(options: VerifyOptions): Promise<VerifyReport> {
         };
       }
       previousSigned = { size: checkpoint.size, name: checkpoint.name };
-      report.checkpoints += 1;
+      if (verdict.valid.length > 0) report.checkpoints += 1;
     }
     return undefined;
   };

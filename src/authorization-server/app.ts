@@ -1,6 +1,7 @@
 import type Router from '@koa/router';
 import Koa from 'koa';
 import type { Store } from '../storage/index.ts';
+import { auditRoutes } from './audit-routes.ts';
 import { registrationGate } from './clients/registration-gate.ts';
 import type { RegistrationMode } from './clients/registration-policy.ts';
 import { interactionRoutes, type InteractionDependencies } from './interactions/routes.ts';
@@ -29,6 +30,8 @@ export interface AppDependencies extends InteractionDependencies {
   metricsAccess: MetricsAccess | undefined;
   /** More of our own pages and endpoints (the operator console, elevation status), beside the interaction pages. */
   routers?: Router[];
+  /** The audit log's directory, whose checkpoints and consistency proofs are served (undefined: AUDIT=off). */
+  auditDir?: string | undefined;
 }
 
 /** The HTTP surface: headers, health, our pages, then oidc-provider for the protocol. */
@@ -71,6 +74,7 @@ export function createApp(deps: AppDependencies): Koa {
   });
 
   if (deps.metricsAccess) app.use(metricsEndpoint(deps.metrics, deps.metricsAccess));
+  if (deps.auditDir) app.use(auditRoutes(deps.auditDir));
   app.use(registrationGate({ path: REGISTRATION_PATH, store: deps.store, log: deps.log, mode: deps.registration.mode, rateLimit: deps.limits.registrationPerAddress }));
   app.use(tokenRateLimit({ path: TOKEN_PATH, limits: deps.limits, log: deps.log }));
   app.use(interactions.routes());

@@ -38,11 +38,20 @@ export interface RunningAuthorizationServer {
   /** The separate /metrics listener, when METRICS_PORT is set. */
   admin: AdminListener | undefined;
   audit: AuditTrail;
+  /** The audit log's first write (`config.loaded`); done already unless started with `holdAudit`. */
+  startAudit(): Promise<void>;
   close(): Promise<void>;
 }
 
+export interface StartOptions {
+  /** Leave the audit log unwritten until `startAudit`: the caller has more listeners to bind first. */
+  holdAudit?: boolean;
+}
+
 /** Builds every service from the configuration and starts listening. */
-export async function startAuthorizationServer(config: Config, log: Logger, metrics = new Metrics({ processMetrics: false })): Promise<RunningAuthorizationServer> {
+export async function startAuthorizationServer(
+  config: Config, log: Logger, metrics = new Metrics({ processMetrics: false }), options: StartOptions = {},
+): Promise<RunningAuthorizationServer> {
   const keys = await loadKeyRing({ pem: config.rsaPrivateKeyPem, secretPath: config.rsaPrivateKeyPath, keysDir: config.keysDir });
   log.info({ kid: keys.signingKid, source: keys.source }, describeKeySource(keys));
   const cookieKeys = loadCookieKeys({ cookieKeys: config.cookieKeys, cookieKeysPath: config.cookieKeysPath, keysDir: config.keysDir });
@@ -87,27 +96,45 @@ export async function startAuthorizationServer(config: Config, log: Logger, metr
     trustedProxies: config.trustProxy,
     metrics,
     metricsAccess: config.metricsToken && config.metricsPort === undefined ? { token: config.metricsToken, allow: config.adminAllowlist } : undefined,
+    auditDir: audit.log?.dir,
   });
 
   const server: Server = app.listen({ port: config.port, ...(config.host ? { host: config.host } : {}) });
   const closeServer = gracefulClose(server);
+  let admin: AdminListener | undefined;
   try {
     await once(server, 'listening');
+    admin = config.metricsPort === undefined ? undefined : await startAdminListener(metrics, {
+      port: config.metricsPort, host: config.metricsHost, access: { ...(config.metricsToken ? { token: config.metricsToken } : {}), allow: config.adminAllowlist }, log,
+    });
   } catch (error) {
+    await closeServer();
     await store.close();
     await audit.close();
     throw error;
   }
-  await recordEvent(auditSink, log, {
-    type: 'config.loaded', issuer: config.issuer, signing_kid: keys.signingKid, key_source: keys.source, config_file: config.configFile,
-    resources: config.resources.map((resource) => resource.uri), registration: config.registration, cimd: config.cimd,
-  });
-  const outbox = drainAuditOutbox(store, auditSink, log);
   const { port } = server.address() as AddressInfo;
-  const admin = config.metricsPort === undefined ? undefined : await startAdminListener(metrics, {
-    port: config.metricsPort, host: config.metricsHost, access: { ...(config.metricsToken ? { token: config.metricsToken } : {}), allow: config.adminAllowlist }, log,
-  });
+  let auditStarted: Promise<void> | undefined;
+  let outbox: { stop(): void } | undefined;
+  const startAudit = () => auditStarted ??= (async () => {
+    await audit.start();
+    await recordEvent(auditSink, log, {
+      type: 'config.loaded', issuer: config.issuer, signing_kid: keys.signingKid, key_source: keys.source, config_file: config.configFile,
+      resources: config.resources.map((resource) => resource.uri), registration: config.registration, cimd: config.cimd,
+    });
+    outbox = drainAuditOutbox(store, auditSink, log);
+  })();
+  if (!options.holdAudit) {
+    await startAudit().catch(async (error: unknown) => {
+      await admin?.close();
+      await closeServer();
+      await store.close();
+      await audit.close();
+      throw error;
+    });
+  }
   return {
+    startAudit,
     url: `http://127.0.0.1:${port}`,
     issuer: config.issuer,
     keys,
@@ -118,7 +145,7 @@ export async function startAuthorizationServer(config: Config, log: Logger, metr
     audit,
     /** Stops accepting, lets requests in flight finish (their connections then close), closes the store and the audit log. */
     async close() {
-      outbox.stop();
+      outbox?.stop();
       await admin?.close();
       await closeServer();
       await store.close();

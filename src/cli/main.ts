@@ -44,6 +44,12 @@ async function run(argv: string[]): Promise<void> {
   await command(loadConfig(), args);
 }
 
+// `portcullis audit query | head`: the reader left, so stop quietly.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
+
 run(process.argv.slice(2)).catch((error: unknown) => {
   const known = error instanceof UsageError || error instanceof ConfigError || error instanceof KeyConfigError
     || error instanceof StoreUnavailableError || error instanceof ProofError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');

@@ -89,16 +89,17 @@ describe('audit verify on a tampered log', () => {
     assert.match(report.failure!.problem, /records seq 4\.\.7 after checkpoint-000000000004\.note .*were changed or replaced after they were signed/);
   });
 
-  test('a checkpoint re-signed with another key is refused', async () => {
+  test('a checkpoint re-signed with another key is refused as signed by a key the log never vouched for', async () => {
     const report = await verifyTampered(async (dir) => {
       await forgeFrom(dir, 5, (event) => ({ ...event, subject: 'someone-else' }));
       const { privateKey } = generateKeyPairSync('ed25519');
       const segment = (await readFile(join(dir, 'segment-000000000005.jsonl'), 'utf8')).split('\n');
       const eighth = JSON.parse(segment[2]!) as AuditRecord;
-      await writeFile(join(dir, 'checkpoint-000000000008.note'), signCheckpoint({ origin: ORIGIN, size: 8, root: Buffer.from(eighth.root, 'base64') }, ORIGIN, privateKey));
+      await writeFile(join(dir, 'checkpoint-000000000008.note'), signCheckpoint({ origin: ORIGIN, size: 8, root: Buffer.from(eighth.root, 'base64') }, [{ name: ORIGIN, key: privateKey }]));
     });
     assert.equal(report.failure?.file, 'checkpoint-000000000008.note');
-    assert.match(report.failure!.problem, /signature does not verify/);
+    assert.equal(report.failure?.kind, 'unvouched');
+    assert.match(report.failure!.problem, /a key this log never vouched for/);
   });
 });
 

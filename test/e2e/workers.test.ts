@@ -62,6 +62,12 @@ describe('WORKERS=2: two processes sharing the port', () => {
     assert.ok(tokens.access_token);
   });
 
+  it('refuses another server on the same DATA_DIR while the workers serve it, naming the primary', async () => {
+    const foreign = await runProject('src/main.ts', [], { env: { ...env, WORKERS: '1', PORT: String(await freePort()), DEMO_MCP_PORT: String(await freePort()) } });
+    assert.equal(foreign.code, 2, foreign.stderr);
+    assert.match(foreign.stderr, new RegExp(`^portcullis: DATA_DIR: .* is in use by another process \\(pid ${primary.pid}\\)`));
+  });
+
   it('stops every worker on SIGTERM and exits 0', async () => {
     const exited = once(primary, 'exit');
     primary.kill('SIGTERM');
