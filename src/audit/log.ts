@@ -47,6 +47,11 @@ interface Pending {
  * The embedded audit log: append-only segment files of canonical JSON records, each carrying
  * the RFC 9162 tree head after it, and signed checkpoints. `append` resolves after fsync;
  * concurrent appends share one write and one fsync (group commit). One writer per directory.
+ *
+ * @example
+ * const key = await loadAuditKey({ keysDir: './keys', fileName: 'audit-my-mcp-ed25519.pem' });
+ * const audit = await AuditLog.open({ dir: './data/audit', origin: 'mcp.example.com/audit', signingKey: key.privateKey, log });
+ * await audit.append({ type: 'tool.executed', tool: 'create_note' });
  */
 export class AuditLog implements AuditSink {
   readonly dir: string;
