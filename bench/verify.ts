@@ -9,7 +9,7 @@
  * Run: ./node_modules/.bin/node bench/verify.ts [tokens] [repeats]
  */
 import { jwtVerify } from 'jose';
-import { createTokenVerifier } from '../src/resource-server/verifier.ts';
+import { createTokenVerifier } from '../src/resource-server/index.ts';
 import { createInMemoryIssuer } from './support/in-memory-issuer.ts';
 import { combine, formatOps, measure, type Measurement } from './support/timing.ts';
 

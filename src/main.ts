@@ -6,8 +6,7 @@ import { isClusterWorker, lockStore, printsBanner, reportMetricsToPrimary, runPr
 import { listenErrorMessage } from './listen-error.ts';
 import { startAuthorizationServer } from './authorization-server/start.ts';
 import { StoreUnavailableError } from './storage/index.ts';
-import { startConfiguredNotesServer } from '../examples/notes-mcp/configured.ts';
-import type { RunningNotesServer } from '../examples/notes-mcp/server.ts';
+import { registeredCompanions, type RunningCompanion } from './companions.ts';
 
 let config: Config | undefined;
 
@@ -25,17 +24,17 @@ async function main(): Promise<void> {
   if (own !== config) reportMetricsToPrimary(metrics.registry);
   const server = await startAuthorizationServer(own, log, metrics, { holdAudit: true });
   log.info({ issuer: config.issuer, configFile: config.configFile, ...(server.admin ? { metrics: `${server.admin.url}/metrics` } : {}) }, 'authorization server started');
-  const demo = await startDemo(config, log, metrics);
+  const companions = await startCompanions(config, log, metrics);
   // Every listener is bound: start-up can no longer fail, so the audit logs are written from here on.
   await server.startAudit();
-  await demo?.startAudit();
+  for (const companion of companions) await companion.startAudit?.();
   if (printsBanner()) process.stdout.write([
     '',
     `Portcullis is running.`,
     `  issuer:     ${config.issuer}`,
     `  discovery:  ${config.issuer}/.well-known/openid-configuration`,
     `  resources:  ${config.resources.map((resource) => resource.uri).join(', ')}`,
-    demo ? `  demo MCP:   ${config.demoMcpResource} (Streamable HTTP; point an MCP client at it, e.g. npx @modelcontextprotocol/inspector)` : '',
+    ...companions.map((companion) => companion.banner),
     '',
     (await server.users.list()).length === 0
       ? `No users yet. Add the first one:\n  echo 'a-long-password' | npm run portcullis -- users add alice --password-stdin\n`
@@ -49,7 +48,7 @@ async function main(): Promise<void> {
     log.info({ signal }, 'shutting down');
     const timer = setTimeout(() => process.exit(1), 10_000);
     timer.unref();
-    await demo?.close();
+    for (const companion of companions) await companion.close();
     await server.close();
     log.flush();
     process.exit(0);
@@ -58,17 +57,15 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void stop('SIGINT'));
 }
 
-/** The demo notes MCP server beside the authorization server, when its resource is registered. */
-async function startDemo(config: Config, log: Logger, metrics: Metrics): Promise<(RunningNotesServer & { startAudit(): Promise<void> }) | undefined> {
-  if (config.demoMcp === 'off') return undefined;
-  const resource = config.demoMcpResource;
-  if (!config.resources.some((registered) => registered.uri === resource)) {
-    log.info({ resource }, 'demo MCP server not started: its resource is not registered');
-    return undefined;
+/** The companions registered through `node --import` (npm start: the demo notes MCP server), after the authorization server. */
+async function startCompanions(config: Config, log: Logger, metrics: Metrics): Promise<RunningCompanion[]> {
+  const running: RunningCompanion[] = [];
+  const onKeyLookup = (result: 'hit' | 'miss') => metrics.jwksCacheLookups.inc({ result });
+  for (const companion of registeredCompanions()) {
+    const started = await companion.start({ config, log, onKeyLookup, holdAudit: true });
+    if (started) running.push(started);
   }
-  const demo = await startConfiguredNotesServer(config, log, { onKeyLookup: (result) => metrics.jwksCacheLookups.inc({ result }), holdAudit: true });
-  log.info({ resource }, 'demo MCP server started');
-  return demo;
+  return running;
 }
 
 main().catch((error: unknown) => {

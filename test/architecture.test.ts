@@ -25,6 +25,12 @@ describe('the layout in ARCHITECTURE.md', () => {
     }
   });
 
+  it('starts the demo MCP server through a hook: nothing in src/ imports examples/', async () => {
+    for (const file of await sourceFiles('src')) {
+      for (const specifier of await importsOf(file)) assert.doesNotMatch(specifier, /examples\//, `${file} imports ${specifier}`);
+    }
+  });
+
   it('keeps the lower layers (config, keys, storage, log, http, audit) from importing upward', async () => {
     for (const layer of ['src/config', 'src/keys', 'src/storage', 'src/log', 'src/http', 'src/audit']) {
       for (const file of await sourceFiles(layer)) {

@@ -2,10 +2,11 @@ import { openAuditTrail } from '../../src/audit/index.ts';
 import type { Config } from '../../src/config/index.ts';
 import type { Logger } from '../../src/log/index.ts';
 import { startNotesServer, type NotesServerOptions, type RunningNotesServer } from './server.ts';
+import { notesIdempotencySettings } from './settings.ts';
 
 /**
  * The demo notes server as the settings describe it, for `npm start` and for running it alone:
- * its store (REDIS_URL or DATA_DIR), idempotency settings, and its own audit log
+ * its store (REDIS_URL or DATA_DIR), its own idempotency settings (settings.ts), and its own audit log
  * (AUDIT_DIR/notes-mcp, with its own origin and key: an MCP server is deployed apart from Portcullis).
  */
 export async function startConfiguredNotesServer(
@@ -17,12 +18,7 @@ export async function startConfiguredNotesServer(
       port: config.demoMcpPort, issuer: config.issuer, resource: config.demoMcpResource, ...(config.host ? { host: config.host } : {}),
       ...storeSettings(config),
       audit: audit.sink, log: log.child({ component: 'notes-mcp' }),
-      idempotency: {
-        ttlSeconds: config.idempotencyTtlSeconds,
-        required: config.idempotencyRequired,
-        deriveKeys: config.idempotencyDeriveKeys,
-        whileRunning: config.idempotencyWhileRunning,
-      },
+      idempotency: notesIdempotencySettings(),
       ...(options.onKeyLookup ? { onKeyLookup: options.onKeyLookup } : {}),
     });
     if (!options.holdAudit) await audit.start();

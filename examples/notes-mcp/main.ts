@@ -6,7 +6,7 @@
  */
 import { ConfigError, loadConfig } from '../../src/config/index.ts';
 import { configuredLogger } from '../../src/log/index.ts';
-import { StoreUnavailableError } from '../../src/resource-server/index.ts';
+import { StoreUnavailableError } from '../../src/resource-server/entries/storage.ts';
 import { startConfiguredNotesServer } from './configured.ts';
 
 try {

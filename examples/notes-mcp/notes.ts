@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Store } from '../../src/resource-server/index.ts';
+import type { Store } from '../../src/resource-server/entries/storage.ts';
 
 export interface Note {
   id: string;

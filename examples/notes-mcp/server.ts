@@ -1,10 +1,12 @@
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
-import {
-  createTokenVerifier, mcpEndpoint, metadataUrlFor, openStore, protectedResourceMetadata, protectedResourceMetadataRoutes,
-  type AuditSink, type ElevationRule, type IdempotencyOptions, type OpenStoreOptions, type ResourceServerLog,
-} from '../../src/resource-server/index.ts';
+import { createTokenVerifier, metadataUrlFor, protectedResourceMetadata, type ElevationRule } from '../../src/resource-server/index.ts';
+import type { AuditSink } from '../../src/resource-server/entries/audit.ts';
+import type { IdempotencyOptions } from '../../src/resource-server/entries/idempotency.ts';
+import type { ResourceServerLog } from '../../src/resource-server/entries/mcp.ts';
+import { openStore, type OpenStoreOptions } from '../../src/resource-server/entries/storage.ts';
+import { mcpEndpoint, protectedResourceMetadataRoutes } from '../../src/resource-server/koa.ts';
 import { NoteBook } from './notes.ts';
 import { noteTools } from './tools.ts';
 

@@ -24,7 +24,12 @@ export interface AuditKey {
 
 export const AUDIT_KEY_FILE = 'audit-ed25519.pem';
 
-/** The dedicated Ed25519 key that signs checkpoints, found like the signing key: env PEM, mounted file, KEYS_DIR. */
+/**
+ * The dedicated Ed25519 key that signs checkpoints, found like the signing key: env PEM, mounted file, KEYS_DIR.
+ *
+ * @example
+ * const key = await loadAuditKey({ keysDir: './keys', fileName: 'audit-my-mcp-ed25519.pem' });
+ */
 export async function loadAuditKey(sources: AuditKeySources): Promise<AuditKey> {
   if (sources.pem?.trim()) {
     const pem = !sources.pem.includes('\n') ? sources.pem.replaceAll('\\n', '\n') : sources.pem;

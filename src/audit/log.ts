@@ -65,6 +65,11 @@ interface OpenState {
  * held by an OS lock. `prepare` reads and locks without writing; `start` is the first write.
  * This class is the commit queue and the tree state; the segment writer, the checkpointer and
  * the stored subtree hashes are their own pieces (as in transparency-dev/tessera).
+ *
+ * @example
+ * const key = await loadAuditKey({ keysDir: './keys', fileName: 'audit-my-mcp-ed25519.pem' });
+ * const audit = await AuditLog.open({ dir: './data/audit', origin: 'mcp.example.com/audit', signingKey: key.privateKey, log });
+ * await audit.append({ type: 'tool.executed', tool: 'create_note' });
  */
 export class AuditLog implements AuditSink {
   readonly dir: string;

@@ -120,11 +120,6 @@ export const configSchema = z.object({
   sessionTtlSeconds: seconds.default(14 * 24 * 3600),
   demoMcp: z.enum(['on', 'off']).default('on'),
   demoMcpPort: port.default(3001),
-  /** Idempotency keys of the demo MCP server's write tools (the resource-server module's options). */
-  idempotencyTtlSeconds: seconds.default(24 * 3600),
-  idempotencyRequired: trueFalse.default(false),
-  idempotencyDeriveKeys: trueFalse.default(false),
-  idempotencyWhileRunning: z.enum(['wait', 'reject']).default('wait'),
   /** The demo's public resource identifier when it runs behind a proxy; default http://localhost:$DEMO_MCP_PORT/mcp. */
   demoMcpResource: resourceUri.optional(),
   /** Without any, the demo notes MCP server (DEMO_MCP_PORT) is the one resource. */
@@ -233,10 +228,6 @@ export const ENV_NAMES = {
   sessionTtlSeconds: 'SESSION_TTL_SECONDS',
   demoMcp: 'DEMO_MCP',
   demoMcpPort: 'DEMO_MCP_PORT',
-  idempotencyTtlSeconds: 'IDEMPOTENCY_TTL_SECONDS',
-  idempotencyRequired: 'IDEMPOTENCY_REQUIRED',
-  idempotencyDeriveKeys: 'IDEMPOTENCY_DERIVE_KEYS',
-  idempotencyWhileRunning: 'IDEMPOTENCY_WHILE_RUNNING',
   demoMcpResource: 'DEMO_MCP_RESOURCE',
   registration: 'REGISTRATION',
   registrationRateLimit: 'REGISTRATION_RATE_LIMIT',

@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Context, Middleware } from 'koa';
 
 /** How much of a refused body is read and discarded before the connection closes. */
@@ -20,9 +20,13 @@ export function closeOnUnreadBody(): Middleware {
 
 /** The same, for a handler that answers by itself. */
 export async function settleUnreadBody(ctx: Context): Promise<void> {
-  const request = ctx.req;
-  if (request.complete || ctx.res.headersSent) return;
-  ctx.set('Connection', 'close');
+  await settleUnreadRequest(ctx.req, ctx.res);
+}
+
+/** The same on node:http, for handlers outside Koa: call it before writing the answer. */
+export async function settleUnreadRequest(request: IncomingMessage, response: ServerResponse): Promise<void> {
+  if (request.complete || response.headersSent) return;
+  response.setHeader('Connection', 'close');
   await discard(request);
 }
 

@@ -14,6 +14,10 @@ export interface BearerRequestParts {
  * The bearer token of a request. Only the Authorization header is accepted (RFC 6750 §2.1):
  * no header is `missing_token`; a repeated header, another scheme, an empty or multi-part
  * credential, or a token in the query is `invalid_request`.
+ *
+ * @example
+ * const raw = extractBearerToken({ authorization: req.headers.authorization });
+ * const token = await verifier.verify(raw);
  */
 export function extractBearerToken(parts: BearerRequestParts): string {
   if (parts.accessTokenInQuery) throw new TokenVerificationError('invalid_request', 'Access tokens are only accepted in the Authorization header.');

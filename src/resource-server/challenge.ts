@@ -22,6 +22,9 @@ export interface BearerChallengeParams {
 /**
  * An RFC 9110 quoted-string. Backslash and double quote are escaped; characters that cannot be
  * sent in a header (controls, non-ASCII) become '?', so a value can never split the header.
+ *
+ * @example
+ * quotedString('say "hi"'); // '"say \\"hi\\""'
  */
 export function quotedString(value: string): string {
   return `"${value.replace(/[^\x20-\x7e]/g, '?').replace(/["\\]/g, '\\$&')}"`;
@@ -30,6 +33,9 @@ export function quotedString(value: string): string {
 /**
  * `Bearer` followed by the parameters that are set, always in this order: realm, error,
  * error_description, resource_metadata, scope, acr_values, max_age.
+ *
+ * @example
+ * res.setHeader('WWW-Authenticate', bearerChallenge({ error: 'invalid_token', resourceMetadata: metadataUrl, scope: ['notes:read'] }));
  */
 export function bearerChallenge(params: BearerChallengeParams = {}): string {
   const scope = typeof params.scope === 'string' ? params.scope : (params.scope ?? []).join(' ');
@@ -53,22 +59,43 @@ export interface ChallengeContext {
   scope?: readonly string[] | string;
 }
 
-/** 401 without any token: no error attribute (RFC 6750 §3.1). */
+/**
+ * 401 without any token: no error attribute (RFC 6750 §3.1).
+ *
+ * @example
+ * missingTokenChallenge({ resourceMetadata: metadataUrl, scope: ['notes:read'] });
+ * // 'Bearer resource_metadata="…", scope="notes:read"'
+ */
 export function missingTokenChallenge(context: ChallengeContext): string {
   return bearerChallenge({ resourceMetadata: context.resourceMetadata, scope: context.scope });
 }
 
-/** 401 for a token that is expired, revoked, malformed or not for this resource. */
+/**
+ * 401 for a token that is expired, revoked, malformed or not for this resource.
+ *
+ * @example
+ * invalidTokenChallenge({ resourceMetadata: metadataUrl, description: 'The access token expired.' });
+ */
 export function invalidTokenChallenge(context: ChallengeContext & { description?: string }): string {
   return bearerChallenge({ error: 'invalid_token', errorDescription: context.description, resourceMetadata: context.resourceMetadata, scope: context.scope });
 }
 
-/** 403: `scope` names every scope the operation needs, the ones already granted included. */
+/**
+ * 403: `scope` names every scope the operation needs, the ones already granted included.
+ *
+ * @example
+ * insufficientScopeChallenge({ resourceMetadata: metadataUrl, scope: ['notes:read', 'notes:write'] });
+ */
 export function insufficientScopeChallenge(context: ChallengeContext & { description?: string }): string {
   return bearerChallenge({ error: 'insufficient_scope', errorDescription: context.description, resourceMetadata: context.resourceMetadata, scope: context.scope });
 }
 
-/** 400 for a malformed Authorization header or a token sent where it is not accepted. */
+/**
+ * 400 for a malformed Authorization header or a token sent where it is not accepted.
+ *
+ * @example
+ * invalidRequestChallenge({ resourceMetadata: metadataUrl, description: 'Access tokens are only accepted in the Authorization header.' });
+ */
 export function invalidRequestChallenge(context: ChallengeContext & { description?: string }): string {
   return bearerChallenge({ error: 'invalid_request', errorDescription: context.description, resourceMetadata: context.resourceMetadata, scope: context.scope });
 }
@@ -76,6 +103,10 @@ export function invalidRequestChallenge(context: ChallengeContext & { descriptio
 /**
  * 401 asking for a fresher or stronger sign-in (RFC 9470 step-up): the client should send the
  * user through the authorization server again with these max_age / acr_values.
+ *
+ * @example
+ * elevationChallenge({ resourceMetadata: metadataUrl, maxAgeSeconds: 300 });
+ * // 'Bearer error="insufficient_user_authentication", resource_metadata="…", max_age="300"'
  */
 export function elevationChallenge(context: ChallengeContext & { description?: string; maxAgeSeconds?: number; acrValues?: readonly string[] | string }): string {
   return bearerChallenge({

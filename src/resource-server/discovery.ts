@@ -12,6 +12,11 @@ export interface IssuerMetadata {
  * Where an issuer's metadata may be, in the order they are tried: RFC 8414 §3.1 (the well-known
  * segment inserted between host and path, a trailing slash dropped), then OpenID Connect
  * Discovery §4 (appended to the issuer).
+ *
+ * @example
+ * discoveryUrls('https://login.example.com/tenant');
+ * // ['https://login.example.com/.well-known/oauth-authorization-server/tenant',
+ * //  'https://login.example.com/tenant/.well-known/openid-configuration']
  */
 export function discoveryUrls(issuer: string): [string, string] {
   const url = new URL(issuer);

@@ -33,6 +33,9 @@ const INVALID_TOKEN_DESCRIPTIONS: Record<Exclude<TokenErrorCode, 'missing_token'
  * node:http) answers the same way: 400 invalid_request, 401 (no error attribute when no token
  * was sent, else invalid_token), 403 insufficient_scope naming every required scope, or 503 when
  * the authorization server could not be reached.
+ *
+ * @example
+ * const { status, wwwAuthenticate, body } = tokenErrorResponse(error, { resourceMetadata: metadataUrlFor(resource) });
  */
 export function tokenErrorResponse(error: TokenVerificationError, context: TokenErrorContext): TokenErrorResponse {
   const { resourceMetadata } = context;

@@ -32,6 +32,14 @@ export interface TokenVerificationErrorOptions {
   cause?: unknown;
 }
 
+/**
+ * A refused token; `code` says why (see TokenErrorCode).
+ *
+ * @example
+ * try { await verifier.verify(raw); } catch (error) {
+ *   if (error instanceof TokenVerificationError && error.code === 'expired') askForANewToken();
+ * }
+ */
 export class TokenVerificationError extends Error {
   override readonly name = 'TokenVerificationError';
   readonly code: TokenErrorCode;
@@ -46,6 +54,12 @@ export class TokenVerificationError extends Error {
   }
 }
 
+/**
+ * Whether an error is a token refusal (answer 400/401/403/503) rather than a bug.
+ *
+ * @example
+ * if (isTokenVerificationError(error)) log.info({ code: error.code }, 'token refused');
+ */
 export function isTokenVerificationError(error: unknown): error is TokenVerificationError {
   return error instanceof TokenVerificationError;
 }

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { canonicalJson } from '../audit/index.ts';
-import type { Store } from '../storage/index.ts';
+import { canonicalJson } from '../audit/canonical-json.ts';
+import type { Store } from '../storage/store.ts';
 
 /** Hex SHA-256 of a value's canonical JSON: equal values (in any key order) give equal hashes. */
 export function canonicalHash(value: unknown): string {

@@ -1,8 +1,8 @@
-import type { Context } from 'koa';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { StoreUnavailableError } from '../storage/index.ts';
+import { StoreUnavailableError } from '../storage/store.ts';
 import { IDEMPOTENCY_KEY_META, IdempotencyKeyError, idempotencyKeyOf } from './idempotency-key.ts';
 import { canonicalHash, IdempotencyRecords, type Claim, type IdempotencyOptions, type RefusalReason } from './idempotency.ts';
+import { jsonRpcError, type JsonRpcId, type JsonRpcMessages, type ToolCall } from './json-rpc.ts';
 import type { ToolPolicy } from './policy.ts';
 import type { ToolAudit } from './tool-audit.ts';
 import type { VerifiedToken } from './verified-token.ts';
@@ -31,15 +31,10 @@ const REFUSALS: Record<Refusal, { code: number; status: number }> = {
   unavailable: { code: -32000, status: 503 },
 };
 
-interface ToolCallRequest {
-  id: string | number;
-  name: string;
-  args: unknown;
-  meta: unknown;
-}
-
-/** What the MCP endpoint does with a request: serve it, serve it under a claim, or nothing more (answered). */
-export type IdempotencyDecision = { kind: 'serve'; claim?: Claim } | { kind: 'answered' };
+/** What the MCP endpoint does with a request: serve it, serve it under a claim, or answer it with this message. */
+export type IdempotencyDecision =
+  | { kind: 'serve'; claim?: Claim }
+  | { kind: 'answer'; message: Record<string, unknown>; replayed?: boolean };
 
 /**
  * Applies idempotency keys to `tools/call` requests of write and privileged tools before the MCP
@@ -66,61 +61,54 @@ export class IdempotentCalls {
    * without a claim and the MCP server answers the error.
    */
   async decide(
-    ctx: Context, token: VerifiedToken, body: unknown, policies: Map<string, ToolPolicy>, acceptsArguments: (tool: string, args: unknown) => boolean,
+    header: string | undefined, token: VerifiedToken, messages: JsonRpcMessages, policies: Map<string, ToolPolicy>, acceptsArguments: (tool: string, args: unknown) => boolean,
   ): Promise<IdempotencyDecision> {
-    const header = ctx.get('Idempotency-Key') || undefined;
-    const isWrite = (message: unknown) => {
-      const call = toolCall(message);
-      return call !== undefined && (policies.get(call.name)?.risk ?? 'read') !== 'read';
-    };
-    if (Array.isArray(body)) {
-      const keyed = Boolean(header) || this.#required || this.#deriveKeys || body.some(keyInMeta);
-      if (!keyed || !body.some(isWrite)) return { kind: 'serve' };
-      return this.#refuse(ctx, null, 'batch', 'write tools with idempotency keys take one tools/call per request, not a JSON-RPC batch');
+    const isWrite = (call: ToolCall) => (policies.get(call.name)?.risk ?? 'read') !== 'read';
+    if (messages.batch) {
+      const keyed = Boolean(header) || this.#required || this.#deriveKeys || messages.toolCalls.some(keyInMeta);
+      if (!keyed || !messages.toolCalls.some(isWrite)) return { kind: 'serve' };
+      return this.#refuse(null, 'batch', 'write tools with idempotency keys take one tools/call per request, not a JSON-RPC batch');
     }
-    const call = toolCall(body);
-    if (!call || !isWrite(body)) return { kind: 'serve' };
+    const call = messages.toolCalls[0];
+    if (!call || call.id === undefined || !isWrite(call)) return { kind: 'serve' };
 
     let key: string | undefined;
     try {
       key = idempotencyKeyOf(header, call.meta);
     } catch (error) {
-      if (error instanceof IdempotencyKeyError) return this.#refuse(ctx, call.id, 'key_invalid', error.message);
+      if (error instanceof IdempotencyKeyError) return this.#refuse(call.id, 'key_invalid', error.message);
       throw error;
     }
-    if (key === undefined && this.#deriveKeys) key = `derived:${canonicalHash(call.args ?? {})}`;
+    if (key === undefined && this.#deriveKeys) key = `derived:${canonicalHash(call.arguments ?? {})}`;
     if (key === undefined) {
       if (!this.#required) return { kind: 'serve' };
-      return this.#refuse(ctx, call.id, 'key_required', `${call.name} changes state: send an idempotency key in the Idempotency-Key header or in params._meta["idempotency-key"]`);
+      return this.#refuse(call.id, 'key_required', `${call.name} changes state: send an idempotency key in the Idempotency-Key header or in params._meta["idempotency-key"]`);
     }
 
-    if (!acceptsArguments(call.name, call.args)) return { kind: 'serve' };
+    if (!acceptsArguments(call.name, call.arguments)) return { kind: 'serve' };
     const policy = policies.get(call.name)!;
     const scope = { issuer: token.issuer, subject: token.subject, clientId: token.clientId, tool: call.name, key };
     let admission;
     try {
-      admission = await this.records.admit(scope, call.args, policy.timeoutMs);
+      admission = await this.records.admit(scope, call.arguments, policy.timeoutMs);
     } catch (error) {
       if (!(error instanceof StoreUnavailableError)) throw error;
-      return this.#refuse(ctx, call.id, 'unavailable', `idempotency records are unavailable, so ${call.name} was not run; retry shortly`);
+      return this.#refuse(call.id, 'unavailable', `idempotency records are unavailable, so ${call.name} was not run; retry shortly`);
     }
     if (admission.kind === 'run') return { kind: 'serve', claim: admission.claim };
     const who = { tool: call.name, subject: token.subject, client: token.clientId };
     if (admission.kind === 'replay') {
       this.#log?.info({ event: 'idempotent_replay', ...who }, 'replayed the stored result of an idempotent tool call');
-      await this.#audit.replayed(call.name, token, canonicalHash(call.args ?? {}));
-      ctx.set(REPLAYED_HEADER, 'true');
-      respond(ctx, { jsonrpc: '2.0', id: call.id, result: markReplayed(admission.result) });
-      return { kind: 'answered' };
+      await this.#audit.replayed(call.name, token, canonicalHash(call.arguments ?? {}));
+      return { kind: 'answer', message: { jsonrpc: '2.0', id: call.id, result: markReplayed(admission.result) }, replayed: true };
     }
     this.#log?.info({ event: 'idempotency_refused', reason: admission.reason, ...who }, 'refused an idempotent tool call');
-    return this.#refuse(ctx, call.id, admission.reason, REFUSAL_MESSAGES[admission.reason](call.name));
+    return this.#refuse(call.id, admission.reason, REFUSAL_MESSAGES[admission.reason](call.name));
   }
 
-  #refuse(ctx: Context, id: string | number | null, reason: Refusal, message: string): IdempotencyDecision {
+  #refuse(id: JsonRpcId | null, reason: Refusal, message: string): IdempotencyDecision {
     const { code, status } = REFUSALS[reason];
-    respond(ctx, { jsonrpc: '2.0', id, error: { code, message, data: { reason, status } } });
-    return { kind: 'answered' };
+    return { kind: 'answer', message: jsonRpcError(id, code, message, { reason, status }) };
   }
 }
 
@@ -130,25 +118,10 @@ const REFUSAL_MESSAGES: Record<RefusalReason, (tool: string) => string> = {
   outcome_unknown: (tool) => `a call of ${tool} with this idempotency key stopped before it finished, so whether it took effect is unknown; it is not run again with this key: check the state, then use a new key`,
 };
 
-function respond(ctx: Context, message: Record<string, unknown>): void {
-  ctx.status = 200;
-  ctx.set('Cache-Control', 'no-store');
-  ctx.body = message;
-}
-
 function markReplayed(result: CallToolResult): CallToolResult {
   return { ...result, _meta: { ...result._meta, [REPLAYED_META]: true } };
 }
 
-function toolCall(message: unknown): ToolCallRequest | undefined {
-  if (!message || typeof message !== 'object') return undefined;
-  const { method, params, id } = message as { method?: unknown; params?: { name?: unknown; arguments?: unknown; _meta?: unknown }; id?: unknown };
-  if (method !== 'tools/call' || typeof params?.name !== 'string') return undefined;
-  if (typeof id !== 'string' && typeof id !== 'number') return undefined;
-  return { id, name: params.name, args: params.arguments, meta: params._meta };
-}
-
-function keyInMeta(message: unknown): boolean {
-  const meta = toolCall(message)?.meta;
-  return Boolean(meta && typeof meta === 'object' && IDEMPOTENCY_KEY_META in meta);
+function keyInMeta(call: ToolCall): boolean {
+  return Boolean(call.meta && typeof call.meta === 'object' && IDEMPOTENCY_KEY_META in call.meta);
 }

@@ -16,24 +16,42 @@ export async function readJsonBody(request: IncomingMessage): Promise<unknown> {
   }
 }
 
+export type JsonRpcId = string | number;
+
 export interface ToolCall {
   /** The JSON-RPC request id (absent on a notification). */
-  id?: string | number;
+  id?: JsonRpcId;
   name: string;
   arguments: unknown;
+  /** `params._meta`, where a call may carry its idempotency key. */
+  meta: unknown;
 }
 
-/** Every `tools/call` request in a JSON-RPC message or batch. */
-export function toolCalls(body: unknown): ToolCall[] {
-  const messages = Array.isArray(body) ? body : [body];
-  return messages.flatMap((message) => {
+/** What the MCP endpoint needs to know of a POSTed JSON-RPC message or batch, read once. */
+export interface JsonRpcMessages {
+  /** The body as the client sent it, handed on to the MCP transport. */
+  body: unknown;
+  batch: boolean;
+  /** Every `tools/call` request, in order. */
+  toolCalls: ToolCall[];
+}
+
+/** The one reading of a JSON-RPC body the endpoint's steps share. */
+export function parseJsonRpc(body: unknown): JsonRpcMessages {
+  const batch = Array.isArray(body);
+  const messages: unknown[] = batch ? body : [body];
+  const toolCalls = messages.flatMap((message): ToolCall[] => {
     if (!message || typeof message !== 'object') return [];
-    const { method, params, id } = message as { method?: unknown; params?: { name?: unknown; arguments?: unknown }; id?: string | number };
-    return method === 'tools/call' && typeof params?.name === 'string' ? [{ id, name: params.name, arguments: params.arguments }] : [];
+    const { method, params, id } = message as { method?: unknown; params?: { name?: unknown; arguments?: unknown; _meta?: unknown }; id?: unknown };
+    if (method !== 'tools/call' || typeof params?.name !== 'string') return [];
+    const call: ToolCall = { name: params.name, arguments: params.arguments, meta: params._meta };
+    if (typeof id === 'string' || typeof id === 'number') call.id = id;
+    return [call];
   });
+  return { body, batch, toolCalls };
 }
 
-/** The tool names of every `tools/call` request in a JSON-RPC message or batch. */
-export function calledTools(body: unknown): string[] {
-  return toolCalls(body).map((call) => call.name);
+/** A JSON-RPC error response. */
+export function jsonRpcError(id: JsonRpcId | null | undefined, code: number, message: string, data?: Record<string, unknown>): Record<string, unknown> {
+  return { jsonrpc: '2.0', id: id ?? null, error: { code, message, ...(data ? { data } : {}) } };
 }

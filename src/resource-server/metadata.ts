@@ -32,7 +32,12 @@ function httpUrl(value: string, what: string): URL {
   return url;
 }
 
-/** The metadata document a protected resource (an MCP server) publishes. */
+/**
+ * The metadata document a protected resource (an MCP server) publishes.
+ *
+ * @example
+ * protectedResourceMetadata({ resource: 'https://mcp.example.com/mcp', authorizationServers: ['https://auth.example.com'], scopesSupported: ['notes:read'] });
+ */
 export function protectedResourceMetadata(options: ProtectedResourceMetadataOptions): ProtectedResourceMetadata {
   httpUrl(options.resource, 'resource');
   if (!Array.isArray(options.authorizationServers) || options.authorizationServers.length === 0) {
@@ -57,6 +62,9 @@ export const PROTECTED_RESOURCE_WELL_KNOWN = '/.well-known/oauth-protected-resou
  * RFC 9728 §3.1: the well-known segment goes between the host and the resource's path (a
  * terminating slash dropped), the query kept: http://localhost:3001/mcp ->
  * http://localhost:3001/.well-known/oauth-protected-resource/mcp.
+ *
+ * @example
+ * metadataUrlFor('http://localhost:3001/mcp'); // 'http://localhost:3001/.well-known/oauth-protected-resource/mcp'
  */
 export function metadataUrlFor(resource: string): string {
   const url = httpUrl(resource, 'resource');
@@ -64,7 +72,12 @@ export function metadataUrlFor(resource: string): string {
   return `${url.origin}${PROTECTED_RESOURCE_WELL_KNOWN}${path}${url.search}`;
 }
 
-/** The request path (no query) the path-inserted metadata URL of this resource is served at. */
+/**
+ * The request path (no query) the path-inserted metadata URL of this resource is served at.
+ *
+ * @example
+ * metadataPathFor('http://localhost:3001/mcp'); // '/.well-known/oauth-protected-resource/mcp'
+ */
 export function metadataPathFor(resource: string): string {
   return new URL(metadataUrlFor(resource)).pathname;
 }

@@ -13,6 +13,7 @@ export interface ToolPolicyInput {
   requiresElevation?: boolean;
   timeoutMs?: number;
   maxConcurrency?: number;
+  /** Calls per caller and tool (see ToolRateLimitOptions); needs the endpoint's `rateLimits` store. */
   rateLimit?: RateLimitTier;
 }
 
@@ -30,8 +31,18 @@ export interface PolicyDefaults {
   scopePrefix: string;
   timeoutMs?: number;
   maxConcurrency?: number;
+  /**
+   * Whether calls can be counted (the endpoint has a rate-limit store). Then a tool's tier defaults
+   * to standard (read) or strict (write, privileged); without it a declared tier is an error.
+   */
+  rateLimited?: boolean;
 }
 
+/**
+ * @example
+ * try { resolveToolPolicy('wipe', { risk: 'read', requiresElevation: true }, { scopePrefix: 'notes' }); }
+ * catch (error) { if (error instanceof PolicyError) console.error(error.message); } // 'tool wipe: a read tool cannot require elevation; …'
+ */
 export class PolicyError extends Error {
   override readonly name = 'PolicyError';
 }
@@ -41,7 +52,12 @@ const TIERS: readonly RateLimitTier[] = ['none', 'standard', 'strict'];
 const SCOPE_FOR_RISK: Record<ToolRisk, string> = { read: 'read', write: 'write', privileged: 'admin' };
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 
-/** Validates one tool's policy and fills the defaults; a bad policy throws naming the tool. */
+/**
+ * Validates one tool's policy and fills the defaults; a bad policy throws naming the tool.
+ *
+ * @example
+ * resolveToolPolicy('create_note', { risk: 'write' }, { scopePrefix: 'notes' }).scopes; // ['notes:write']
+ */
 export function resolveToolPolicy(tool: string, input: ToolPolicyInput, defaults: PolicyDefaults): ToolPolicy {
   const fail = (message: string): never => {
     throw new PolicyError(`tool ${tool}: ${message}`);
@@ -53,8 +69,9 @@ export function resolveToolPolicy(tool: string, input: ToolPolicyInput, defaults
   if (!Number.isInteger(timeoutMs) || timeoutMs < 1) fail('timeoutMs must be a positive whole number');
   const maxConcurrency = input.maxConcurrency ?? defaults.maxConcurrency ?? 16;
   if (!Number.isInteger(maxConcurrency) || maxConcurrency < 1) fail('maxConcurrency must be a positive whole number');
-  const rateLimit = input.rateLimit ?? (input.risk === 'read' ? 'standard' : 'strict');
+  const rateLimit = input.rateLimit ?? (!defaults.rateLimited ? 'none' : input.risk === 'read' ? 'standard' : 'strict');
   if (!TIERS.includes(rateLimit)) fail(`rateLimit must be one of ${TIERS.join(', ')}`);
+  if (rateLimit !== 'none' && !defaults.rateLimited) fail(`rateLimit ${rateLimit} needs a store to count calls in: give the endpoint rateLimits: { store }`);
   const requiresElevation = input.requiresElevation ?? input.risk === 'privileged';
   if (input.risk === 'read' && requiresElevation) fail('a read tool cannot require elevation; declare it write or privileged');
   return { risk: input.risk, scopes, requiresElevation, timeoutMs, maxConcurrency, rateLimit };
@@ -74,6 +91,10 @@ export interface Caller {
 /**
  * Whether the caller may run the tool now. With `elevationChecked` the elevation of privileged
  * tools is checked elsewhere (an elevation claim, see elevation.ts), not by the age of the sign-in.
+ *
+ * @example
+ * const policy = resolveToolPolicy('wipe', { risk: 'privileged' }, { scopePrefix: 'notes' });
+ * decide(policy, { scopes: token.scopes, authTime: 1_700_000_000 }, { nowSeconds: Date.now() / 1000, elevationMaxAgeSeconds: 300 });
  */
 export function decide(policy: ToolPolicy, caller: Caller, options: { nowSeconds: number; elevationMaxAgeSeconds: number; elevationChecked?: boolean }): PolicyDecision {
   const granted = new Set(caller.scopes);

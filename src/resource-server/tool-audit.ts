@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { AuditEvent, AuditSink } from '../audit/index.ts';
+import type { AuditEvent, AuditSink } from '../audit/events.ts';
 import { canonicalHash } from './idempotency.ts';
-import { toolCalls } from './json-rpc.ts';
+import { jsonRpcError, type JsonRpcMessages } from './json-rpc.ts';
 import { elevationClaim } from './elevation.ts';
 import type { PolicyDecision, ToolPolicy } from './policy.ts';
 import type { VerifiedToken } from './verified-token.ts';
@@ -11,7 +11,7 @@ export type CallIds = Map<string | number, string>;
 
 export interface ToolAudit {
   /** Records every tools/call in the message; write and privileged calls must be durable or none runs. */
-  requested(body: unknown, token: VerifiedToken, policyOf: (tool: string) => ToolPolicy | undefined): Promise<{ ok: true; ids: CallIds } | { ok: false; errorResponse: unknown }>;
+  requested(messages: JsonRpcMessages, token: VerifiedToken, policyOf: (tool: string) => ToolPolicy | undefined): Promise<{ ok: true; ids: CallIds } | { ok: false; errorResponse: unknown }>;
   denied(tool: string, token: VerifiedToken, decision: Exclude<PolicyDecision, { allowed: true }>): Promise<void>;
   executed(tool: string, token: VerifiedToken, call: string | undefined, outcome: string, durationMs: number): Promise<void>;
   /** A retry answered with the stored result of an idempotent call; the tool did not run again. */
@@ -33,11 +33,11 @@ export function toolAudit(sink: AuditSink, onError: ((error: Error) => void) | u
   const caller = (token: VerifiedToken) => ({ subject: token.subject, client: token.clientId });
 
   return {
-    async requested(body, token, policyOf) {
+    async requested(messages, token, policyOf) {
       const ids: CallIds = new Map();
       const durable: Array<Promise<unknown>> = [];
       const failedIds: Array<string | number | null> = [];
-      for (const call of toolCalls(body)) {
+      for (const call of messages.toolCalls) {
         const policy = policyOf(call.name);
         if (!policy) continue;
         const id = randomUUID();
@@ -53,8 +53,8 @@ export function toolAudit(sink: AuditSink, onError: ((error: Error) => void) | u
       }
       await Promise.all(durable);
       if (failedIds.length === 0) return { ok: true, ids };
-      const errors = [...new Set(failedIds)].map((id) => ({ jsonrpc: '2.0', id, error: { code: AUDIT_UNAVAILABLE, message: 'the audit log is unavailable, so the tool did not run; try again shortly' } }));
-      return { ok: false, errorResponse: Array.isArray(body) ? errors : errors[0] };
+      const errors = [...new Set(failedIds)].map((id) => jsonRpcError(id, AUDIT_UNAVAILABLE, 'the audit log is unavailable, so the tool did not run; try again shortly'));
+      return { ok: false, errorResponse: messages.batch ? errors : errors[0] };
     },
     denied: (tool, token, decision) => bestEffort({
       type: 'tool.denied', ...caller(token), tool, reason: decision.reason,
@@ -73,7 +73,12 @@ function elevationFields(token: VerifiedToken): Record<string, unknown> {
   return claim ? { elevation: claim.id, elevation_reason: claim.reason, ...(claim.approver ? { elevation_approver: claim.approver } : {}) } : {};
 }
 
-/** SHA-256 (hex) of the canonical JSON of a call's arguments. */
+/**
+ * SHA-256 (hex) of the canonical JSON of a call's arguments.
+ *
+ * @example
+ * argumentsHash({ text: 'hello' }) === argumentsHash({ text: 'hello' }); // true, whatever the key order
+ */
 export function argumentsHash(args: unknown): string {
   return canonicalHash(args ?? {});
 }

@@ -68,7 +68,14 @@ function signatureError(error: unknown): TokenVerificationError {
   return new TokenVerificationError('invalid_signature', 'the token signature could not be verified');
 }
 
-/** A verifier of JWT access tokens from one issuer for one resource. */
+/**
+ * A verifier of JWT access tokens from one issuer for one resource.
+ *
+ * @example
+ * const verifier = createTokenVerifier({ issuer: 'https://auth.example.com', resource: 'https://mcp.example.com/mcp' });
+ * const token = await verifier.verify(raw, { requiredScopes: ['notes:read'] });
+ * token.subject; // the user
+ */
 export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
   if (typeof options !== 'object' || options === null) throw new TypeError('options are required');
   const allowInsecureHttp = options.allowInsecureHttp === true;

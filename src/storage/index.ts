@@ -1,8 +1,3 @@
-import type { Logger } from '../log/index.ts';
-import { openEmbeddedStore } from './embedded.ts';
-import { openRedisStore } from './redis.ts';
-import type { Store } from './store.ts';
-
 export { StoreUnavailableError } from './store.ts';
 export type { Counter, IncrementOptions, PutOptions, Store, StoredRecord } from './store.ts';
 export { openEmbeddedStore } from './embedded.ts';
@@ -10,48 +5,4 @@ export type { EmbeddedStore, EmbeddedStoreOptions } from './embedded.ts';
 export { openRedisStore } from './redis.ts';
 export type { RedisStore, RedisStoreOptions } from './redis.ts';
 export type { ClusterTarget, RedisTarget, SentinelTarget } from './redis-client.ts';
-
-export const DEFAULT_REDIS_PREFIX = 'portcullis:';
-
-/** The configuration's store settings (a Config fits). */
-export interface OpenStoreOptions {
-  /** Directory of the embedded engine's database file (DATA_DIR). */
-  dataDir: string;
-  /** When set, state lives in Redis instead (REDIS_URL). */
-  redisUrl?: string | undefined;
-  /** Or Redis behind Sentinel (REDIS_SENTINELS, REDIS_SENTINEL_NAME) or a Cluster (REDIS_CLUSTER_NODES). */
-  redisSentinels?: string[] | undefined;
-  redisSentinelName?: string | undefined;
-  redisClusterNodes?: string[] | undefined;
-  /** Credentials for Sentinel and Cluster (REDIS_USERNAME, REDIS_PASSWORD, REDIS_SENTINEL_PASSWORD). */
-  redisUsername?: string | undefined;
-  redisPassword?: string | undefined;
-  redisSentinelPassword?: string | undefined;
-  /** Replicas each write must reach before it is acknowledged (REDIS_WAIT_REPLICAS). */
-  redisWaitReplicas?: number | undefined;
-  /** Prefix of every Redis key (REDIS_PREFIX). */
-  redisPrefix?: string | undefined;
-}
-
-/** True when the settings keep state in Redis (one server, Sentinel or Cluster). */
-export function usesRedis(options: OpenStoreOptions): boolean {
-  return Boolean(options.redisUrl || options.redisSentinels?.length || options.redisClusterNodes?.length);
-}
-
-/** Redis when one of its settings is given, otherwise the embedded engine in DATA_DIR. Never both, never memory. */
-export async function openStore(options: OpenStoreOptions, log?: Logger): Promise<Store> {
-  if (usesRedis(options)) {
-    const credentials = { username: options.redisUsername, password: options.redisPassword };
-    return openRedisStore({
-      ...(options.redisUrl ? { url: options.redisUrl } : {}),
-      ...(options.redisSentinels?.length ? {
-        sentinel: { sentinels: options.redisSentinels, name: options.redisSentinelName ?? 'mymaster', sentinelPassword: options.redisSentinelPassword, ...credentials },
-      } : {}),
-      ...(options.redisClusterNodes?.length ? { cluster: { nodes: options.redisClusterNodes, ...credentials } } : {}),
-      prefix: options.redisPrefix ?? DEFAULT_REDIS_PREFIX,
-      waitReplicas: options.redisWaitReplicas,
-      ...(log ? { log } : {}),
-    });
-  }
-  return openEmbeddedStore({ dataDir: options.dataDir });
-}
+export { openStore, usesRedis, DEFAULT_REDIS_PREFIX, type OpenStoreOptions } from './open.ts';

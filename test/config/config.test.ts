@@ -96,14 +96,6 @@ describe('configuration', () => {
     assert.equal(config.redisPrefix, 'tenant-a:');
   });
 
-  it('keeps idempotent results a day and waits for running calls by default; names a bad idempotency setting', () => {
-    const config = loadConfig({});
-    assert.deepEqual([config.idempotencyTtlSeconds, config.idempotencyRequired, config.idempotencyDeriveKeys, config.idempotencyWhileRunning], [86400, false, false, 'wait']);
-    assert.equal(loadConfig({ IDEMPOTENCY_REQUIRED: 'true' }).idempotencyRequired, true);
-    assert.throws(() => loadConfig({ IDEMPOTENCY_WHILE_RUNNING: 'sometimes' }), /^.*IDEMPOTENCY_WHILE_RUNNING: .*"wait"\|"reject" \(got "sometimes"\)$/);
-    assert.throws(() => loadConfig({ IDEMPOTENCY_TTL_SECONDS: '0' }), /IDEMPOTENCY_TTL_SECONDS/);
-  });
-
   it('trusts no proxy by default; TRUST_PROXY takes true, false or a count of proxies', () => {
     assert.equal(loadConfig({}).trustProxy, 0);
     assert.equal(loadConfig({ TRUST_PROXY: 'true' }).trustProxy, 1);

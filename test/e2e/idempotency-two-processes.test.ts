@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { REPLAYED_META } from '../../src/resource-server/index.ts';
+import { REPLAYED_META } from '../../src/resource-server/entries/idempotency.ts';
 import { PUBLIC_CLIENT, startTestServer, type TestServer } from '../support/authorization-server.ts';
 import { connectMcpClient } from '../support/notes-server.ts';
 import { addUser, codeFlow, discover } from '../support/oauth-client.ts';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { PUBLIC_CLIENT, SERVICE_CLIENT } from '../support/authorization-server.ts';
 import { freePort } from '../support/ports.ts';
-import { startProject, type RunningProject } from '../support/processes.ts';
+import { startProject, WITH_DEMO_MCP, type RunningProject } from '../support/processes.ts';
 import { rawExchange, rawRequest, type Step } from '../support/raw-http.ts';
 
 const RESOURCE = 'https://api.example.test/';
@@ -33,7 +33,7 @@ describe('requests no client should send', () => {
       PORT: String(port), HOST: '127.0.0.1', CONFIG_FILE: configFile, DEMO_MCP_PORT: String(mcpPort), METRICS_TOKEN,
       DATA_DIR: join(root, 'data'), KEYS_DIR: join(root, 'keys'), RSA_PRIVATE_KEY_PATH: join(root, 'absent'), COOKIE_KEYS_PATH: join(root, 'absent'),
       TOKEN_RATE_LIMIT_PER_ADDRESS: '100000', REGISTRATION_RATE_LIMIT: '100000', LOGIN_FAILURE_LIMIT_PER_ADDRESS: '100000',
-    });
+    }, undefined, undefined, { nodeArgs: WITH_DEMO_MCP });
   });
   after(async () => {
     await server?.stop();

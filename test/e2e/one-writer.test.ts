@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { freePort } from '../support/ports.ts';
-import { runProject, startProject } from '../support/processes.ts';
+import { runProject, startProject, WITH_DEMO_MCP } from '../support/processes.ts';
 
 describe('one process per data directory', () => {
   let root: string;
@@ -29,7 +29,7 @@ describe('one process per data directory', () => {
 
   it('refuses a second server on the same DATA_DIR with one line naming the directory and the first one\'s pid', async () => {
     const env = await settings('shared');
-    const first = await startProject(env);
+    const first = await startProject(env, undefined, undefined, { nodeArgs: WITH_DEMO_MCP });
     try {
       const second = await runProject('src/main.ts', [], { env: { ...env, PORT: String(await freePort()), DEMO_MCP_PORT: String(await freePort()) } });
       assert.equal(second.code, 2, second.stderr);
@@ -42,7 +42,7 @@ describe('one process per data directory', () => {
 
   it('lets a new server start at once after the one holding the directory was killed with SIGKILL', async () => {
     const env = await settings('killed');
-    const first = await startProject(env);
+    const first = await startProject(env, undefined, undefined, { nodeArgs: WITH_DEMO_MCP });
     const exited = new Promise<void>((resolve) => {
       const poll = setInterval(() => { try { process.kill(first.pid, 0); } catch { clearInterval(poll); resolve(); } }, 20);
     });
@@ -54,14 +54,14 @@ describe('one process per data directory', () => {
 
   it('writes nothing to the audit logs when start-up fails on a port in use', async () => {
     const env = await settings('busy-port');
-    const first = await startProject(env);
+    const first = await startProject(env, undefined, undefined, { nodeArgs: WITH_DEMO_MCP });
     await first.stop();
     const before = await snapshot(join(root, 'busy-port', 'audit'));
     assert.ok(before.some((line) => line.includes('segment-')), 'the first start wrote its log');
     const blocker = createServer().listen(Number(env.DEMO_MCP_PORT), '127.0.0.1');
     await once(blocker, 'listening');
     try {
-      const failed = await runProject('src/main.ts', [], { env: { ...env, PORT: String(await freePort()) } });
+      const failed = await runProject('src/main.ts', [], { env: { ...env, PORT: String(await freePort()) }, nodeArgs: WITH_DEMO_MCP });
       assert.equal(failed.code, 2, failed.stderr);
       assert.match(failed.stderr, /DEMO_MCP_PORT/);
     } finally {

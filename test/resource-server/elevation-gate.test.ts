@@ -4,7 +4,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import Koa from 'koa';
-import { createTokenVerifier, mcpEndpoint } from '../../src/resource-server/index.ts';
+import { createTokenVerifier } from '../../src/resource-server/index.ts';
+import { mcpEndpoint } from '../../src/resource-server/koa.ts';
 import { startFixtureIssuer, type FixtureIssuer } from './support/fixture-issuer.ts';
 
 describe('privileged tools under the elevation rule', () => {

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
-import { REPLAYED_HEADER, REPLAYED_META, type IdempotencyOptions } from '../../src/resource-server/index.ts';
+import { REPLAYED_HEADER, REPLAYED_META, type IdempotencyOptions } from '../../src/resource-server/entries/idempotency.ts';
 import { PUBLIC_CLIENT } from '../support/authorization-server.ts';
 import { captureLog } from '../support/captured-log.ts';
 import { connectMcpClient, startNotesStack, type NotesStack } from '../support/notes-server.ts';

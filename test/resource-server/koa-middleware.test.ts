@@ -3,8 +3,7 @@ import { createServer, request as httpRequest, type Server } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import Koa from 'koa';
 import { protectedResourceMetadataRoutes, requireBearerToken, type BearerTokenState } from '../../src/resource-server/koa.ts';
-import { metadataUrlFor, protectedResourceMetadata } from '../../src/resource-server/metadata.ts';
-import { createTokenVerifier } from '../../src/resource-server/verifier.ts';
+import { createTokenVerifier, metadataUrlFor, protectedResourceMetadata } from '../../src/resource-server/index.ts';
 import { startFixtureIssuer, type FixtureIssuer } from './support/fixture-issuer.ts';
 
 describe('Koa middleware on a real server', () => {

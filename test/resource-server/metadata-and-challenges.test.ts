@@ -1,13 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { extractBearerToken } from '../../src/resource-server/authorization-header.ts';
 import {
-  bearerChallenge, elevationChallenge, insufficientScopeChallenge, invalidRequestChallenge, invalidTokenChallenge, missingTokenChallenge, quotedString,
-} from '../../src/resource-server/challenge.ts';
-import { discoveryUrls } from '../../src/resource-server/discovery.ts';
-import { tokenErrorResponse } from '../../src/resource-server/error-response.ts';
-import { TokenVerificationError, type TokenErrorCode } from '../../src/resource-server/errors.ts';
-import { metadataUrlFor, protectedResourceMetadata } from '../../src/resource-server/metadata.ts';
+  bearerChallenge, discoveryUrls, elevationChallenge, extractBearerToken, insufficientScopeChallenge, invalidRequestChallenge, invalidTokenChallenge,
+  metadataUrlFor, missingTokenChallenge, protectedResourceMetadata, quotedString, tokenErrorResponse, TokenVerificationError, type TokenErrorCode,
+} from '../../src/resource-server/index.ts';
 
 const RM = 'http://localhost:3001/.well-known/oauth-protected-resource/mcp';
 

@@ -3,21 +3,27 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import Koa from 'koa';
-import { createTokenVerifier, decide, mcpEndpoint, PolicyError, resolveToolPolicy } from '../../src/resource-server/index.ts';
+import { createTokenVerifier, decide, PolicyError, resolveToolPolicy } from '../../src/resource-server/index.ts';
+import { mcpEndpoint } from '../../src/resource-server/koa.ts';
 import { PUBLIC_CLIENT } from '../support/authorization-server.ts';
 import { addUser, codeFlow, discover } from '../support/oauth-client.ts';
 import { startNotesStack, type NotesStack } from '../support/notes-server.ts';
 
 describe('tool policy', () => {
   it('derives scopes, elevation and limits from the risk level', () => {
-    assert.deepEqual(resolveToolPolicy('a', { risk: 'read' }, { scopePrefix: 'notes' }),
+    assert.deepEqual(resolveToolPolicy('a', { risk: 'read' }, { scopePrefix: 'notes', rateLimited: true }),
       { risk: 'read', scopes: ['notes:read'], requiresElevation: false, timeoutMs: 30_000, maxConcurrency: 16, rateLimit: 'standard' });
     assert.deepEqual(resolveToolPolicy('b', { risk: 'write' }, { scopePrefix: 'notes' }).scopes, ['notes:write']);
-    const privileged = resolveToolPolicy('c', { risk: 'privileged' }, { scopePrefix: 'notes' });
+    const privileged = resolveToolPolicy('c', { risk: 'privileged' }, { scopePrefix: 'notes', rateLimited: true });
     assert.deepEqual(privileged.scopes, ['notes:admin']);
     assert.equal(privileged.requiresElevation, true);
     assert.equal(privileged.rateLimit, 'strict');
     assert.deepEqual(resolveToolPolicy('d', { risk: 'write', scopes: ['files:write'] }, { scopePrefix: 'notes' }).scopes, ['files:write']);
+  });
+
+  it('counts no calls where nothing can count them, and refuses a declared rate limit there at start', () => {
+    assert.equal(resolveToolPolicy('e', { risk: 'write' }, { scopePrefix: 'notes' }).rateLimit, 'none');
+    assert.throws(() => resolveToolPolicy('f', { risk: 'read', rateLimit: 'strict' }, { scopePrefix: 'n' }), /tool f: rateLimit strict needs a store/);
   });
 
   it('refuses a bad policy at start with a message naming the tool', () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { exportSPKI, SignJWT } from 'jose';
-import { createTokenVerifier, type TokenVerifierOptions } from '../../src/resource-server/verifier.ts';
+import { createTokenVerifier, type TokenVerifierOptions } from '../../src/resource-server/index.ts';
 import { rejectsWith } from './support/assertions.ts';
 import { manualClock, startFixtureIssuer, type FixtureIssuer } from './support/fixture-issuer.ts';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createTokenVerifier, type TokenVerifier } from '../../src/resource-server/verifier.ts';
+import { createTokenVerifier, type TokenVerifier } from '../../src/resource-server/index.ts';
 import { NOTES_RESOURCE, OTHER_RESOURCE, SERVICE_CLIENT, startTestServer, type TestServer } from '../support/authorization-server.ts';
 import { client, discover } from '../support/oauth-client.ts';
 import { rejectsWith } from './support/assertions.ts';

@@ -10,9 +10,11 @@ export interface Finished {
 }
 
 /** Runs a project entry point (src/main.ts, src/cli/main.ts) with this Node.js, to completion. */
-export function runProject(script: string, args: string[], options: { env?: Record<string, string>; input?: string; timeoutMs?: number } = {}): Promise<Finished> {
+export function runProject(
+  script: string, args: string[], options: { env?: Record<string, string>; input?: string; timeoutMs?: number; nodeArgs?: string[] } = {},
+): Promise<Finished> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script, ...args], {
+    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), script, ...args], {
       cwd: PROJECT_ROOT,
       env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -31,6 +33,9 @@ export function runProject(script: string, args: string[], options: { env?: Reco
   });
 }
 
+/** Node options that start the demo notes MCP server beside Portcullis, as `npm start` does. */
+export const WITH_DEMO_MCP = ['--import', './examples/notes-mcp/companion.ts'];
+
 export interface RunningProject {
   pid: number;
   /** Everything the process wrote so far. */
@@ -40,10 +45,15 @@ export interface RunningProject {
   stop(): Promise<void>;
 }
 
-/** Starts src/main.ts (or another entry point) as its own process and resolves once it says it is running. */
-export function startProject(env: Record<string, string>, readyLine = 'Portcullis is running.', script = 'src/main.ts'): Promise<RunningProject> {
-  const child = spawn(process.execPath, [script], {
-    cwd: PROJECT_ROOT,
+/**
+ * Starts src/main.ts (or another entry point) as its own process and resolves once it says it is
+ * running; `node` and `cwd` run another program, e.g. a script in a temporary project under /usr/bin/node.
+ */
+export function startProject(
+  env: Record<string, string>, readyLine = 'Portcullis is running.', script = 'src/main.ts', options: { node?: string; cwd?: string; nodeArgs?: string[] } = {},
+): Promise<RunningProject> {
+  const child = spawn(options.node ?? process.execPath, [...(options.nodeArgs ?? []), script], {
+    cwd: options.cwd ?? PROJECT_ROOT,
     env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { TokenVerificationError, type TokenErrorCode } from '../../../src/resource-server/errors.ts';
+import { TokenVerificationError, type TokenErrorCode } from '../../../src/resource-server/index.ts';
 
 /** Awaits a rejection with this TokenVerificationError code; the message must not leak the token. */
 export async function rejectsWith(promise: Promise<unknown>, code: TokenErrorCode, token?: string): Promise<TokenVerificationError> {
