@@ -3,6 +3,7 @@ import type { Store } from '../storage/index.ts';
 import { registrationGate } from './clients/registration-gate.ts';
 import type { RegistrationMode } from './clients/registration-policy.ts';
 import { interactionRoutes, type InteractionDependencies } from './interactions/routes.ts';
+import { federationRoutes } from './interactions/federation-routes.ts';
 import { problem, problemBoundary } from './problem.ts';
 import { REGISTRATION_PATH, TOKEN_PATH } from './provider.ts';
 import { replayedRequest } from '../http/replayed-request.ts';
@@ -70,6 +71,7 @@ export function createApp(deps: AppDependencies): Koa {
   if (deps.metricsAccess) app.use(metricsEndpoint(deps.metrics, deps.metricsAccess));
   app.use(registrationGate({ path: REGISTRATION_PATH, store: deps.store, log: deps.log, mode: deps.registration.mode, rateLimit: deps.limits.registrationPerAddress }));
   app.use(tokenRateLimit({ path: TOKEN_PATH, limits: deps.limits, log: deps.log }));
+  if (deps.federation) app.use(federationRoutes({ ...deps, federation: deps.federation }).routes());
   app.use(interactions.routes());
   app.use(interactions.allowedMethods());
 

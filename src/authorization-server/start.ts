@@ -22,6 +22,7 @@ import { createRateLimits } from './rate-limits/limits.ts';
 import { observeGrants } from './token-events.ts';
 import { ResourceRegistry } from './resources.ts';
 import { checkSharedKeys } from './shared-keys.ts';
+import { Federation } from './federation/index.ts';
 
 export interface RunningAuthorizationServer {
   /** Where it listens, e.g. http://127.0.0.1:3000 (the issuer may differ behind a proxy). */
@@ -72,6 +73,9 @@ export async function startAuthorizationServer(config: Config, log: Logger, metr
       loginLockout: { threshold: config.loginLockoutThreshold, baseSeconds: config.loginLockoutBaseSeconds, maxSeconds: config.loginLockoutMaxSeconds },
     }, (limit) => metrics.rateLimited.inc({ limit })),
     trustedProxies: config.trustProxy,
+    federation: config.upstreamProviders.length > 0
+      ? new Federation({ providers: config.upstreamProviders, issuer: config.issuer, fetch: outboundFetch, store, users }) : undefined,
+    passwordLogin: config.passwordLogin === 'on',
     metrics,
     metricsAccess: config.metricsToken && config.metricsPort === undefined ? { token: config.metricsToken, allow: config.adminAllowlist } : undefined,
   });

@@ -69,6 +69,32 @@ export const staticClientSchema = z.looseObject({
   pkce: z.enum(['required', 'optional']).default('required'),
 });
 
+/** Sign-in with a company identity provider (OpenID Connect, found by discovery). */
+export const upstreamProviderSchema = z.object({
+  /** Short name in URLs and account links, e.g. "entra". */
+  id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'an id is 1-32 lower-case letters, digits and -'),
+  /** Shown on the sign-in page as "Sign in with <name>". */
+  name: z.string().min(1).max(60),
+  issuer: z.url({ protocol: /^https$/, error: 'must be an https URL (the provider\'s issuer)' }),
+  clientId: z.string().min(1),
+  /** "env:NAME" reads it from the environment; absent for a public client. */
+  clientSecret: z.string().min(1).optional(),
+  scopes: z.array(scopeName).default(['openid', 'email', 'profile']),
+  /** A first sign-in creates a local account; false: only accounts linked before may sign in. */
+  provision: z.boolean().default(false),
+  /** When not empty, provisioning needs an email address in one of these domains. */
+  allowedEmailDomains: z.array(z.string().toLowerCase().regex(/^[a-z0-9.-]+$/, 'each entry is a domain such as example.com')).default([]),
+  requireVerifiedEmail: z.boolean().default(true),
+  /** Which upstream claims carry the email address, the display name and the groups. */
+  claims: z.object({
+    email: z.string().min(1).default('email'),
+    name: z.string().min(1).default('name'),
+    groups: z.string().min(1).default('groups'),
+  }).default({ email: 'email', name: 'name', groups: 'groups' }),
+  /** Upstream group -> local role, e.g. {"mcp-admins": "admin"}; refreshed at every sign-in. */
+  groupRoles: z.record(z.string().min(1), z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, 'a role is 1-32 lower-case letters, digits, - and _')).default({}),
+});
+
 export const configSchema = z.object({
   nodeEnv: z.enum(['development', 'production', 'test']).default('development'),
   port: port.default(3000),
@@ -173,12 +199,17 @@ export const configSchema = z.object({
   auditS3Prefix: z.string().default('portcullis-audit'),
   auditS3LockMode: z.enum(['GOVERNANCE', 'COMPLIANCE']).default('GOVERNANCE'),
   auditS3RetentionDays: wholeNumber.min(1).default(365),
+  /** Company sign-in (file only). */
+  upstreamProviders: z.array(upstreamProviderSchema).default([]),
+  /** off: only company sign-in (needs at least one upstream provider). */
+  passwordLogin: onOff.default('on'),
 });
 
 export type ConfigInput = z.input<typeof configSchema>;
 export type ParsedConfig = z.output<typeof configSchema>;
 export type ResourceConfig = z.output<typeof resourceSchema>;
 export type StaticClientConfig = z.output<typeof staticClientSchema>;
+export type UpstreamProviderConfig = z.output<typeof upstreamProviderSchema>;
 
 /** Environment variable for each scalar setting (file-only settings have none). */
 export const ENV_NAMES = {
@@ -250,4 +281,5 @@ export const ENV_NAMES = {
   auditS3Prefix: 'AUDIT_S3_PREFIX',
   auditS3LockMode: 'AUDIT_S3_LOCK_MODE',
   auditS3RetentionDays: 'AUDIT_S3_RETENTION_DAYS',
+  passwordLogin: 'PASSWORD_LOGIN',
 } as const satisfies Partial<Record<keyof ParsedConfig, string>>;

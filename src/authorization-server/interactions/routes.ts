@@ -17,6 +17,8 @@ import { consentResources, openidScopeViews } from './consent-scopes.ts';
 import { csrfToken, csrfTokenValid } from './csrf.ts';
 import { FormError, readForm } from './form.ts';
 import { renderConsentPage, renderErrorPage, renderLoginPage, STYLESHEET, STYLESHEET_PATH, type ClientIdentity } from './views.ts';
+import type { Federation } from '../federation/index.ts';
+import { renderUpstreamChoices } from './federation-views.ts';
 
 export interface InteractionDependencies {
   provider: Provider;
@@ -27,6 +29,10 @@ export interface InteractionDependencies {
   limits: Pick<RateLimits, 'loginLockout' | 'loginFailuresPerAddress'>;
   metrics: Pick<Metrics, 'loginFailures'>;
   audit: AuditSink;
+  /** Company sign-in providers offered on the sign-in page. */
+  federation?: Federation | undefined;
+  /** false: PASSWORD_LOGIN=off, the password form is neither shown nor accepted. */
+  passwordLogin?: boolean;
 }
 
 type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
@@ -36,6 +42,10 @@ type Client = NonNullable<Awaited<ReturnType<Provider['Client']['find']>>>;
 export function interactionRoutes(deps: InteractionDependencies): Router {
   const { provider, users, resources, csrfSecret, log, limits, metrics, audit } = deps;
   const router = new Router();
+  const signInChoices = (uid: string) => ({
+    alternatives: renderUpstreamChoices(uid, csrfToken(csrfSecret, uid), deps.federation?.choices ?? []),
+    passwordForm: deps.passwordLogin !== false,
+  });
 
   router.get(STYLESHEET_PATH, (ctx) => {
     ctx.type = 'text/css';
@@ -62,7 +72,7 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
     const client = await provider.Client.find(String(details.params.client_id));
     const clientName = client?.clientName ?? String(details.params.client_id);
     if (details.prompt.name === 'login') {
-      ctx.body = renderLoginPage({ action: `/interaction/${details.uid}/login`, csrf: csrfToken(csrfSecret, details.uid), clientName });
+      ctx.body = renderLoginPage({ action: `/interaction/${details.uid}/login`, csrf: csrfToken(csrfSecret, details.uid), clientName, ...signInChoices(details.uid) });
       return;
     }
     const signedIn = details.session?.accountId ? await users.findActiveById(details.session.accountId) : undefined;
@@ -86,6 +96,7 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
     const details = await provider.interactionDetails(ctx.req, ctx.res);
     const form = await checkedForm(ctx, csrfSecret, details);
     if (details.prompt.name !== 'login') throw new FormError(400, 'this sign-in request is already past the sign-in step');
+    if (deps.passwordLogin === false) throw new FormError(403, 'sign-in with a password is turned off here; use your company sign-in');
     const username = form.get('username') ?? '';
     const clientId = String(details.params.client_id);
     const answer = async (status: number, view: { failed?: boolean; retryAfterSeconds?: number }) => {
@@ -94,7 +105,7 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
       if (view.retryAfterSeconds !== undefined) ctx.set('Retry-After', String(view.retryAfterSeconds));
       ctx.body = renderLoginPage({
         action: `/interaction/${details.uid}/login`, csrf: csrfToken(csrfSecret, details.uid),
-        clientName: client?.clientName ?? clientId, username, ...view,
+        clientName: client?.clientName ?? clientId, username, ...signInChoices(details.uid), ...view,
       });
     };
     const paused = await limits.loginFailuresPerAddress.exhaustedFor(addressSubject(ctx.ip)) ?? await limits.loginLockout.pausedFor(username, ctx.ip);

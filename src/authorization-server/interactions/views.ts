@@ -2,7 +2,7 @@ import { html, type SafeHtml } from './html.ts';
 
 export const STYLESHEET_PATH = '/assets/portcullis.css';
 
-function page(title: string, body: SafeHtml): string {
+export function page(title: string, body: SafeHtml): string {
   return html`<!doctype html>
 <html lang="en">
 <head>
@@ -29,6 +29,10 @@ export interface LoginView {
   failed?: boolean;
   /** Sign-in is paused for this username from this address (too many failures). */
   retryAfterSeconds?: number;
+  /** Other ways to sign in (company sign-in buttons), shown above the password form. */
+  alternatives?: SafeHtml;
+  /** false: password sign-in is turned off and the form is not shown. */
+  passwordForm?: boolean;
 }
 
 export function renderLoginPage(view: LoginView): string {
@@ -38,14 +42,15 @@ export function renderLoginPage(view: LoginView): string {
 ${view.retryAfterSeconds !== undefined
     ? html`<p class="error" role="alert">Too many failed sign-ins. Try again in ${String(view.retryAfterSeconds)} seconds.</p>`
     : view.failed ? html`<p class="error" role="alert">The username or password is not correct.</p>` : ''}
-<form method="post" action="${view.action}">
+${view.alternatives ?? ''}
+${view.passwordForm === false ? '' : html`<form method="post" action="${view.action}">
   <input type="hidden" name="csrf" value="${view.csrf}">
   <label for="username">Username</label>
   <input id="username" name="username" autocomplete="username" autocapitalize="none" spellcheck="false" required autofocus value="${view.username ?? ''}">
   <label for="password">Password</label>
   <input id="password" name="password" type="password" autocomplete="current-password" required>
   <button type="submit" class="primary">Sign in</button>
-</form>`);
+</form>`}`);
 }
 
 /** How the server knows the client: which says how far its name can be trusted. */
@@ -146,5 +151,6 @@ button.primary{background:#1f5fd6;border-color:#1f5fd6;color:#fff}
 .error{color:#b00020}.warning{background:#fff4d6;padding:.6rem;border-radius:.4rem}
 .scopes{margin:.25rem 0 0;padding-left:1.25rem}
 .signed-in-as button.link{margin:0;padding:0;border:0;background:none;color:#1f5fd6;text-decoration:underline;font-size:inherit}
+.upstream button{width:100%}.upstream+form{margin-top:1rem;border-top:1px solid #ddd;padding-top:.5rem}
 @media (prefers-color-scheme:dark){body{background:#111}.card{background:#1c1c1f;color:#eee}.muted{color:#aaa}input,button{background:#2a2a2e;color:#eee}.warning{background:#4a3b10}.error{color:#ff8a80}}
 `;
