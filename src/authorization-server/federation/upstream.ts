@@ -78,6 +78,8 @@ export class UpstreamProvider {
     try {
       const configuration = await oidc.discovery(new URL(issuer), clientId, undefined,
         clientSecret ? oidc.ClientSecretBasic(clientSecret) : oidc.None(), { [oidc.customFetch]: this.#fetch, timeout: 10 });
+      // Without it, an ID token from the token endpoint is trusted on TLS alone (OIDC Core 3.1.3.7); we check its signature by JWKS.
+      oidc.enableNonRepudiationChecks(configuration);
       this.#discovered = { at: Date.now(), configuration };
       return configuration;
     } catch (error) {
