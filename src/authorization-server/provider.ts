@@ -4,6 +4,7 @@ import type { OutboundFetch } from '../http/outbound/index.ts';
 import type { Logger } from '../log/index.ts';
 import type { Store } from '../storage/index.ts';
 import type { UserDirectory } from './accounts/users.ts';
+import { profileClaims } from './accounts/profile-claims.ts';
 import { storeAdapter } from './adapter.ts';
 import { forProvider, retryAfterOutage } from './store-unavailable.ts';
 import { clientSecretMatches } from './clients/secrets.ts';
@@ -31,7 +32,7 @@ export interface ProviderDependencies {
 
 export const REGISTRATION_PATH = '/reg';
 export const TOKEN_PATH = '/token';
-const SCOPES = ['openid', 'offline_access', 'profile'];
+const SCOPES = ['openid', 'offline_access', 'profile', 'email'];
 /** Cap on any fetched body (a JWKS with several keys fits easily); the outbound fetch is built with it. */
 export const OUTBOUND_MAX_BYTES = 64 * 1024;
 const SIGNING_ALGS = ['RS256', 'PS256', 'ES256', 'EdDSA'];
@@ -49,9 +50,11 @@ export function createProvider(deps: ProviderDependencies): Provider {
     findAccount: async (_ctx, sub) => {
       const user = await forProvider(deps.log, () => deps.users.findActiveById(sub));
       if (!user) return undefined;
-      return { accountId: user.id, claims: () => ({ sub: user.id, preferred_username: user.name }) };
+      return { accountId: user.id, claims: () => profileClaims(user) };
     },
-    claims: { openid: ['sub'], profile: ['preferred_username'] },
+    claims: { openid: ['sub'], profile: ['preferred_username', 'name'], email: ['email', 'email_verified'] },
+    // Access tokens are for resources, not /userinfo, so the ID token carries the consented profile claims.
+    conformIdTokenClaims: false,
     scopes: SCOPES,
 
     // OAuth 2.1: authorization code with PKCE S256 for every client, nothing implicit or hybrid.

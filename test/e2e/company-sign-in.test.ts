@@ -114,7 +114,8 @@ describe('company sign-in through an upstream OpenID provider, in headless Chrom
     await page.locator('button[name=decision][value=approve]').click();
     const callback = await redirect;
     const tokens = await client.authorizationCodeGrant(request.config, callback, { pkceCodeVerifier: request.verifier, expectedState: request.state }, { resource: NOTES_RESOURCE });
-    const sub = tokens.claims()!.sub;
+    const { sub, email, email_verified: emailVerified, name } = tokens.claims()!;
+    assert.deepEqual({ email, emailVerified, name }, { email: 'alice@acme.test', emailVerified: true, name: 'Alice Example' }, 'profile claims come from the company');
     assert.notEqual(sub, local.id);
     const user = (await server.users.list()).find((candidate) => candidate.id === sub)!;
     assert.deepEqual(user.roles, ['admin']);
