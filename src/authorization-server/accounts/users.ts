@@ -61,7 +61,7 @@ export class UserDirectory {
     if (!USERNAME_PATTERN.test(name)) {
       throw new UserError('a username is 1-64 characters: letters, digits and . _ @ - (starting with a letter or digit)');
     }
-    if (password.length < 8) throw new UserError('a password has at least 8 characters');
+    checkPassword(password);
     const user: User = {
       id: randomUUID(), name, passwordHash: await hashPassword(password), disabled: false, roles: [], createdAt: new Date().toISOString(),
     };
@@ -101,6 +101,12 @@ export class UserDirectory {
       for (const role of change.remove ?? []) roles.delete(role);
       return { roles: [...roles].sort() };
     });
+  }
+
+  async setPassword(name: string, password: string): Promise<PublicUser> {
+    checkPassword(password);
+    const passwordHash = await hashPassword(password);
+    return this.#update(name, () => ({ passwordHash }));
   }
 
   /** Removes the account; the id is never given to anyone else. */
@@ -144,6 +150,10 @@ export class UserDirectory {
     const record = (await this.#store.get<User>(userKey(name)))?.value;
     return record && withRoles(record);
   }
+}
+
+function checkPassword(password: string): void {
+  if (password.length < 8) throw new UserError('a password has at least 8 characters');
 }
 
 function definedProfile(profile: Profile): Partial<User> {

@@ -67,3 +67,24 @@ export async function listClients(store: Store): Promise<ListedClient[]> {
     registration: value[DYNAMIC_REGISTRATION] === 'dynamic' ? 'dynamic' : 'operator',
   }));
 }
+
+/** Removes a client registered in the store; a client from the configuration file stays (edit the file). */
+export async function deleteClient(store: Store, clientId: string): Promise<void> {
+  await storedClient(store, clientId);
+  await store.delete(modelKey('Client', clientId));
+}
+
+/** A new secret for a confidential client; the old one stops working at once. Returned once, stored hashed. */
+export async function rotateClientSecret(store: Store, clientId: string): Promise<string> {
+  const metadata = await storedClient(store, clientId);
+  if (!metadata.client_secret) throw new ClientError(`client ${clientId} is public: it has no secret to rotate`);
+  const secret = generateClientSecret();
+  await store.put(modelKey('Client', clientId), { ...metadata, client_secret: hashClientSecret(secret) }, { tags: ['clients'] });
+  return secret;
+}
+
+async function storedClient(store: Store, clientId: string): Promise<ClientMetadata> {
+  const record = await store.get<ClientMetadata>(modelKey('Client', clientId));
+  if (!record) throw new ClientError(`no client ${clientId} in the store (clients from the configuration file are changed there)`);
+  return record.value;
+}
