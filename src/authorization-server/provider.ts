@@ -132,7 +132,7 @@ export function createProvider(deps: ProviderDependencies): Provider {
       Interaction: 3600,
       RefreshToken: config.refreshTokenTtlSeconds,
       Grant: config.refreshTokenTtlSeconds,
-      Session: config.sessionTtlSeconds,
+      Session: (_ctx, session) => sessionSeconds(session.loginTs, config),
     },
 
     routes: {
@@ -190,6 +190,16 @@ function compareHashedClientSecrets(provider: Provider): void {
  */
 function outlivesSession(scopes: Set<string>): boolean {
   return scopes.has('offline_access') || !scopes.has('openid');
+}
+
+/**
+ * Every use of a session pushes its end to SESSION_IDLE_SECONDS from now (oidc-provider saves it
+ * on each request that reads it), but never past SESSION_TTL_SECONDS after the sign-in.
+ */
+function sessionSeconds(loginTs: number | undefined, config: Pick<Config, 'sessionIdleSeconds' | 'sessionTtlSeconds'>): number {
+  const now = Math.floor(Date.now() / 1000);
+  const absoluteLeft = (loginTs ?? now) + config.sessionTtlSeconds - now;
+  return Math.max(1, Math.min(config.sessionIdleSeconds, absoluteLeft));
 }
 
 async function confidentialCallerOnly(ctx: KoaContextWithOIDC): Promise<boolean> {

@@ -129,7 +129,8 @@ export const configSchema = z.object({
   cookieKeysPath: z.string().min(1).default('/run/secrets/cookie_keys'),
   accessTokenTtlSeconds: seconds.default(3600),
   refreshTokenTtlSeconds: seconds.default(14 * 24 * 3600),
-  sessionTtlSeconds: seconds.default(14 * 24 * 3600),
+  /** The longest a sign-in lasts however active the user is (absolute timeout). */
+  sessionTtlSeconds: seconds.default(12 * 3600),
   demoMcp: z.enum(['on', 'off']).default('on'),
   demoMcpPort: port.default(3001),
   /** Idempotency keys of the demo MCP server's write tools (the resource-server module's options). */
@@ -203,6 +204,8 @@ export const configSchema = z.object({
   upstreamProviders: z.array(upstreamProviderSchema).default([]),
   /** off: only company sign-in (needs at least one upstream provider). */
   passwordLogin: onOff.default('on'),
+  /** A sign-in not used for this long ends (idle timeout). */
+  sessionIdleSeconds: seconds.default(3600),
 });
 
 export type ConfigInput = z.input<typeof configSchema>;
@@ -282,4 +285,5 @@ export const ENV_NAMES = {
   auditS3LockMode: 'AUDIT_S3_LOCK_MODE',
   auditS3RetentionDays: 'AUDIT_S3_RETENTION_DAYS',
   passwordLogin: 'PASSWORD_LOGIN',
+  sessionIdleSeconds: 'SESSION_IDLE_SECONDS',
 } as const satisfies Partial<Record<keyof ParsedConfig, string>>;

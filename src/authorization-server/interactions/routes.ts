@@ -126,7 +126,8 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
     }
     await limits.loginLockout.succeeded(username, ctx.ip);
     log.info({ event: 'login_succeeded', subject: user.id, client: clientId }, 'signed in');
-    await finish(ctx, { login: { accountId: user.id } }, false);
+    // Unless asked to remember, the session cookie ends with the browser.
+    await finish(ctx, { login: { accountId: user.id, remember: form.get('remember') === 'on' } }, false);
   });
 
   // "Not you?": ends this browser's sign-in and starts the same request again, asking who signs in.
