@@ -16,6 +16,7 @@ import { defaultScopesWhenMissing, loadGrantWithGrantedScopes } from './requeste
 import { renderErrorPage } from './interactions/views.ts';
 import { closeOnUnreadBody } from '../http/unread-body.ts';
 import { refreshTargetChecked, unauthorizedClientForDisallowedGrants, undoRefusedTokenRequests } from './token-refusals.ts';
+import { logoutFeature } from './interactions/logout-pages.ts';
 
 export interface ProviderDependencies {
   config: Config;
@@ -84,7 +85,7 @@ export function createProvider(deps: ProviderDependencies): Provider {
       clientCredentials: { enabled: true },
       introspection: { enabled: true, allowedPolicy: confidentialCallerOnly },
       revocation: { enabled: true, allowedPolicy: ownTokensOnly },
-      rpInitiatedLogout: { enabled: false },
+      rpInitiatedLogout: logoutFeature,
       // RFC 7591 at /reg; who may call it is decided in front of it (clients/registration-gate.ts).
       registration: { enabled: config.registration !== 'off', initialAccessToken: false, issueRegistrationAccessToken: false },
       clientIdMetadataDocument: metadataDocumentFeature({

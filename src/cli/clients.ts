@@ -4,7 +4,7 @@ import { ClientError, createInitialAccessToken, deleteClient, listClients, regis
 import { openStore } from '../storage/index.ts';
 import { printTable, UsageError } from './io.ts';
 
-export const clientsUsage = `portcullis clients add --name N --redirect-uri U [--redirect-uri U2] [--confidential] [--json]
+export const clientsUsage = `portcullis clients add --name N --redirect-uri U [--redirect-uri U2] [--post-logout-redirect-uri U] [--confidential] [--json]
 portcullis clients list [--json]
 portcullis clients delete <client_id>
 portcullis clients rotate-secret <client_id> [--json]
@@ -17,6 +17,7 @@ export async function clientsCommand(config: Config, args: string[]): Promise<vo
     options: {
       name: { type: 'string' },
       'redirect-uri': { type: 'string', multiple: true },
+      'post-logout-redirect-uri': { type: 'string', multiple: true },
       confidential: { type: 'boolean' },
       json: { type: 'boolean' },
       'expires-in': { type: 'string', default: '24h' },
@@ -58,6 +59,7 @@ export async function clientsCommand(config: Config, args: string[]): Promise<vo
     if (positionals[0] !== 'add') throw new UsageError(`unknown command: clients ${positionals[0] ?? ''}\n${clientsUsage}`.replace(' \n', '\n'));
     const client = await registerClient(store, {
       name: values.name ?? '', redirectUris: values['redirect-uri'] ?? [], confidential: values.confidential ?? false,
+      postLogoutRedirectUris: values['post-logout-redirect-uri'] ?? [],
     });
     if (values.json) {
       process.stdout.write(`${JSON.stringify(client)}\n`);

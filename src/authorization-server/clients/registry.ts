@@ -14,6 +14,8 @@ export interface NewClient {
   name: string;
   redirectUris: string[];
   confidential: boolean;
+  /** Where RP-initiated logout may send the browser afterwards. */
+  postLogoutRedirectUris?: string[];
 }
 
 export interface RegisteredClient {
@@ -29,7 +31,7 @@ export interface RegisteredClient {
 export async function registerClient(store: Store, input: NewClient): Promise<RegisteredClient> {
   if (!input.name.trim()) throw new ClientError('a client needs a --name');
   if (input.redirectUris.length === 0) throw new ClientError('a client needs at least one --redirect-uri');
-  for (const uri of input.redirectUris) {
+  for (const uri of [...input.redirectUris, ...(input.postLogoutRedirectUris ?? [])]) {
     const problem = redirectUriProblem(uri);
     if (problem) throw new ClientError(problem);
   }
@@ -39,6 +41,7 @@ export async function registerClient(store: Store, input: NewClient): Promise<Re
     client_id: clientId,
     client_name: input.name,
     redirect_uris: input.redirectUris,
+    ...(input.postLogoutRedirectUris?.length ? { post_logout_redirect_uris: input.postLogoutRedirectUris } : {}),
     application_type: applicationTypeFor(input.redirectUris),
     grant_types: ['authorization_code', 'refresh_token'],
     response_types: ['code'],

@@ -103,7 +103,8 @@ ${view.openidScopes.length ? html`<section class="resource"><h2>Your identity</h
   <input type="hidden" name="csrf" value="${view.csrf}">
   <button type="submit" name="decision" value="deny">Deny</button>
   <button type="submit" name="decision" value="approve" class="primary">Approve</button>
-</form>`);
+</form>
+<p class="muted sign-out"><a href="/session/end">Sign out</a></p>`);
 }
 
 function scopeItem(scope: ScopeView): SafeHtml {
