@@ -4,6 +4,7 @@ import { registrationGate } from './clients/registration-gate.ts';
 import type { RegistrationMode } from './clients/registration-policy.ts';
 import { interactionRoutes, type InteractionDependencies } from './interactions/routes.ts';
 import { federationRoutes } from './interactions/federation-routes.ts';
+import { accountRoutes, type AccountSection } from './account/account-routes.ts';
 import { problem, problemBoundary } from './problem.ts';
 import { REGISTRATION_PATH, TOKEN_PATH } from './provider.ts';
 import { replayedRequest } from '../http/replayed-request.ts';
@@ -27,11 +28,16 @@ export interface AppDependencies extends InteractionDependencies {
   metrics: Metrics;
   /** Serve /metrics on this app with these rules; undefined: not here. */
   metricsAccess: MetricsAccess | undefined;
+  /** Keys of oidc-provider's signed cookies, so /account can read the session cookie. */
+  cookieKeys: string[];
+  /** Sections other features add to /account. */
+  accountSections?: AccountSection[];
 }
 
 /** The HTTP surface: headers, health, our pages, then oidc-provider for the protocol. */
 export function createApp(deps: AppDependencies): Koa {
   const app = new Koa();
+  app.keys = deps.cookieKeys;
   if (deps.trustedProxies > 0) {
     app.proxy = true;
     app.maxIpsCount = deps.trustedProxies;
@@ -72,6 +78,7 @@ export function createApp(deps: AppDependencies): Koa {
   app.use(registrationGate({ path: REGISTRATION_PATH, store: deps.store, log: deps.log, mode: deps.registration.mode, rateLimit: deps.limits.registrationPerAddress }));
   app.use(tokenRateLimit({ path: TOKEN_PATH, limits: deps.limits, log: deps.log }));
   if (deps.federation) app.use(federationRoutes({ ...deps, federation: deps.federation }).routes());
+  app.use(accountRoutes(deps).routes());
   app.use(interactions.routes());
   app.use(interactions.allowedMethods());
 

@@ -76,6 +76,7 @@ export async function startAuthorizationServer(config: Config, log: Logger, metr
     federation: config.upstreamProviders.length > 0
       ? new Federation({ providers: config.upstreamProviders, issuer: config.issuer, fetch: outboundFetch, store, users }) : undefined,
     passwordLogin: config.passwordLogin === 'on',
+    cookieKeys,
     metrics,
     metricsAccess: config.metricsToken && config.metricsPort === undefined ? { token: config.metricsToken, allow: config.adminAllowlist } : undefined,
   });

@@ -26,6 +26,8 @@ interface StoredGrant { clientId?: string; accountId?: string; openid?: { scope?
 const SESSION_PREFIX = modelKey('Session', '');
 const GRANT_PREFIX = modelKey('Grant', '');
 const handleOf = (key: string) => createHash('sha256').update(key).digest('base64url').slice(0, 22);
+/** The handle of the session with this id (the session cookie's value). */
+export const sessionHandle = (sessionId: string) => handleOf(modelKey('Session', sessionId));
 
 /**
  * The sessions and grants of one account, read from and ended in the Store, so ending one here

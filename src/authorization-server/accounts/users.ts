@@ -103,6 +103,12 @@ export class UserDirectory {
     });
   }
 
+  /** False for accounts made by company sign-in, which have none. */
+  async hasPassword(name: string): Promise<boolean> {
+    const user = await this.#byName(name);
+    return user !== undefined && user.passwordHash !== NO_PASSWORD;
+  }
+
   async setPassword(name: string, password: string): Promise<PublicUser> {
     checkPassword(password);
     const passwordHash = await hashPassword(password);

@@ -153,6 +153,7 @@ button.primary{background:#1f5fd6;border-color:#1f5fd6;color:#fff}
 .error{color:#b00020}.warning{background:#fff4d6;padding:.6rem;border-radius:.4rem}
 .scopes{margin:.25rem 0 0;padding-left:1.25rem}
 .signed-in-as button.link{margin:0;padding:0;border:0;background:none;color:#1f5fd6;text-decoration:underline;font-size:inherit}
+.row{display:flex;justify-content:space-between;align-items:center;gap:.5rem}.row button{margin-top:0}.notice{background:#e6f4ea;padding:.6rem;border-radius:.4rem}
 .upstream button{width:100%}label.check{font-weight:400;display:flex;gap:.5rem;align-items:center}label.check input{width:auto}.upstream+form{margin-top:1rem;border-top:1px solid #ddd;padding-top:.5rem}
 @media (prefers-color-scheme:dark){body{background:#111}.card{background:#1c1c1f;color:#eee}.muted{color:#aaa}input,button{background:#2a2a2e;color:#eee}.warning{background:#4a3b10}.error{color:#ff8a80}}
 `;
