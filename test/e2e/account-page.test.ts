@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { NOTES_RESOURCE, PUBLIC_CLIENT, TEST_PASSWORD, startTestServer, type TestServer } from '../support/authorization-server.ts';
-import { launchBrowser, nextRedirectTo, openLoopbackPage, serveRedirectUri, type LoopbackPage } from '../support/browser.ts';
+import { launchBrowser, nextRedirectTo, openTestPage, redirectSettled } from '../support/browser.ts';
 import { addUser, client, discover } from '../support/oauth-client.ts';
 import { deleteKeysUnder, TEST_REDIS_URL, uniqueRedisPrefix } from '../support/redis.ts';
 
@@ -26,15 +26,7 @@ for (const engine of ['embedded', 'redis'] as const) {
       if (engine === 'redis') await deleteKeysUnder(prefix);
     });
 
-    async function openPage(t: TestContext): Promise<LoopbackPage> {
-      const opened = await openLoopbackPage(browser, { javaScriptEnabled: false });
-      t.after(async () => {
-        await opened.close();
-        assert.deepEqual(opened.blockedRequests, [], 'the browser tried to leave loopback');
-      });
-      await serveRedirectUri(opened.context, REDIRECT_URI);
-      return opened;
-    }
+    const openPage = (t: TestContext) => openTestPage(t, browser, { javaScriptEnabled: false }, [REDIRECT_URI]);
 
     /** Signs in through the pages, approves offline access to notes, and returns the refresh token. */
     async function signInAndConnect(page: Page, user: { username: string; password: string }): Promise<string> {
@@ -50,9 +42,19 @@ for (const engine of ['embedded', 'redis'] as const) {
       const redirect = nextRedirectTo(page, REDIRECT_URI);
       await page.locator('button[name=decision][value=approve]').click();
       const callback = await redirect;
-      await page.waitForURL((url) => url.protocol === 'chrome-error:' || url.href.startsWith(REDIRECT_URI));
+      await redirectSettled(page, REDIRECT_URI);
       const tokens = await client.authorizationCodeGrant(config, callback, { pkceCodeVerifier: verifier, expectedState: state }, { resource: NOTES_RESOURCE });
       return tokens.refresh_token!;
+    }
+
+    /** One user signed in on two browsers. */
+    async function signedInTwice(t: TestContext) {
+      const user = await addUser(server);
+      const first = await openPage(t);
+      const second = await openPage(t);
+      await signInAndConnect(first.page, user);
+      await signInAndConnect(second.page, user);
+      return { user, first, second };
     }
 
     const account = (page: Page) => page.goto(new URL('/account', server.issuer).href);
@@ -77,11 +79,7 @@ for (const engine of ['embedded', 'redis'] as const) {
     });
 
     it('shows where the user is signed in and signs out another browser', async (t) => {
-      const user = await addUser(server);
-      const first = await openPage(t);
-      const second = await openPage(t);
-      await signInAndConnect(first.page, user);
-      await signInAndConnect(second.page, user);
+      const { user, first, second } = await signedInTwice(t);
       await account(first.page);
       assert.deepEqual((await first.page.locator('#sessions strong').allTextContents()), ['This browser']);
       assert.equal(await first.page.locator('#sessions form').count(), 2);
@@ -92,11 +90,7 @@ for (const engine of ['embedded', 'redis'] as const) {
     });
 
     it('changes the password only with the current one, and signs out the other browsers', async (t) => {
-      const user = await addUser(server);
-      const first = await openPage(t);
-      const second = await openPage(t);
-      await signInAndConnect(first.page, user);
-      await signInAndConnect(second.page, user);
+      const { user, first, second } = await signedInTwice(t);
       await account(first.page);
       await first.page.locator('#current').fill('not the password');
       await first.page.locator('#new').fill('a new password 123');

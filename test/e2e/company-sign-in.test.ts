@@ -6,7 +6,7 @@ import { after, before, describe, it, type TestContext } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { allEvents } from '../../src/audit/index.ts';
 import { NOTES_RESOURCE, PUBLIC_CLIENT, startTestServer, type TestServer } from '../support/authorization-server.ts';
-import { launchBrowser, nextRedirectTo, openLoopbackPage, serveRedirectUri } from '../support/browser.ts';
+import { launchBrowser, nextRedirectTo, openTestPage } from '../support/browser.ts';
 import { startCompanyIdp, type CompanyIdp } from '../support/company-idp.ts';
 import { client, discover } from '../support/oauth-client.ts';
 import { freePort } from '../support/ports.ts';
@@ -51,15 +51,7 @@ describe('company sign-in through an upstream OpenID provider, in headless Chrom
     certificates?.remove();
   });
 
-  async function openPage(t: TestContext): Promise<Page> {
-    const opened = await openLoopbackPage(browser, { javaScriptEnabled: false, ignoreHTTPSErrors: true });
-    t.after(async () => {
-      await opened.close();
-      assert.deepEqual(opened.blockedRequests, [], 'the browser tried to leave loopback');
-    });
-    await serveRedirectUri(opened.context, REDIRECT_URI);
-    return opened.page;
-  }
+  const openPage = async (t: TestContext) => (await openTestPage(t, browser, { javaScriptEnabled: false, ignoreHTTPSErrors: true }, [REDIRECT_URI])).page;
 
   async function authorization() {
     const config = await discover(server, PUBLIC_CLIENT.client_id);

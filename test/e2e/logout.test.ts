@@ -3,17 +3,12 @@ import { after, before, describe, it, type TestContext } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { registerClient } from '../../src/authorization-server/clients/registry.ts';
 import { NOTES_RESOURCE, startTestServer, type TestServer } from '../support/authorization-server.ts';
-import { launchBrowser, nextRedirectTo, openLoopbackPage, serveRedirectUri, type LoopbackPage } from '../support/browser.ts';
+import { launchBrowser, nextRedirectTo, openTestPage, redirectSettled } from '../support/browser.ts';
 import { addUser, client, discover } from '../support/oauth-client.ts';
 import { deleteKeysUnder, TEST_REDIS_URL, uniqueRedisPrefix } from '../support/redis.ts';
 
 const REDIRECT_URI = 'http://127.0.0.1/callback';
 const SIGNED_OUT_URI = 'http://127.0.0.1/signed-out';
-
-/** The redirect to the client's callback (which nobody serves after a redirect chain) has finished failing. */
-async function settled(page: Page): Promise<void> {
-  await page.waitForURL((url) => url.protocol === 'chrome-error:' || url.href.startsWith(REDIRECT_URI));
-}
 
 for (const engine of ['embedded', 'redis'] as const) {
   describe(`signing out (RP-initiated logout) in headless Chromium (${engine} store)`, () => {
@@ -35,16 +30,7 @@ for (const engine of ['embedded', 'redis'] as const) {
       if (engine === 'redis') await deleteKeysUnder(prefix);
     });
 
-    async function openPage(t: TestContext): Promise<LoopbackPage> {
-      const opened = await openLoopbackPage(browser, { javaScriptEnabled: false });
-      t.after(async () => {
-        await opened.close();
-        assert.deepEqual(opened.blockedRequests, [], 'the browser tried to leave loopback');
-      });
-      await serveRedirectUri(opened.context, REDIRECT_URI);
-      await serveRedirectUri(opened.context, SIGNED_OUT_URI);
-      return opened;
-    }
+    const openPage = (t: TestContext) => openTestPage(t, browser, { javaScriptEnabled: false }, [REDIRECT_URI, SIGNED_OUT_URI]);
 
     async function authorizationUrl(config: client.Configuration, verifier: string): Promise<URL> {
       return client.buildAuthorizationUrl(config, {
@@ -66,7 +52,7 @@ for (const engine of ['embedded', 'redis'] as const) {
       const redirect = nextRedirectTo(page, REDIRECT_URI);
       await page.locator('button[name=decision][value=approve]').click();
       const callback = await redirect;
-      await settled(page);
+      await redirectSettled(page, REDIRECT_URI);
       const tokens = await client.authorizationCodeGrant(config, callback, { pkceCodeVerifier: verifier, expectedState: callback.searchParams.get('state')! }, { resource: NOTES_RESOURCE });
       return tokens.id_token!;
     }
@@ -103,7 +89,7 @@ for (const engine of ['embedded', 'redis'] as const) {
       const straightBack = nextRedirectTo(page, REDIRECT_URI);
       await page.goto((await authorizationUrl(config, client.randomPKCECodeVerifier())).href).catch(() => undefined);
       assert.ok((await straightBack).searchParams.get('code'), 'still signed in: the application gets a code without a sign-in page');
-      await settled(page);
+      await redirectSettled(page, REDIRECT_URI);
 
       await page.goto(new URL('/session/end', server.issuer).href);
       await page.getByRole('button', { name: 'Sign out', exact: true }).click();
