@@ -77,7 +77,7 @@ export function federationRoutes(deps: FederationRouteDependencies): Router {
       const clientId = String(details.params.client_id);
       await recordEvent(audit, log, { type: 'login.succeeded', subject: user.id, username: user.name, client: clientId, method: 'upstream', provider: upstream.config.id });
       log.info({ event: 'login_succeeded', subject: user.id, client: clientId, provider: upstream.config.id }, 'signed in with a company provider');
-      const location = await provider.interactionResult(ctx.req, ctx.res, { login: { accountId: user.id, amr: ['fed'] } }, { mergeWithLastSubmission: false });
+      const location = await provider.interactionResult(ctx.req, ctx.res, { login: { accountId: user.id, amr: ['fed'], remember: false } }, { mergeWithLastSubmission: false });
       ctx.status = 303;
       ctx.redirect(location);
     });
