@@ -18,6 +18,7 @@ export const AUDIT_EVENT_TYPES = [
   'tool.executed',
   'tool.elevation_used',
   'tool.idempotent_replay',
+  'password.changed',
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];

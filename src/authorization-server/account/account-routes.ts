@@ -82,7 +82,7 @@ export function accountRoutes(deps: AccountRouteDependencies): Router {
       for (const session of await access.sessions(user.id)) {
         if (session.handle !== sessionHandle(sessionId)) await access.endSession(user.id, session.handle);
       }
-      await recordEvent(audit, log, { type: 'login.succeeded', subject: user.id, username: user.name, event: 'password changed' });
+      await recordEvent(audit, log, { type: 'password.changed', subject: user.id, username: user.name, by: 'account page' });
       return 'Your password was changed, and you were signed out on every other browser.';
     });
   });
