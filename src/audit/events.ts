@@ -29,6 +29,7 @@ export const AUDIT_EVENT_TYPES = [
   'audit.origin_changed',
   'audit.key_rotated',
   'audit.recovered',
+  'password.changed',
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];

@@ -25,7 +25,10 @@ export function storedModelKey(model: string, id: string): string {
   return modelKey(model, CREDENTIAL_MODELS.has(model) ? sha256(id) : id);
 }
 
-const grantTag = (grantId: string) => `oidc:grant:${grantId}`;
+export const grantTag = (grantId: string) => `oidc:grant:${grantId}`;
+/** Sessions and grants of one account, for the account page and for ending them all. */
+export const accountTag = (accountId: string) => `oidc:account:${accountId}`;
+const ACCOUNT_MODELS = new Set(['Session', 'Grant']);
 const uidTag = (uid: string) => `oidc:uid:${uid}`;
 
 /**
@@ -48,6 +51,7 @@ export function storeAdapter(store: Store, log: Logger): new (model: string) => 
         payload.uid && uidTag(payload.uid),
         // Dynamically registered clients join the CLI's ones, so `portcullis clients list` shows them.
         this.#model === 'Client' && 'clients',
+        ACCOUNT_MODELS.has(this.#model) && typeof payload.accountId === 'string' && accountTag(payload.accountId),
       ].filter((tag): tag is string => Boolean(tag));
       const stored = this.#atRest(payload);
       await forProvider(log, () => store.put(storedModelKey(this.#model, id), stored, { ttlSeconds: expiresIn || undefined, tags }));

@@ -5,6 +5,8 @@ import { auditRoutes } from './audit-routes.ts';
 import { registrationGate } from './clients/registration-gate.ts';
 import type { RegistrationMode } from './clients/registration-policy.ts';
 import { interactionRoutes, type InteractionDependencies } from './interactions/routes.ts';
+import { federationRoutes } from './interactions/federation-routes.ts';
+import { accountRoutes, type AccountSection } from './account/account-routes.ts';
 import { problem, problemBoundary } from './problem.ts';
 import { REGISTRATION_PATH, TOKEN_PATH } from './provider.ts';
 import { replayedRequest } from '../http/replayed-request.ts';
@@ -32,11 +34,16 @@ export interface AppDependencies extends InteractionDependencies {
   routers?: Router[];
   /** The audit log's directory, whose checkpoints and consistency proofs are served (undefined: AUDIT=off). */
   auditDir?: string | undefined;
+  /** Keys of oidc-provider's signed cookies, so /account can read the session cookie. */
+  cookieKeys: string[];
+  /** Sections other features add to /account. */
+  accountSections?: AccountSection[];
 }
 
 /** The HTTP surface: headers, health, our pages, then oidc-provider for the protocol. */
 export function createApp(deps: AppDependencies): Koa {
   const app = new Koa();
+  app.keys = deps.cookieKeys;
   if (deps.trustedProxies > 0) {
     app.proxy = true;
     app.maxIpsCount = deps.trustedProxies;
@@ -77,6 +84,8 @@ export function createApp(deps: AppDependencies): Koa {
   if (deps.auditDir) app.use(auditRoutes(deps.auditDir));
   app.use(registrationGate({ path: REGISTRATION_PATH, store: deps.store, log: deps.log, mode: deps.registration.mode, rateLimit: deps.limits.registrationPerAddress }));
   app.use(tokenRateLimit({ path: TOKEN_PATH, limits: deps.limits, log: deps.log }));
+  if (deps.federation) app.use(federationRoutes({ ...deps, federation: deps.federation }).routes());
+  app.use(accountRoutes(deps).routes());
   app.use(interactions.routes());
   app.use(interactions.allowedMethods());
   for (const router of deps.routers ?? []) app.use(router.routes());

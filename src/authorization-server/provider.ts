@@ -4,6 +4,7 @@ import type { OutboundFetch } from '../http/outbound/index.ts';
 import type { Logger } from '../log/index.ts';
 import type { Store } from '../storage/index.ts';
 import type { UserDirectory } from './accounts/users.ts';
+import { profileClaims } from './accounts/profile-claims.ts';
 import { storeAdapter } from './adapter.ts';
 import { forProvider, retryAfterOutage } from './store-unavailable.ts';
 import { clientSecretMatches } from './clients/secrets.ts';
@@ -16,6 +17,7 @@ import { renderErrorPage } from './interactions/views.ts';
 import { closeOnUnreadBody } from '../http/unread-body.ts';
 import { refreshTargetChecked, unauthorizedClientForDisallowedGrants, undoRefusedTokenRequests } from './token-refusals.ts';
 import type { ElevationHooks } from './elevation/provider-hooks.ts';
+import { logoutFeature } from './interactions/logout-pages.ts';
 
 export interface ProviderDependencies {
   config: Config;
@@ -34,7 +36,7 @@ export interface ProviderDependencies {
 
 export const REGISTRATION_PATH = '/reg';
 export const TOKEN_PATH = '/token';
-const SCOPES = ['openid', 'offline_access', 'profile'];
+const SCOPES = ['openid', 'offline_access', 'profile', 'email'];
 /** Cap on any fetched body (a JWKS with several keys fits easily); the outbound fetch is built with it. */
 export const OUTBOUND_MAX_BYTES = 64 * 1024;
 const SIGNING_ALGS = ['RS256', 'PS256', 'ES256', 'EdDSA'];
@@ -52,9 +54,11 @@ export function createProvider(deps: ProviderDependencies): Provider {
     findAccount: async (_ctx, sub) => {
       const user = await forProvider(deps.log, () => deps.users.findActiveById(sub));
       if (!user) return undefined;
-      return { accountId: user.id, claims: () => ({ sub: user.id, preferred_username: user.name }) };
+      return { accountId: user.id, claims: () => profileClaims(user) };
     },
-    claims: { openid: ['sub'], profile: ['preferred_username'] },
+    claims: { openid: ['sub'], profile: ['preferred_username', 'name'], email: ['email', 'email_verified'] },
+    // Access tokens are for resources, not /userinfo, so the ID token carries the consented profile claims.
+    conformIdTokenClaims: false,
     scopes: SCOPES,
 
     // OAuth 2.1: authorization code with PKCE S256 for every client, nothing implicit or hybrid.
@@ -84,7 +88,7 @@ export function createProvider(deps: ProviderDependencies): Provider {
       clientCredentials: { enabled: true },
       introspection: { enabled: true, allowedPolicy: confidentialCallerOnly },
       revocation: { enabled: true, allowedPolicy: ownTokensOnly },
-      rpInitiatedLogout: { enabled: false },
+      rpInitiatedLogout: logoutFeature,
       // RFC 7591 at /reg; who may call it is decided in front of it (clients/registration-gate.ts).
       registration: { enabled: config.registration !== 'off', initialAccessToken: false, issueRegistrationAccessToken: false },
       clientIdMetadataDocument: metadataDocumentFeature({
@@ -138,7 +142,7 @@ export function createProvider(deps: ProviderDependencies): Provider {
       Interaction: 3600,
       RefreshToken: config.refreshTokenTtlSeconds,
       Grant: config.refreshTokenTtlSeconds,
-      Session: config.sessionTtlSeconds,
+      Session: (_ctx, session) => sessionSeconds(session.loginTs, config),
     },
 
     routes: {
@@ -197,6 +201,16 @@ function compareHashedClientSecrets(provider: Provider): void {
  */
 function outlivesSession(scopes: Set<string>): boolean {
   return scopes.has('offline_access') || !scopes.has('openid');
+}
+
+/**
+ * Every use of a session pushes its end to SESSION_IDLE_SECONDS from now (oidc-provider saves it
+ * on each request that reads it), but never past SESSION_TTL_SECONDS after the sign-in.
+ */
+function sessionSeconds(loginTs: number | undefined, config: Pick<Config, 'sessionIdleSeconds' | 'sessionTtlSeconds'>): number {
+  const now = Math.floor(Date.now() / 1000);
+  const absoluteLeft = (loginTs ?? now) + config.sessionTtlSeconds - now;
+  return Math.max(1, Math.min(config.sessionIdleSeconds, absoluteLeft));
 }
 
 async function confidentialCallerOnly(ctx: KoaContextWithOIDC): Promise<boolean> {

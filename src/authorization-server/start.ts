@@ -26,6 +26,7 @@ import { drainAuditOutbox } from './audit-outbox.ts';
 import { createElevationHooks, createElevationService, elevationStatusRoutes, registerBreakGlassGauge } from './elevation/index.ts';
 import { consoleRoutes } from '../admin/routes.ts';
 import { AdminSessions } from '../admin/session.ts';
+import { Federation } from './federation/index.ts';
 
 export interface RunningAuthorizationServer {
   /** Where it listens, e.g. http://127.0.0.1:3000 (the issuer may differ behind a proxy). */
@@ -94,6 +95,10 @@ export async function startAuthorizationServer(
       consoleRoutes({ users, elevation, sessions: new AdminSessions(store, cookieKeys[0]!), resources, limits, audit: auditSink, log }),
     ],
     trustedProxies: config.trustProxy,
+    federation: config.upstreamProviders.length > 0
+      ? new Federation({ providers: config.upstreamProviders, issuer: config.issuer, fetch: outboundFetch, store, users }) : undefined,
+    passwordLogin: config.passwordLogin === 'on',
+    cookieKeys,
     metrics,
     metricsAccess: config.metricsToken && config.metricsPort === undefined ? { token: config.metricsToken, allow: config.adminAllowlist } : undefined,
     auditDir: audit.log?.dir,

@@ -1,11 +1,13 @@
 import { parseArgs } from 'node:util';
 import type { Config, ResourceConfig } from '../config/index.ts';
-import { ClientError, createInitialAccessToken, listClients, registerClient } from '../authorization-server/index.ts';
+import { ClientError, createInitialAccessToken, deleteClient, listClients, registerClient, rotateClientSecret } from '../authorization-server/index.ts';
 import { openStore } from '../storage/index.ts';
 import { printTable, UsageError } from './io.ts';
 
-export const clientsUsage = `portcullis clients add --name N --redirect-uri U [--redirect-uri U2] [--confidential] [--json]
+export const clientsUsage = `portcullis clients add --name N --redirect-uri U [--redirect-uri U2] [--post-logout-redirect-uri U] [--confidential] [--json]
 portcullis clients list [--json]
+portcullis clients delete <client_id>
+portcullis clients rotate-secret <client_id> [--json]
 portcullis clients token [--expires-in 24h] [--uses 1] [--json]`;
 
 export async function clientsCommand(config: Config, args: string[]): Promise<void> {
@@ -15,6 +17,7 @@ export async function clientsCommand(config: Config, args: string[]): Promise<vo
     options: {
       name: { type: 'string' },
       'redirect-uri': { type: 'string', multiple: true },
+      'post-logout-redirect-uri': { type: 'string', multiple: true },
       confidential: { type: 'boolean' },
       json: { type: 'boolean' },
       'expires-in': { type: 'string', default: '24h' },
@@ -40,9 +43,23 @@ export async function clientsCommand(config: Config, args: string[]): Promise<vo
       else process.stdout.write(`initial access token: ${issued.token}\nexpires:              ${expiresAt}\n(shown once: only its hash is stored; send it as Authorization: Bearer to /reg)\n`);
       return;
     }
-    if (positionals[0] !== 'add') throw new UsageError(clientsUsage);
+    if (positionals[0] === 'delete' || positionals[0] === 'rotate-secret') {
+      const clientId = positionals[1];
+      if (!clientId) throw new UsageError(`a client_id is required\n${clientsUsage}`);
+      if (positionals[0] === 'delete') {
+        await deleteClient(store, clientId);
+        process.stdout.write(`deleted client ${clientId}\n`);
+        return;
+      }
+      const secret = await rotateClientSecret(store, clientId);
+      if (values.json) process.stdout.write(`${JSON.stringify({ client_id: clientId, client_secret: secret })}\n`);
+      else process.stdout.write(`client_secret: ${secret}\n(shown once: only its hash is stored; the old secret no longer works)\n`);
+      return;
+    }
+    if (positionals[0] !== 'add') throw new UsageError(`unknown command: clients ${positionals[0] ?? ''}\n${clientsUsage}`.replace(' \n', '\n'));
     const client = await registerClient(store, {
       name: values.name ?? '', redirectUris: values['redirect-uri'] ?? [], confidential: values.confidential ?? false,
+      postLogoutRedirectUris: values['post-logout-redirect-uri'] ?? [],
     });
     if (values.json) {
       process.stdout.write(`${JSON.stringify(client)}\n`);

@@ -37,8 +37,10 @@ async function run(argv: string[]): Promise<void> {
   }
   const command = name ? commands[name] : undefined;
   if (!command) {
+    const unknown = name && name !== 'help' && name !== '--help';
+    if (unknown) process.stderr.write(`portcullis: unknown command "${name}"; the commands are: start, ${Object.keys(commands).join(', ')}\n`);
     process.stdout.write(`${usage}\n`);
-    if (name && name !== 'help' && name !== '--help') process.exitCode = 2;
+    if (unknown) process.exitCode = 2;
     return;
   }
   await command(loadConfig(), args);

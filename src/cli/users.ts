@@ -1,10 +1,14 @@
 import { parseArgs } from 'node:util';
 import type { Config } from '../config/index.ts';
-import { UserDirectory, UserError } from '../authorization-server/index.ts';
+import { AccountAccess, LoginLockout, linksOfUser, UserDirectory, UserError } from '../authorization-server/index.ts';
 import { openStore } from '../storage/index.ts';
-import { printTable, readStdin, UsageError } from './io.ts';
+import { printTable, UsageError } from './io.ts';
+import { readNewPassword } from './password-prompt.ts';
 
-export const usersUsage = `portcullis users add <name> --password-stdin
+export const usersUsage = `portcullis users add <name> [--password-stdin]
+portcullis users passwd <name> [--password-stdin]
+portcullis users delete <name>
+portcullis users unlock <name>
 portcullis users disable <name>
 portcullis users enable <name>
 portcullis users roles <name> [--add <role>]... [--remove <role>]...
@@ -29,10 +33,27 @@ export async function usersCommand(config: Config, args: string[]): Promise<void
     }
     if (!name) throw new UsageError(`a user name is required\n${usersUsage}`);
     if (action === 'add') {
-      if (!values['password-stdin']) throw new UsageError('pass the password on standard input with --password-stdin (never as an argument)');
-      const password = (await readStdin()).replace(/\r?\n$/, '');
-      const user = await users.add(name, password);
+      const user = await users.add(name, await readNewPassword(values['password-stdin']));
       process.stdout.write(`added user ${user.name} (id ${user.id})\n`);
+      return;
+    }
+    if (action === 'passwd') {
+      const user = await users.setPassword(name, await readNewPassword(values['password-stdin']));
+      await new AccountAccess(store).endAll(user.id);
+      process.stdout.write(`changed the password of ${user.name}; their sessions and app access were ended\n`);
+      return;
+    }
+    if (action === 'delete') {
+      const user = await users.delete(name);
+      await new AccountAccess(store).endAll(user.id);
+      await store.deleteByTag(linksOfUser(user.id));
+      process.stdout.write(`deleted user ${user.name} (id ${user.id}), their sessions, app access and company sign-in links\n`);
+      return;
+    }
+    if (action === 'unlock') {
+      const lockout = new LoginLockout(store, { threshold: config.loginLockoutThreshold, baseSeconds: config.loginLockoutBaseSeconds, maxSeconds: config.loginLockoutMaxSeconds });
+      const lifted = await lockout.unlock(name);
+      process.stdout.write(lifted ? `lifted ${lifted} sign-in pause(s) of ${name}\n` : `${name} had no sign-in pause\n`);
       return;
     }
     if (action === 'disable' || action === 'enable') {
@@ -45,7 +66,7 @@ export async function usersCommand(config: Config, args: string[]): Promise<void
       process.stdout.write(`user ${user.name} has roles: ${user.roles.join(', ') || '(none)'}\n`);
       return;
     }
-    throw new UsageError(usersUsage);
+    throw new UsageError(`unknown command: users ${action}\n${usersUsage}`);
   } catch (error) {
     if (error instanceof UserError) throw new UsageError(error.message);
     throw error;

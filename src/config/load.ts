@@ -95,6 +95,7 @@ function finish(parsed: ParsedConfig, env: Env, configFile?: string): Config {
   checkRedisSettings(parsed);
   const outboundCa = parsed.outboundCaFile ? readCaFile(parsed.outboundCaFile) : undefined;
   const clients = parsed.clients.map((client, index) => checkStaticClient(withSecretFromEnv(client, index, env), index));
+  const upstreamProviders = checkedUpstreamProviders(parsed, env);
   const demoMcpResource = parsed.demoMcpResource ?? `http://localhost:${parsed.demoMcpPort}/mcp`;
   const resources = parsed.resources ?? [demoNotesResource(demoMcpResource)];
   resources.forEach(checkElevationPolicy);
@@ -111,18 +112,36 @@ function finish(parsed: ParsedConfig, env: Env, configFile?: string): Config {
   const auditDir = parsed.auditDir ?? join(parsed.dataDir, 'audit');
   const auditOrigin = parsed.auditOrigin ?? `${issuerUrl.host}${issuerUrl.pathname.replace(/\/$/, '')}/audit`;
   return {
-    ...parsed, issuer, auditDir, auditOrigin, clients, resources, demoMcpResource, workers: parsed.workers ?? (parsed.nodeEnv === 'production' ? availableParallelism() : 1),
+    ...parsed, issuer, auditDir, auditOrigin, clients, upstreamProviders, resources, demoMcpResource, workers: parsed.workers ?? (parsed.nodeEnv === 'production' ? availableParallelism() : 1),
     ...(outboundCa ? { outboundCa } : {}), ...(configFile ? { configFile } : {}),
   };
 }
 
+/** "env:NAME" is the value of that environment variable; anything else is the secret itself. */
+function secretValue(secret: string, env: Env, setting: string): string {
+  if (!secret.startsWith('env:')) return secret;
+  const value = env[secret.slice(4)];
+  if (!value) throw new ConfigError(setting, `environment variable ${secret.slice(4)} is not set`);
+  return value;
+}
+
+/** Secrets given as env:NAME are read; ids are unique; password sign-in is off only with another way in. */
+function checkedUpstreamProviders(parsed: ParsedConfig, env: Env): ParsedConfig['upstreamProviders'] {
+  const ids = new Set<string>();
+  const providers = parsed.upstreamProviders.map((provider, index) => {
+    if (ids.has(provider.id)) throw new ConfigError(`upstreamProviders[${index}].id`, `${provider.id} is used twice`);
+    ids.add(provider.id);
+    return provider.clientSecret
+      ? { ...provider, clientSecret: secretValue(provider.clientSecret, env, `upstreamProviders[${index}].clientSecret`) } : provider;
+  });
+  if (parsed.passwordLogin === 'off' && providers.length === 0) {
+    throw new ConfigError('PASSWORD_LOGIN', 'off needs at least one entry in upstreamProviders, or no one could sign in');
+  }
+  return providers;
+}
+
 function withSecretFromEnv(client: StaticClientConfig, index: number, env: Env): StaticClientConfig {
-  const secret = client.client_secret;
-  if (!secret?.startsWith('env:')) return client;
-  const name = secret.slice(4);
-  const value = env[name];
-  if (!value) throw new ConfigError(`clients[${index}].client_secret`, `environment variable ${name} is not set`);
-  return { ...client, client_secret: value };
+  return client.client_secret ? { ...client, client_secret: secretValue(client.client_secret, env, `clients[${index}].client_secret`) } : client;
 }
 
 /** A static secret must be hard to guess; only a confidential client may skip PKCE. */

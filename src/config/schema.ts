@@ -83,6 +83,32 @@ export const staticClientSchema = z.looseObject({
   pkce: z.enum(['required', 'optional']).default('required'),
 });
 
+/** Sign-in with a company identity provider (OpenID Connect, found by discovery). */
+export const upstreamProviderSchema = z.object({
+  /** Short name in URLs and account links, e.g. "entra". */
+  id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'an id is 1-32 lower-case letters, digits and -'),
+  /** Shown on the sign-in page as "Sign in with <name>". */
+  name: z.string().min(1).max(60),
+  issuer: z.url({ protocol: /^https$/, error: 'must be an https URL (the provider\'s issuer)' }),
+  clientId: z.string().min(1),
+  /** "env:NAME" reads it from the environment; absent for a public client. */
+  clientSecret: z.string().min(1).optional(),
+  scopes: z.array(scopeName).default(['openid', 'email', 'profile']),
+  /** A first sign-in creates a local account; false: only accounts linked before may sign in. */
+  provision: z.boolean().default(false),
+  /** When not empty, provisioning needs an email address in one of these domains. */
+  allowedEmailDomains: z.array(z.string().toLowerCase().regex(/^[a-z0-9.-]+$/, 'each entry is a domain such as example.com')).default([]),
+  requireVerifiedEmail: z.boolean().default(true),
+  /** Which upstream claims carry the email address, the display name and the groups. */
+  claims: z.object({
+    email: z.string().min(1).default('email'),
+    name: z.string().min(1).default('name'),
+    groups: z.string().min(1).default('groups'),
+  }).default({ email: 'email', name: 'name', groups: 'groups' }),
+  /** Upstream group -> local role, e.g. {"mcp-admins": "admin"}; refreshed at every sign-in. */
+  groupRoles: z.record(z.string().min(1), z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, 'a role is 1-32 lower-case letters, digits, - and _')).default({}),
+});
+
 export const configSchema = z.object({
   nodeEnv: z.enum(['development', 'production', 'test']).default('development'),
   port: port.default(3000),
@@ -117,7 +143,8 @@ export const configSchema = z.object({
   cookieKeysPath: z.string().min(1).default('/run/secrets/cookie_keys'),
   accessTokenTtlSeconds: seconds.default(3600),
   refreshTokenTtlSeconds: seconds.default(14 * 24 * 3600),
-  sessionTtlSeconds: seconds.default(14 * 24 * 3600),
+  /** The longest a sign-in lasts however active the user is (absolute timeout). */
+  sessionTtlSeconds: seconds.default(12 * 3600),
   demoMcp: z.enum(['on', 'off']).default('on'),
   demoMcpPort: port.default(3001),
   /** The demo's public resource identifier when it runs behind a proxy; default http://localhost:$DEMO_MCP_PORT/mcp. */
@@ -192,6 +219,12 @@ export const configSchema = z.object({
   pamDecisionUrl: absoluteUrl.optional(),
   pamSecret: z.string().min(16, 'must be at least 16 characters').optional(),
   pamTimeoutMs: wholeNumber.min(100).max(30_000).default(3000),
+  /** Company sign-in (file only). */
+  upstreamProviders: z.array(upstreamProviderSchema).default([]),
+  /** off: only company sign-in (needs at least one upstream provider). */
+  passwordLogin: onOff.default('on'),
+  /** A sign-in not used for this long ends (idle timeout). */
+  sessionIdleSeconds: seconds.default(3600),
 });
 
 export type ConfigInput = z.input<typeof configSchema>;
@@ -199,6 +232,7 @@ export type ParsedConfig = z.output<typeof configSchema>;
 export type ResourceConfig = z.output<typeof resourceSchema>;
 export type ElevationPolicyConfig = z.output<typeof elevationPolicySchema>;
 export type StaticClientConfig = z.output<typeof staticClientSchema>;
+export type UpstreamProviderConfig = z.output<typeof upstreamProviderSchema>;
 
 /** Environment variable for each scalar setting (file-only settings have none). */
 export const ENV_NAMES = {
@@ -273,4 +307,6 @@ export const ENV_NAMES = {
   pamDecisionUrl: 'PAM_DECISION_URL',
   pamSecret: 'PAM_SECRET',
   pamTimeoutMs: 'PAM_TIMEOUT_MS',
+  passwordLogin: 'PASSWORD_LOGIN',
+  sessionIdleSeconds: 'SESSION_IDLE_SECONDS',
 } as const satisfies Partial<Record<keyof ParsedConfig, string>>;

@@ -1,3 +1,5 @@
+import assert from 'node:assert/strict';
+import type { TestContext } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page, type Request } from 'playwright-core';
 
 /** Debian's Chromium; playwright-core ships no browser of its own. */
@@ -64,4 +66,23 @@ export async function nextRedirectTo(page: Page, redirectUri: string, timeout = 
 function sameEndpoint(url: URL, redirectUri: string): boolean {
   const expected = new URL(redirectUri);
   return url.origin === expected.origin && url.pathname === expected.pathname;
+}
+
+/**
+ * A guarded page for one test (closed when it ends, asserting it never left loopback) whose
+ * redirect URIs answer.
+ */
+export async function openTestPage(t: TestContext, browser: Browser, options: BrowserContextOptions, redirectUris: string[]): Promise<LoopbackPage> {
+  const opened = await openLoopbackPage(browser, options);
+  t.after(async () => {
+    await opened.close();
+    assert.deepEqual(opened.blockedRequests, [], 'the browser tried to leave loopback');
+  });
+  for (const uri of redirectUris) await serveRedirectUri(opened.context, uri);
+  return opened;
+}
+
+/** Waits until a redirect to the client's callback has finished (after a redirect chain nobody serves it, so it may end on an error page). */
+export async function redirectSettled(page: Page, redirectUri: string): Promise<void> {
+  await page.waitForURL((url) => url.protocol === 'chrome-error:' || url.href.startsWith(redirectUri));
 }

@@ -11,7 +11,20 @@ export interface User {
   /** Roles such as `admin`, `approver`, `break-glass`, or any an operator defines; none by default. */
   roles: string[];
   createdAt: string;
+  email?: string;
+  emailVerified?: boolean;
+  displayName?: string;
 }
+
+/** What a user's profile claims (`email`, `email_verified`, `name`) are made from. */
+export interface Profile {
+  email?: string | undefined;
+  emailVerified?: boolean | undefined;
+  displayName?: string | undefined;
+}
+
+/** Stored instead of a hash for accounts that only sign in through a company provider: no password matches it. */
+const NO_PASSWORD = '!';
 
 export type PublicUser = Omit<User, 'passwordHash'>;
 
@@ -48,13 +61,31 @@ export class UserDirectory {
     if (!USERNAME_PATTERN.test(name)) {
       throw new UserError('a username is 1-64 characters: letters, digits and . _ @ - (starting with a letter or digit)');
     }
-    if (password.length < 8) throw new UserError('a password has at least 8 characters');
+    checkPassword(password);
     const user: User = {
       id: randomUUID(), name, passwordHash: await hashPassword(password), disabled: false, roles: [], createdAt: new Date().toISOString(),
     };
     const created = await this.#store.putIfAbsent(userKey(name), user, { tags: [USERS_TAG, idTag(user.id)] });
     if (!created) throw new UserError(`user ${name} already exists`);
     return withoutHash(user);
+  }
+
+  /** An account without a password (company sign-in); a taken name gets a short suffix. */
+  async addWithoutPassword(preferredName: string, profile: Profile): Promise<PublicUser> {
+    const base = preferredName.replace(/[^A-Za-z0-9._@-]/g, '').replace(/^[^A-Za-z0-9]+/, '').slice(0, 56) || 'user';
+    for (let attempt = 0; attempt < 5; attempt += 1) {
+      const name = attempt === 0 ? base : `${base}.${randomUUID().slice(0, 6)}`;
+      const user: User = {
+        id: randomUUID(), name, passwordHash: NO_PASSWORD, disabled: false, roles: [], createdAt: new Date().toISOString(), ...definedProfile(profile),
+      };
+      if (await this.#store.putIfAbsent(userKey(name), user, { tags: [USERS_TAG, idTag(user.id)] })) return withoutHash(user);
+    }
+    throw new UserError(`no free user name for ${base}`);
+  }
+
+  /** Replaces the profile fields given (undefined leaves one as it is). */
+  async updateProfile(name: string, profile: Profile): Promise<PublicUser> {
+    return this.#update(name, () => definedProfile(profile));
   }
 
   async setDisabled(name: string, disabled: boolean): Promise<PublicUser> {
@@ -70,6 +101,26 @@ export class UserDirectory {
       for (const role of change.remove ?? []) roles.delete(role);
       return { roles: [...roles].sort() };
     });
+  }
+
+  /** False for accounts made by company sign-in, which have none. */
+  async hasPassword(name: string): Promise<boolean> {
+    const user = await this.#byName(name);
+    return user !== undefined && user.passwordHash !== NO_PASSWORD;
+  }
+
+  async setPassword(name: string, password: string): Promise<PublicUser> {
+    checkPassword(password);
+    const passwordHash = await hashPassword(password);
+    return this.#update(name, () => ({ passwordHash }));
+  }
+
+  /** Removes the account; the id is never given to anyone else. */
+  async delete(name: string): Promise<PublicUser> {
+    const user = await this.#byName(name);
+    if (!user) throw new UserError(`no user named ${name}`);
+    await this.#store.delete(userKey(name));
+    return withoutHash(user);
   }
 
   async list(): Promise<PublicUser[]> {
@@ -105,6 +156,14 @@ export class UserDirectory {
     const record = (await this.#store.get<User>(userKey(name)))?.value;
     return record && withRoles(record);
   }
+}
+
+function checkPassword(password: string): void {
+  if (password.length < 8) throw new UserError('a password has at least 8 characters');
+}
+
+function definedProfile(profile: Profile): Partial<User> {
+  return Object.fromEntries(Object.entries(profile).filter(([, value]) => value !== undefined));
 }
 
 // Users stored before roles existed have none.

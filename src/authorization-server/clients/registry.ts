@@ -14,6 +14,8 @@ export interface NewClient {
   name: string;
   redirectUris: string[];
   confidential: boolean;
+  /** Where RP-initiated logout may send the browser afterwards. */
+  postLogoutRedirectUris?: string[];
 }
 
 export interface RegisteredClient {
@@ -29,7 +31,7 @@ export interface RegisteredClient {
 export async function registerClient(store: Store, input: NewClient): Promise<RegisteredClient> {
   if (!input.name.trim()) throw new ClientError('a client needs a --name');
   if (input.redirectUris.length === 0) throw new ClientError('a client needs at least one --redirect-uri');
-  for (const uri of input.redirectUris) {
+  for (const uri of [...input.redirectUris, ...(input.postLogoutRedirectUris ?? [])]) {
     const problem = redirectUriProblem(uri);
     if (problem) throw new ClientError(problem);
   }
@@ -39,6 +41,7 @@ export async function registerClient(store: Store, input: NewClient): Promise<Re
     client_id: clientId,
     client_name: input.name,
     redirect_uris: input.redirectUris,
+    ...(input.postLogoutRedirectUris?.length ? { post_logout_redirect_uris: input.postLogoutRedirectUris } : {}),
     application_type: applicationTypeFor(input.redirectUris),
     grant_types: ['authorization_code', 'refresh_token'],
     response_types: ['code'],
@@ -66,4 +69,25 @@ export async function listClients(store: Store): Promise<ListedClient[]> {
     redirect_uris: [...(value.redirect_uris ?? [])],
     registration: value[DYNAMIC_REGISTRATION] === 'dynamic' ? 'dynamic' : 'operator',
   }));
+}
+
+/** Removes a client registered in the store; a client from the configuration file stays (edit the file). */
+export async function deleteClient(store: Store, clientId: string): Promise<void> {
+  await storedClient(store, clientId);
+  await store.delete(modelKey('Client', clientId));
+}
+
+/** A new secret for a confidential client; the old one stops working at once. Returned once, stored hashed. */
+export async function rotateClientSecret(store: Store, clientId: string): Promise<string> {
+  const metadata = await storedClient(store, clientId);
+  if (!metadata.client_secret) throw new ClientError(`client ${clientId} is public: it has no secret to rotate`);
+  const secret = generateClientSecret();
+  await store.put(modelKey('Client', clientId), { ...metadata, client_secret: hashClientSecret(secret) }, { tags: ['clients'] });
+  return secret;
+}
+
+async function storedClient(store: Store, clientId: string): Promise<ClientMetadata> {
+  const record = await store.get<ClientMetadata>(modelKey('Client', clientId));
+  if (!record) throw new ClientError(`no client ${clientId} in the store (clients from the configuration file are changed there)`);
+  return record.value;
 }

@@ -19,6 +19,8 @@ import { FormError, readForm } from './form.ts';
 import { elevationStep, freshLoginNotice } from './elevation-routes.ts';
 import type { ElevationService } from '../elevation/service.ts';
 import { renderConsentPage, renderErrorPage, renderLoginPage, STYLESHEET, STYLESHEET_PATH, type ClientIdentity } from './views.ts';
+import type { Federation } from '../federation/index.ts';
+import { renderUpstreamChoices } from './federation-views.ts';
 
 export interface InteractionDependencies {
   provider: Provider;
@@ -30,6 +32,10 @@ export interface InteractionDependencies {
   metrics: Pick<Metrics, 'loginFailures'>;
   audit: AuditSink;
   elevation: ElevationService;
+  /** Company sign-in providers offered on the sign-in page. */
+  federation?: Federation | undefined;
+  /** false: PASSWORD_LOGIN=off, the password form is neither shown nor accepted. */
+  passwordLogin?: boolean;
 }
 
 type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
@@ -39,6 +45,10 @@ type Client = NonNullable<Awaited<ReturnType<Provider['Client']['find']>>>;
 export function interactionRoutes(deps: InteractionDependencies): Router {
   const { provider, users, resources, csrfSecret, log, limits, metrics, audit } = deps;
   const router = new Router();
+  const signInChoices = (uid: string) => ({
+    alternatives: renderUpstreamChoices(uid, csrfToken(csrfSecret, uid), deps.federation?.choices ?? []),
+    passwordForm: deps.passwordLogin !== false,
+  });
 
   router.get(STYLESHEET_PATH, (ctx) => {
     ctx.type = 'text/css';
@@ -70,7 +80,7 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
     const client = await provider.Client.find(String(details.params.client_id));
     const clientName = client?.clientName ?? String(details.params.client_id);
     if (details.prompt.name === 'login') {
-      ctx.body = renderLoginPage({ action: `/interaction/${details.uid}/login`, csrf: csrfToken(csrfSecret, details.uid), clientName, notice: freshLoginNotice(details) });
+      ctx.body = renderLoginPage({ action: `/interaction/${details.uid}/login`, csrf: csrfToken(csrfSecret, details.uid), clientName, notice: freshLoginNotice(details), ...signInChoices(details.uid) });
       return;
     }
     if (details.prompt.name === 'elevation') return elevation.show(ctx, details, clientName);
@@ -95,6 +105,7 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
     const details = await provider.interactionDetails(ctx.req, ctx.res);
     const form = await checkedForm(ctx, csrfSecret, details);
     if (details.prompt.name !== 'login') throw new FormError(400, 'this sign-in request is already past the sign-in step');
+    if (deps.passwordLogin === false) throw new FormError(403, 'sign-in with a password is turned off here; use your company sign-in');
     const username = form.get('username') ?? '';
     const clientId = String(details.params.client_id);
     const answer = async (status: number, view: { failed?: boolean; retryAfterSeconds?: number }) => {
@@ -103,7 +114,7 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
       if (view.retryAfterSeconds !== undefined) ctx.set('Retry-After', String(view.retryAfterSeconds));
       ctx.body = renderLoginPage({
         action: `/interaction/${details.uid}/login`, csrf: csrfToken(csrfSecret, details.uid),
-        clientName: client?.clientName ?? clientId, username, notice: freshLoginNotice(details), ...view,
+        clientName: client?.clientName ?? clientId, username, notice: freshLoginNotice(details), ...signInChoices(details.uid), ...view,
       });
     };
     const paused = await limits.loginFailuresPerAddress.exhaustedFor(addressSubject(ctx.ip)) ?? await limits.loginLockout.pausedFor(username, ctx.ip);
@@ -124,7 +135,8 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
     }
     await limits.loginLockout.succeeded(username, ctx.ip);
     log.info({ event: 'login_succeeded', subject: user.id, client: clientId }, 'signed in');
-    await finish(ctx, { login: { accountId: user.id } }, false);
+    // Unless asked to remember, the session cookie ends with the browser.
+    await finish(ctx, { login: { accountId: user.id, remember: form.get('remember') === 'on' } }, false);
   });
 
   // "Not you?": ends this browser's sign-in and starts the same request again, asking who signs in.

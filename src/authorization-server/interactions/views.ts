@@ -32,6 +32,10 @@ export interface LoginView {
   retryAfterSeconds?: number;
   /** Why the password is asked although the user is signed in (elevated access). */
   notice?: string | undefined;
+  /** Other ways to sign in (company sign-in buttons), shown above the password form. */
+  alternatives?: SafeHtml;
+  /** false: password sign-in is turned off and the form is not shown. */
+  passwordForm?: boolean;
 }
 
 export function renderLoginPage(view: LoginView): string {
@@ -42,14 +46,16 @@ ${view.notice ? html`<p class="notice">${view.notice}</p>` : ''}
 ${view.retryAfterSeconds !== undefined
     ? html`<p class="error" role="alert">Too many failed sign-ins. Try again in ${String(view.retryAfterSeconds)} seconds.</p>`
     : view.failed ? html`<p class="error" role="alert">The username or password is not correct.</p>` : ''}
-<form method="post" action="${view.action}">
+${view.alternatives ?? ''}
+${view.passwordForm === false ? '' : html`<form method="post" action="${view.action}">
   <input type="hidden" name="csrf" value="${view.csrf}">
   <label for="username">Username</label>
   <input id="username" name="username" autocomplete="username" autocapitalize="none" spellcheck="false" required autofocus value="${view.username ?? ''}">
   <label for="password">Password</label>
   <input id="password" name="password" type="password" autocomplete="current-password" required>
+  <label class="check"><input type="checkbox" name="remember" value="on"> Keep me signed in on this device</label>
   <button type="submit" class="primary">Sign in</button>
-</form>`);
+</form>`}`);
 }
 
 /** How the server knows the client: which says how far its name can be trusted. */
@@ -101,7 +107,8 @@ ${view.openidScopes.length ? html`<section class="resource"><h2>Your identity</h
   <input type="hidden" name="csrf" value="${view.csrf}">
   <button type="submit" name="decision" value="deny">Deny</button>
   <button type="submit" name="decision" value="approve" class="primary">Approve</button>
-</form>`);
+</form>
+<p class="muted sign-out"><a href="/session/end">Sign out</a></p>`);
 }
 
 function scopeItem(scope: ScopeView): SafeHtml {
@@ -153,5 +160,7 @@ button.primary{background:#1f5fd6;border-color:#1f5fd6;color:#fff}
 textarea,select{box-sizing:border-box;width:100%;padding:.6rem;font-size:1rem;border:1px solid #bbb;border-radius:.4rem;font-family:inherit}
 .emergency{margin-top:1.5rem;border-top:1px solid #ddd;padding-top:1rem}table{width:100%;border-collapse:collapse}td,th{text-align:left;padding:.25rem .4rem .25rem 0;vertical-align:top;overflow-wrap:anywhere}
 .notice{background:#e8f0fe;padding:.6rem;border-radius:.4rem}.request{border-top:1px solid #ddd;padding-top:.75rem;margin-top:.75rem}
+.row{display:flex;justify-content:space-between;align-items:center;gap:.5rem}.row button{margin-top:0}
+.upstream button{width:100%}label.check{font-weight:400;display:flex;gap:.5rem;align-items:center}label.check input{width:auto}.upstream+form{margin-top:1rem;border-top:1px solid #ddd;padding-top:.5rem}
 @media (prefers-color-scheme:dark){body{background:#111}.card{background:#1c1c1f;color:#eee}.muted{color:#aaa}input,button{background:#2a2a2e;color:#eee}.warning{background:#4a3b10}.error{color:#ff8a80}}
 `;

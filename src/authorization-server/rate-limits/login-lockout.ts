@@ -11,6 +11,8 @@ export interface LockoutPolicy {
   maxSeconds: number;
 }
 
+const pausesOf = (username: string) => `login-pauses:${createHash('sha256').update(username.toLowerCase()).digest('hex')}`;
+
 /** A day without failures forgets the earlier ones, and the pauses start small again. */
 const FAILURE_MEMORY_SECONDS = 24 * 3600;
 
@@ -46,12 +48,17 @@ export class LoginLockout {
     if (failures.value % threshold !== 0) return undefined;
     const round = failures.value / threshold;
     const seconds = Math.min(maxSeconds, baseSeconds * 2 ** Math.min(round - 1, 30));
-    await this.#store.put(this.#key('pause', username, address), { untilMs: Date.now() + seconds * 1000 }, { ttlSeconds: seconds });
+    await this.#store.put(this.#key('pause', username, address), { untilMs: Date.now() + seconds * 1000 }, { ttlSeconds: seconds, tags: [pausesOf(username)] });
     return seconds;
   }
 
   async succeeded(username: string, address: string): Promise<void> {
     await Promise.all([this.#store.delete(this.#key('failures', username, address)), this.#store.delete(this.#key('pause', username, address))]);
+  }
+
+  /** Lifts every pause of this username, from any address (`portcullis users unlock`); returns how many. */
+  async unlock(username: string): Promise<number> {
+    return this.#store.deleteByTag(pausesOf(username));
   }
 
   #key(kind: string, username: string, address: string): string {
