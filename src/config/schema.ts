@@ -38,6 +38,7 @@ const hostPortList = z.preprocess((value) => typeof value === 'string' ? value.s
 
 const resourceUri = absoluteUrl.refine((uri) => !uri.includes('#'), 'a resource indicator has no fragment');
 
+const roleName = z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, 'a role is 1-32 lower-case letters, digits, - and _, starting with a letter');
 const scopeName = z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'a scope is printable ASCII without spaces, quotes or backslashes');
 
 /** How some of a resource's scopes are elevated: never standing, activated for a while with a reason (issue 16). */
@@ -65,6 +66,10 @@ export const resourceSchema = z.object({
   accessTokenTtlSeconds: seconds.optional(),
   /** Elevated scopes and their policy; a scope appears in at most one entry. */
   elevation: z.array(elevationPolicySchema).optional(),
+  /** Scopes only users with one of the listed roles may grant, e.g. {"notes:admin": ["admin"]}; other scopes anyone may. */
+  scopeRoles: z.record(scopeName, z.array(roleName).min(1)).optional(),
+  /** Access tokens for this resource carry the user's `roles`. */
+  rolesInToken: z.boolean().optional(),
 });
 
 /** Static client: RFC 7591 metadata; `client_secret` may be "env:NAME" to read it from the environment. */

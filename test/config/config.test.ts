@@ -222,5 +222,20 @@ describe('configuration', () => {
     assert.throws(() => loadConfig({ ALERT_WEBHOOK_URL: 'https://alerts.example.com/hook' }), (error: ConfigError) => error.setting === 'ALERT_WEBHOOK_SECRET');
     assert.throws(() => loadConfig({ PAM_DECISION_URL: 'https://pam.example.com/decide' }), (error: ConfigError) => error.setting === 'PAM_SECRET');
   });
+
+  it('lets only admins grant notes:admin of the demo resource, and names a scope role rule for a scope the resource lacks', async () => {
+    assert.deepEqual(loadConfig({}).resources[0]!.scopeRoles, { 'notes:admin': ['admin'] });
+    const dir = await mkdtemp(join(tmpdir(), 'portcullis-config-'));
+    try {
+      const file = join(dir, 'config.json');
+      await writeFile(file, JSON.stringify({ resources: [{ uri: 'https://api.example.com/', scopes: ['api:read'], scopeRoles: { 'api:write': ['admin'] } }] }));
+      assert.throws(() => loadConfig({ CONFIG_FILE: file }), (error: ConfigError) =>
+        error.setting === 'resources[0].scopeRoles' && /"api:write" is not one of the scopes of https:\/\/api.example.com\//.test(error.message));
+      await writeFile(file, JSON.stringify({ resources: [{ uri: 'https://api.example.com/', scopes: ['api:read'], scopeRoles: { 'api:read': ['Admins'] } }] }));
+      assert.throws(() => loadConfig({ CONFIG_FILE: file }), (error: ConfigError) => /resources\.0\.scopeRoles\.api:read\.0/.test(error.setting) && /lower-case/.test(error.message));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
 
