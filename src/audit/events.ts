@@ -26,6 +26,11 @@ export const AUDIT_EVENT_TYPES = [
   'elevation.break_glass',
   'elevation.acknowledged',
   'elevation.refused',
+  'second_factor.succeeded',
+  'second_factor.failed',
+  'second_factor.enrolled',
+  'second_factor.removed',
+  'second_factor.reset',
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];

@@ -1,4 +1,4 @@
-import Provider, { interactionPolicy, type ClientMetadata, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import Provider, { type ClientMetadata, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Config } from '../config/index.ts';
 import type { OutboundFetch } from '../http/outbound/index.ts';
 import type { Logger } from '../log/index.ts';
@@ -14,6 +14,8 @@ import type { ResourceRegistry } from './resources.ts';
 import { defaultScopesWhenMissing, loadGrantWithGrantedScopes } from './requested-scopes.ts';
 import { grantableServerInfo } from './accounts/grantable-scopes.ts';
 import { accessTokenClaims } from './access-token-claims.ts';
+import { ACR_VALUES } from './accounts/sign-in-methods.ts';
+import { signInPolicy } from './interactions/sign-in-policy.ts';
 import { renderErrorPage } from './interactions/views.ts';
 import { closeOnUnreadBody } from '../http/unread-body.ts';
 import { refreshTargetChecked, unauthorizedClientForDisallowedGrants, undoRefusedTokenRequests } from './token-refusals.ts';
@@ -152,7 +154,8 @@ export function createProvider(deps: ProviderDependencies): Provider {
       userinfo: '/userinfo',
       pushed_authorization_request: '/par',
     },
-    interactions: { policy: deps.elevation.policy(interactionPolicy.base()), url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    interactions: { policy: deps.elevation.policy(signInPolicy()), url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    acrValues: ACR_VALUES,
     clientBasedCORS: (_ctx, origin, client) =>
       client.clientAuthMethod === 'none' && (client.redirectUris ?? []).some((uri) => URL.parse(uri)?.origin === origin),
     renderError: async (ctx, out) => {

@@ -9,6 +9,9 @@ import { describeKeySource, loadKeyRing, type KeyRing } from '../keys/index.ts';
 import type { Logger } from '../log/index.ts';
 import { openStore, usesRedis, type Store } from '../storage/index.ts';
 import { UserDirectory } from './accounts/users.ts';
+import { SecondFactors } from './accounts/second-factors.ts';
+import { secondFactorRule } from './accounts/second-factor-policy.ts';
+import { secondFactorStep } from './interactions/second-factor-routes.ts';
 import { createApp } from './app.ts';
 import { auditProtocolEvents, recordEvent } from './audit-trail.ts';
 import { loadCookieKeys } from './cookie-keys.ts';
@@ -76,10 +79,16 @@ export async function startAuthorizationServer(config: Config, log: Logger, metr
     loginFailuresPerAddress: { max: config.loginFailureLimitPerAddress, windowSeconds: config.loginFailureLimitWindowSeconds },
     loginLockout: { threshold: config.loginLockoutThreshold, baseSeconds: config.loginLockoutBaseSeconds, maxSeconds: config.loginLockoutMaxSeconds },
   }, (limit) => metrics.rateLimited.inc({ limit }));
+  const csrfSecret = csrfSecretFrom(cookieKeys);
+  const secondFactors = new SecondFactors(store, new URL(config.issuer).host);
+  const secondFactor = secondFactorStep({
+    provider, store, log, secondFactors, rule: secondFactorRule(config), csrfSecret, limits, metrics, audit: auditSink,
+  });
   const app = createApp({
-    provider, store, users, resources, issuer: config.issuer, log, csrfSecret: csrfSecretFrom(cookieKeys), audit: auditSink, elevation,
+    provider, store, users, resources, issuer: config.issuer, log, csrfSecret, audit: auditSink, elevation,
     registration: { mode: config.registration },
     limits,
+    secondFactor,
     routers: [
       elevationStatusRoutes(elevation.records),
       consoleRoutes({ users, elevation, sessions: new AdminSessions(store, cookieKeys[0]!), resources, limits, audit: auditSink, log }),

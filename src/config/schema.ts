@@ -202,6 +202,10 @@ export const configSchema = z.object({
   pamDecisionUrl: absoluteUrl.optional(),
   pamSecret: z.string().min(16, 'must be at least 16 characters').optional(),
   pamTimeoutMs: wholeNumber.min(100).max(30_000).default(3000),
+  /** Who must sign in with a second factor: everyone, none, or a list of roles; default admin,approver in production, else none. */
+  secondFactorRequired: z.preprocess((value) => typeof value === 'string' ? value.split(/[\s,]+/).filter(Boolean) : value, z.array(z.string().regex(
+    /^[a-z][a-z0-9_-]{0,31}$/, 'must be everyone, none, or role names such as admin,approver',
+  )).refine((list) => !(list.length > 1 && list.some((entry) => entry === 'everyone' || entry === 'none')), 'everyone and none stand alone')).optional(),
 });
 
 export type ConfigInput = z.input<typeof configSchema>;
@@ -287,4 +291,5 @@ export const ENV_NAMES = {
   pamDecisionUrl: 'PAM_DECISION_URL',
   pamSecret: 'PAM_SECRET',
   pamTimeoutMs: 'PAM_TIMEOUT_MS',
+  secondFactorRequired: 'SECOND_FACTOR_REQUIRED',
 } as const satisfies Partial<Record<keyof ParsedConfig, string>>;

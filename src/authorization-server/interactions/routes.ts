@@ -18,6 +18,7 @@ import { csrfToken, csrfTokenValid } from './csrf.ts';
 import { FormError, readForm } from './form.ts';
 import { elevationStep, freshLoginNotice } from './elevation-routes.ts';
 import type { ElevationService } from '../elevation/service.ts';
+import type { SecondFactorStep } from './second-factor-routes.ts';
 import { renderConsentPage, renderErrorPage, renderLoginPage, STYLESHEET, STYLESHEET_PATH, type ClientIdentity } from './views.ts';
 
 export interface InteractionDependencies {
@@ -30,6 +31,8 @@ export interface InteractionDependencies {
   metrics: Pick<Metrics, 'loginFailures'>;
   audit: AuditSink;
   elevation: ElevationService;
+  /** The second step of sign-in (second factor); without it a password alone signs in. */
+  secondFactor?: SecondFactorStep;
 }
 
 type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
@@ -124,6 +127,7 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
     }
     await limits.loginLockout.succeeded(username, ctx.ip);
     log.info({ event: 'login_succeeded', subject: user.id, client: clientId }, 'signed in');
+    if (deps.secondFactor) return deps.secondFactor.afterPassword(ctx, details, user);
     await finish(ctx, { login: { accountId: user.id } }, false);
   });
 
@@ -157,6 +161,8 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
     });
     await finish(ctx, { consent: { grantId } }, true);
   });
+
+  deps.secondFactor?.addRoutes(router);
 
   async function finish(ctx: Context, result: InteractionResults, merge: boolean): Promise<void> {
     const location = await provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: merge });
