@@ -59,7 +59,7 @@ export function createProvider(deps: ProviderDependencies): Provider {
       if (!user) return undefined;
       return { accountId: user.id, claims: () => ({ sub: user.id, preferred_username: user.name }) };
     },
-    claims: { openid: ['sub'], profile: ['preferred_username'] },
+    claims: { openid: ['sub', 'acr', 'amr'], profile: ['preferred_username'] },
     scopes: SCOPES,
 
     // OAuth 2.1: authorization code with PKCE S256 for every client, nothing implicit or hybrid.
