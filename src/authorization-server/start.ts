@@ -12,6 +12,7 @@ import { UserDirectory } from './accounts/users.ts';
 import { SecondFactors } from './accounts/second-factors.ts';
 import { secondFactorRule } from './accounts/second-factor-policy.ts';
 import { secondFactorStep } from './interactions/second-factor-routes.ts';
+import { accountSecondFactorRoutes } from './account/second-factor-routes.ts';
 import { createApp } from './app.ts';
 import { auditProtocolEvents, recordEvent } from './audit-trail.ts';
 import { loadCookieKeys } from './cookie-keys.ts';
@@ -92,6 +93,7 @@ export async function startAuthorizationServer(config: Config, log: Logger, metr
     routers: [
       elevationStatusRoutes(elevation.records),
       consoleRoutes({ users, elevation, sessions: new AdminSessions(store, cookieKeys[0]!), resources, limits, audit: auditSink, log }),
+      accountSecondFactorRoutes({ provider, users, secondFactors, rule: secondFactorRule(config), csrfSecret, limits, audit: auditSink, log }),
     ],
     trustedProxies: config.trustProxy,
     metrics,

@@ -190,6 +190,43 @@ for (const engine of engines) {
       assert.equal((await submit(fresh, fresh.getByRole('button', { name: 'Sign in' }))).status(), 429);
     });
 
+    if (engine.everyPage) it('lets a signed-in user set up an authenticator app on the account page and remove it with their password', async (t) => {
+      const page = await openPage(t);
+      const user = await addUser(server, 'self-service');
+      await approveAndRedeem(page, await signInWithPassword(page, user));
+      const accountPage = new URL('/account/second-factor', server.issuer).href;
+      const overview = await page.goto(accountPage);
+      assert.equal(overview?.headers()['cache-control'], 'no-store');
+      assert.equal(await page.locator('h1').textContent(), 'Second step at sign-in');
+      assert.equal(await page.locator('.factor-state').first().textContent(), 'Off.');
+
+      await page.getByRole('link', { name: 'Set up an authenticator app' }).click();
+      const secret = ((await page.locator('.totp-secret').textContent()) ?? '').replace(/\s+/g, '');
+      assert.equal((await enterCodeOnEnrolment(page, totpCode(secret))).status(), 200);
+      assert.equal((await page.locator('.recovery-codes code').allTextContents()).length, 10);
+      await page.getByRole('link', { name: /I saved them/ }).click();
+      assert.equal(await page.locator('.factor-state').first().textContent(), 'On.');
+      assert.equal(await page.locator('.recovery-left').textContent(), '10 of 10 left.');
+
+      await page.locator('#remove-app-password').fill('not the password');
+      const refused = await submit(page, page.getByRole('button', { name: 'Remove the authenticator app' }));
+      assert.equal(refused.status(), 401);
+      assert.equal(await page.locator('[role=alert]').textContent(), 'The password is not correct.');
+      assert.equal((await factors.status(user.id)).totp, true);
+
+      await page.locator('#remove-app-password').fill(user.password);
+      assert.equal((await submit(page, page.getByRole('button', { name: 'Remove the authenticator app' }))).status(), 200);
+      assert.equal(await page.locator('[role=status]').textContent(), 'The authenticator app was removed.');
+      assert.deepEqual(await factors.status(user.id), { totp: false, passkeys: [], recoveryCodesLeft: 0 });
+    });
+
+    if (engine.everyPage) it('asks a browser that is not signed in to sign in first', async (t) => {
+      const page = await openPage(t);
+      const response = await page.goto(new URL('/account/second-factor', server.issuer).href);
+      assert.equal(response?.status(), 401);
+      assert.equal(await page.locator('h1').textContent(), 'Sign in first');
+    });
+
     if (engine.everyPage) it('offers on the consent page only the scopes the user may grant', async (t) => {
       const page = await openPage(t);
       const user = await addUser(server, 'reader');
