@@ -5,3 +5,4 @@ export { registerClient, listClients, ClientError, type ListedClient } from './c
 export { createInitialAccessToken } from './clients/initial-access-tokens.ts';
 export { ResourceRegistry } from './resources.ts';
 export { loadCookieKeys } from './cookie-keys.ts';
+export { SecondFactors } from './accounts/second-factors.ts';

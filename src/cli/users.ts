@@ -3,12 +3,14 @@ import type { Config } from '../config/index.ts';
 import { UserDirectory, UserError } from '../authorization-server/index.ts';
 import { openStore } from '../storage/index.ts';
 import { printTable, readStdin, UsageError } from './io.ts';
+import { usersMfaCommand, usersMfaUsage } from './users-mfa.ts';
 
 export const usersUsage = `portcullis users add <name> --password-stdin
 portcullis users disable <name>
 portcullis users enable <name>
 portcullis users roles <name> [--add <role>]... [--remove <role>]...
-portcullis users list [--json]`;
+portcullis users list [--json]
+${usersMfaUsage}`;
 
 export async function usersCommand(config: Config, args: string[]): Promise<void> {
   const { positionals, values } = parseArgs({
@@ -27,6 +29,7 @@ export async function usersCommand(config: Config, args: string[]): Promise<void
       else printTable(list.map((user) => ({ name: user.name, id: user.id, status: user.disabled ? 'disabled' : 'active', roles: user.roles.join(',') || '-', created: user.createdAt })));
       return;
     }
+    if (action === 'mfa') return await usersMfaCommand(store, users, positionals.slice(1));
     if (!name) throw new UsageError(`a user name is required\n${usersUsage}`);
     if (action === 'add') {
       if (!values['password-stdin']) throw new UsageError('pass the password on standard input with --password-stdin (never as an argument)');
