@@ -1,6 +1,5 @@
 import type Router from '@koa/router';
 import Koa from 'koa';
-import type Router from '@koa/router';
 import type { Store } from '../storage/index.ts';
 import { registrationGate } from './clients/registration-gate.ts';
 import type { RegistrationMode } from './clients/registration-policy.ts';

@@ -97,6 +97,7 @@ export function mcpEndpoint(options: McpEndpointOptions): Middleware {
   const elevation = options.elevation?.rule === 'elevation' ? elevationGate(options.elevation) : undefined;
   const decisionFor = (tool: string, token: VerifiedToken) => decide(policies.get(tool)!, {
     scopes: token.scopes, authTime: typeof token.claims.auth_time === 'number' ? token.claims.auth_time : undefined,
+    acr: typeof token.claims.acr === 'string' ? token.claims.acr : undefined,
   }, { nowSeconds: Math.floor(now() / 1000), elevationMaxAgeSeconds, elevationChecked: elevation !== undefined });
 
   return async (ctx, next) => {
@@ -154,9 +155,12 @@ export function mcpEndpoint(options: McpEndpointOptions): Middleware {
         ctx.set('WWW-Authenticate', insufficientScopeChallenge({ resourceMetadata: options.metadataUrl, scope: needed, description }));
         ctx.body = { error: 'insufficient_scope', error_description: description };
       } else {
-        const description = `${tool} needs a sign-in within the last ${decision.maxAgeSeconds} seconds`;
+        const acrValues = decision.reason === 'stronger_sign_in_required' ? decision.acrValues : undefined;
+        const description = acrValues
+          ? `${tool} needs a sign-in of kind ${acrValues.join(' or ')}${decision.maxAgeSeconds === undefined ? '' : ` within the last ${decision.maxAgeSeconds} seconds`}`
+          : `${tool} needs a sign-in within the last ${decision.maxAgeSeconds} seconds`;
         ctx.status = 401;
-        ctx.set('WWW-Authenticate', elevationChallenge({ resourceMetadata: options.metadataUrl, maxAgeSeconds: decision.maxAgeSeconds, description }));
+        ctx.set('WWW-Authenticate', elevationChallenge({ resourceMetadata: options.metadataUrl, maxAgeSeconds: decision.maxAgeSeconds, acrValues, description }));
         ctx.body = { error: 'insufficient_user_authentication', error_description: description };
       }
       return true;

@@ -190,6 +190,29 @@ for (const engine of engines) {
       assert.equal((await submit(fresh, fresh.getByRole('button', { name: 'Sign in' }))).status(), 429);
     });
 
+    it('signs a password-only session in again with a second factor when the client asks acr_values for one (step-up)', async (t) => {
+      const page = await openPage(t);
+      const user = await addUser(server, 'stepping-up');
+      const first = await approveAndRedeem(page, await signInWithPassword(page, user));
+      assert.deepEqual(decodeJwt(first.access_token).amr, ['pwd']);
+      assert.equal(decodeJwt(first.access_token).acr, 'urn:portcullis:acr:password');
+
+      const request = await authorizationRequest(config, { redirectUri: REDIRECT_URI, scope: 'openid notes:read', resource: NOTES_RESOURCE, extra: { acr_values: 'urn:portcullis:acr:mfa' } });
+      await page.goto(request.url.href);
+      assert.equal(await page.locator('h1').textContent(), 'Sign in', 'the session is signed in again');
+      await page.locator('input[name=username]').fill(user.username);
+      await page.locator('input[name=password]').fill(user.password);
+      await submit(page, page.getByRole('button', { name: 'Sign in' }));
+      assert.equal(await page.locator('h1').textContent(), 'Set up your authenticator app');
+      const secret = ((await page.locator('.totp-secret').textContent()) ?? '').replace(/\s+/g, '');
+      await enterCodeOnEnrolment(page, totpCode(secret));
+      const redirect = nextRedirectTo(page, REDIRECT_URI);
+      await page.getByRole('button', { name: 'I saved them, continue' }).click();
+      const tokens = await client.authorizationCodeGrant(config, await redirect, { pkceCodeVerifier: request.verifier, expectedState: request.state }, { resource: NOTES_RESOURCE });
+      assert.equal(decodeJwt(tokens.access_token).acr, 'urn:portcullis:acr:mfa');
+      assert.equal(decodeJwt(tokens.id_token!).acr, 'urn:portcullis:acr:mfa');
+    });
+
     if (engine.everyPage) it('lets a signed-in user set up an authenticator app on the account page and remove it with their password', async (t) => {
       const page = await openPage(t);
       const user = await addUser(server, 'self-service');
