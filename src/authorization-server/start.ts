@@ -13,6 +13,8 @@ import { SecondFactors } from './accounts/second-factors.ts';
 import { secondFactorRule } from './accounts/second-factor-policy.ts';
 import { secondFactorStep } from './interactions/second-factor-routes.ts';
 import { accountSecondFactorRoutes } from './account/second-factor-routes.ts';
+import { Passkeys } from './accounts/passkeys.ts';
+import { passkeyScriptRoutes } from './interactions/passkey-script.ts';
 import { createApp } from './app.ts';
 import { auditProtocolEvents, recordEvent } from './audit-trail.ts';
 import { loadCookieKeys } from './cookie-keys.ts';
@@ -82,8 +84,10 @@ export async function startAuthorizationServer(config: Config, log: Logger, metr
   }, (limit) => metrics.rateLimited.inc({ limit }));
   const csrfSecret = csrfSecretFrom(cookieKeys);
   const secondFactors = new SecondFactors(store, new URL(config.issuer).host);
+  const issuerUrl = new URL(config.issuer);
+  const passkeys = new Passkeys(store, secondFactors, { rpId: issuerUrl.hostname, origin: issuerUrl.origin, rpName: issuerUrl.host });
   const secondFactor = secondFactorStep({
-    provider, store, log, secondFactors, rule: secondFactorRule(config), csrfSecret, limits, metrics, audit: auditSink,
+    provider, store, log, secondFactors, passkeys, rule: secondFactorRule(config), csrfSecret, limits, metrics, audit: auditSink,
   });
   const app = createApp({
     provider, store, users, resources, issuer: config.issuer, log, csrfSecret, audit: auditSink, elevation,
@@ -93,7 +97,8 @@ export async function startAuthorizationServer(config: Config, log: Logger, metr
     routers: [
       elevationStatusRoutes(elevation.records),
       consoleRoutes({ users, elevation, sessions: new AdminSessions(store, cookieKeys[0]!), resources, limits, audit: auditSink, log }),
-      accountSecondFactorRoutes({ provider, users, secondFactors, rule: secondFactorRule(config), csrfSecret, limits, audit: auditSink, log }),
+      passkeyScriptRoutes(),
+      accountSecondFactorRoutes({ provider, users, secondFactors, passkeys, rule: secondFactorRule(config), csrfSecret, limits, audit: auditSink, log }),
     ],
     trustedProxies: config.trustProxy,
     metrics,

@@ -80,7 +80,10 @@ for (const engine of engines) {
       assert.equal(await page.locator('h1').textContent(), 'Allow access?');
       const redirect = nextRedirectTo(page, REDIRECT_URI);
       await page.locator('button[name=decision][value=approve]').click();
-      return client.authorizationCodeGrant(config, await redirect, { pkceCodeVerifier: request.verifier, expectedState: request.state }, { resource });
+      const callback = await redirect;
+      // Let the callback page finish loading, so the test's next navigation does not cut it off.
+      await page.getByText('callback reached').waitFor();
+      return client.authorizationCodeGrant(config, callback, { pkceCodeVerifier: request.verifier, expectedState: request.state }, { resource });
     }
 
     /** A user who already has an authenticator app; returns its secret. The enrolment used the current step's code. */
@@ -147,7 +150,7 @@ for (const engine of engines) {
       await signInWithPassword(again, user);
       const replayed = await enterCode(again, code);
       assert.equal(replayed.status(), 401);
-      assert.match((await again.locator('[role=alert]').textContent()) ?? '', /not correct, or it was already used/);
+      assert.match((await again.locator('[role=alert]:visible').textContent()) ?? '', /not correct, or it was already used/);
     });
 
     it('accepts each recovery code once, without JavaScript', async (t) => {
@@ -234,7 +237,7 @@ for (const engine of engines) {
       await page.locator('#remove-app-password').fill('not the password');
       const refused = await submit(page, page.getByRole('button', { name: 'Remove the authenticator app' }));
       assert.equal(refused.status(), 401);
-      assert.equal(await page.locator('[role=alert]').textContent(), 'The password is not correct.');
+      assert.equal(await page.locator('[role=alert]:visible').textContent(), 'The password is not correct.');
       assert.equal((await factors.status(user.id)).totp, true);
 
       await page.locator('#remove-app-password').fill(user.password);

@@ -6,6 +6,7 @@ import type { AuditSink } from '../../audit/index.ts';
 import type { Logger } from '../../log/index.ts';
 import { secondFactorRequired, type SecondFactorRule } from '../accounts/second-factor-policy.ts';
 import type { SecondFactors } from '../accounts/second-factors.ts';
+import type { Passkeys } from '../accounts/passkeys.ts';
 import type { PublicUser, UserDirectory } from '../accounts/users.ts';
 import { recordEvent } from '../audit-trail.ts';
 import type { RateLimits } from '../rate-limits/limits.ts';
@@ -26,8 +27,7 @@ export interface AccountSecondFactorDependencies {
   limits: Pick<RateLimits, 'loginLockout'>;
   audit: AuditSink;
   log: Logger;
-  /** The passkey script, when passkeys are on. */
-  passkeyScriptPath?: string;
+  passkeys: Passkeys;
 }
 
 interface SignedIn {
@@ -71,7 +71,7 @@ export function accountSecondFactorRoutes(deps: AccountSecondFactorDependencies)
     ctx.type = 'html';
     ctx.body = renderAccountSecondFactorPage({
       username: user.name, csrf, status: await secondFactors.status(user.id), required: secondFactorRequired(deps.rule, user.roles),
-      passkeyScriptPath: deps.passkeyScriptPath, ...messages,
+      passkeyOptionsJson: await deps.passkeys.registrationOptions(user), ...messages,
     });
   }
 
@@ -133,6 +133,35 @@ export function accountSecondFactorRoutes(deps: AccountSecondFactorDependencies)
     await secondFactors.removeTotp(user.id);
     await recordEvent(audit, log, { type: 'second_factor.removed', subject: user.id, method: 'totp' });
     return overview(ctx, { notice: 'The authenticator app was removed.' });
+  });
+
+  router.post('/passkeys', async (ctx) => {
+    const form = await checkedForm(ctx, { password: false });
+    const { user } = signedIn(ctx);
+    const before = await secondFactors.status(user.id);
+    if (!(await deps.passkeys.register(user.id, form!.get('response') ?? '', `Passkey ${before.passkeys.length + 1}`))) {
+      ctx.status = 400;
+      return overview(ctx, { problem: 'The passkey could not be added. Try again.' });
+    }
+    await recordEvent(audit, log, { type: 'second_factor.enrolled', subject: user.id, method: 'passkey', during: 'account' });
+    if (before.totp || before.passkeys.length > 0) return overview(ctx, { notice: 'The passkey was added.' });
+    const codes = await secondFactors.newRecoveryCodes(user.id);
+    ctx.type = 'html';
+    ctx.body = renderRecoveryCodesPage({ codes, next: { href: ACCOUNT_SECOND_FACTOR_PATH, label: 'I saved them, back to the second step settings' } });
+  });
+
+  router.post('/passkeys/remove', async (ctx) => {
+    const form = await checkedForm(ctx, { password: true });
+    if (!form) return;
+    const { user } = signedIn(ctx);
+    const status = await secondFactors.status(user.id);
+    if (secondFactorRequired(deps.rule, user.roles) && !status.totp && status.passkeys.length <= 1) {
+      ctx.status = 409;
+      return overview(ctx, { problem: 'Your account must keep a second step. Set up another before you remove this passkey.' });
+    }
+    await secondFactors.removePasskey(user.id, form.get('id') ?? '');
+    await recordEvent(audit, log, { type: 'second_factor.removed', subject: user.id, method: 'passkey' });
+    return overview(ctx, { notice: 'The passkey was removed.' });
   });
 
   router.post('/recovery-codes', async (ctx) => {

@@ -1,5 +1,6 @@
 import type { SecondFactorStatus } from '../accounts/second-factors.ts';
 import { html, type SafeHtml } from '../interactions/html.ts';
+import { passkeyArea } from '../interactions/second-factor-views.ts';
 import { page } from '../interactions/views.ts';
 
 export const ACCOUNT_SECOND_FACTOR_PATH = '/account/second-factor';
@@ -10,8 +11,8 @@ export interface AccountSecondFactorView {
   status: SecondFactorStatus;
   /** The user's roles or policy require a second factor, so the last one cannot be removed. */
   required: boolean;
-  /** Passkey enrolment: where the script is served from, when passkeys are on. */
-  passkeyScriptPath?: string | undefined;
+  /** Registration options for a new passkey, as JSON for the page's script. */
+  passkeyOptionsJson?: string | undefined;
   notice?: string | undefined;
   problem?: string | undefined;
 }
@@ -52,12 +53,8 @@ ${status.passkeys.length
     <button type="submit">Remove this passkey</button>
   </form>` : ''}</li>`)}</ul>`
     : html`<p class="factor-state">None.</p>`}
-${view.passkeyScriptPath ? html`<div class="passkey-enrol" data-csrf="${view.csrf}" data-options-url="${ACCOUNT_SECOND_FACTOR_PATH}/passkeys/options" data-action="${ACCOUNT_SECOND_FACTOR_PATH}/passkeys">
-  <button type="button" id="add-passkey" hidden>Add a passkey</button>
-  <p class="error" id="passkey-error" role="alert" hidden></p>
-  <noscript><p class="muted">Adding a passkey needs JavaScript. The authenticator app works without it.</p></noscript>
-</div>
-<script src="${view.passkeyScriptPath}" defer></script>` : ''}
+${view.passkeyOptionsJson ? html`${passkeyArea({ mode: 'register', optionsJson: view.passkeyOptionsJson, action: `${ACCOUNT_SECOND_FACTOR_PATH}/passkeys`, csrf: view.csrf, label: 'Add a passkey' })}
+<noscript><p class="muted">Adding a passkey needs JavaScript. The authenticator app works without it.</p></noscript>` : ''}
 </section>
 ${status.totp || status.passkeys.length ? html`<section class="resource">
 <h2>Recovery codes</h2>

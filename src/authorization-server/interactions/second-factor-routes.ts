@@ -9,6 +9,7 @@ import type { Metrics } from '../../metrics/index.ts';
 import type { Store } from '../../storage/index.ts';
 import { secondFactorRequired, type SecondFactorRule } from '../accounts/second-factor-policy.ts';
 import type { SecondFactors } from '../accounts/second-factors.ts';
+import type { Passkeys } from '../accounts/passkeys.ts';
 import { asksForSecondFactor, signInFacts, type SecondFactorMethod } from '../accounts/sign-in-methods.ts';
 import type { PublicUser } from '../accounts/users.ts';
 import { recordEvent } from '../audit-trail.ts';
@@ -27,8 +28,7 @@ export interface SecondFactorStepDependencies {
   limits: Pick<RateLimits, 'loginLockout' | 'loginFailuresPerAddress'>;
   metrics: Pick<Metrics, 'loginFailures'>;
   audit: AuditSink;
-  /** Adds the passkey option to the page, when passkeys are on. */
-  passkey?: (uid: string) => { optionsUrl: string; scriptPath: string };
+  passkeys: Passkeys;
 }
 
 /** Between a correct password and the second factor: who it is, and whether they just enrolled. */
@@ -88,6 +88,31 @@ export function secondFactorStep(deps: SecondFactorStepDependencies) {
     return pause;
   }
 
+  type PageWithProblem = (ctx: Context, uid: string, pending: PendingSignIn, problem: { failed?: boolean; retryAfterSeconds?: number | undefined }) => Promise<void>;
+
+  /**
+   * One try at a second-step form. While sign-in is paused it answers 429; a failed check counts
+   * like a wrong password and shows the page again. Returns the sign-in when the check passed.
+   */
+  async function attempt(ctx: Context, showPage: PageWithProblem, check: (pending: PendingSignIn, form: URLSearchParams, uid: string) => Promise<string | undefined>) {
+    const { details, pending } = await pendingFor(ctx);
+    const form = await checkedForm(ctx, details.uid);
+    const pause = await paused(ctx, pending);
+    const failure = pause === undefined ? await check(pending, form, details.uid) : undefined;
+    const pauseNow = failure === undefined ? pause : await failed(ctx, pending, failure);
+    if (pause === undefined && failure === undefined) return { details, pending };
+    ctx.status = pauseNow ? 429 : 401;
+    if (pauseNow) ctx.set('Retry-After', String(pauseNow));
+    await showPage(ctx, details.uid, pending, pauseNow ? { retryAfterSeconds: pauseNow } : { failed: true });
+    return undefined;
+  }
+
+  async function succeeded(ctx: Context, uid: string, pending: PendingSignIn, method: SecondFactorMethod): Promise<void> {
+    await limits.loginLockout.succeeded(pending.username, ctx.ip);
+    await recordEvent(audit, log, { type: 'second_factor.succeeded', subject: pending.accountId, client: pending.clientId, method });
+    await finishSignIn(ctx, uid, pending, method);
+  }
+
   async function enrolmentPage(ctx: Context, uid: string, pending: PendingSignIn, problem: { failed?: boolean; retryAfterSeconds?: number | undefined } = {}): Promise<void> {
     const { secret, uri } = await secondFactors.startTotpEnrolment(pending.accountId, pending.username);
     ctx.type = 'html';
@@ -96,13 +121,18 @@ export function secondFactorStep(deps: SecondFactorStepDependencies) {
     });
   }
 
+  async function passkeyCeremony(uid: string, pending: PendingSignIn, hasPasskey: boolean): Promise<{ optionsJson: string; action: string } | undefined> {
+    const optionsJson = hasPasskey ? await deps.passkeys.authenticationOptions(pending.accountId, uid) : undefined;
+    return optionsJson ? { optionsJson, action: `${base(uid)}/passkey` } : undefined;
+  }
+
   async function challengePage(ctx: Context, uid: string, pending: PendingSignIn, problem: { failed?: boolean; retryAfterSeconds?: number | undefined } = {}): Promise<void> {
     const status = await secondFactors.status(pending.accountId);
     const client = await provider.Client.find(pending.clientId);
     ctx.type = 'html';
     ctx.body = renderSecondFactorPage({
       action: base(uid), csrf: csrfToken(csrfSecret, uid), clientName: client?.clientName ?? pending.clientId,
-      hasTotp: status.totp, passkey: status.passkeys.length ? deps.passkey?.(uid) : undefined, ...problem,
+      hasTotp: status.totp, passkey: await passkeyCeremony(uid, pending, status.passkeys.length > 0), ...problem,
     });
   }
 
@@ -120,12 +150,6 @@ export function secondFactorStep(deps: SecondFactorStepDependencies) {
       ctx.redirect(base(details.uid));
     },
 
-    /** The stored state of a sign-in waiting for its second step (the passkey routes use it). */
-    pendingFor,
-    finishSignIn,
-    paused,
-    failed,
-
     addRoutes(router: Router): void {
       router.get('/interaction/:uid/second-factor', async (ctx) => {
         const { details, pending } = await pendingFor(ctx);
@@ -134,45 +158,32 @@ export function secondFactorStep(deps: SecondFactorStepDependencies) {
       });
 
       router.post('/interaction/:uid/second-factor', async (ctx) => {
-        const { details, pending } = await pendingFor(ctx);
-        const form = await checkedForm(ctx, details.uid);
-        const pause = await paused(ctx, pending);
-        if (pause !== undefined) {
-          ctx.status = 429;
-          ctx.set('Retry-After', String(pause));
-          return challengePage(ctx, details.uid, pending, { retryAfterSeconds: pause });
-        }
-        const method: SecondFactorMethod = form.get('method') === 'recovery' ? 'recovery' : 'totp';
-        const outcome = method === 'recovery'
-          ? ((await secondFactors.useRecoveryCode(pending.accountId, form.get('recovery-code') ?? '')) ? 'ok' : 'wrong')
-          : await secondFactors.checkTotp(pending.accountId, form.get('code') ?? '');
-        if (outcome !== 'ok') {
-          const pauseNow = await failed(ctx, pending, `${method} ${outcome}`);
-          ctx.status = pauseNow ? 429 : 401;
-          if (pauseNow) ctx.set('Retry-After', String(pauseNow));
-          return challengePage(ctx, details.uid, pending, pauseNow ? { retryAfterSeconds: pauseNow } : { failed: true });
-        }
-        await limits.loginLockout.succeeded(pending.username, ctx.ip);
-        await recordEvent(audit, log, { type: 'second_factor.succeeded', subject: pending.accountId, client: pending.clientId, method });
-        await finishSignIn(ctx, details.uid, pending, method);
+        let method: SecondFactorMethod = 'totp';
+        const ready = await attempt(ctx, challengePage, async (pending, form) => {
+          method = form.get('method') === 'recovery' ? 'recovery' : 'totp';
+          const outcome = method === 'recovery'
+            ? ((await secondFactors.useRecoveryCode(pending.accountId, form.get('recovery-code') ?? '')) ? 'ok' : 'wrong')
+            : await secondFactors.checkTotp(pending.accountId, form.get('code') ?? '');
+          return outcome === 'ok' ? undefined : `${method} ${outcome}`;
+        });
+        if (ready) await succeeded(ctx, ready.details.uid, ready.pending, method);
+      });
+
+      router.post('/interaction/:uid/second-factor/passkey', async (ctx) => {
+        const ready = await attempt(ctx, challengePage, async (pending, form, uid) =>
+          (await deps.passkeys.authenticate(pending.accountId, uid, form.get('response') ?? '')) ? undefined : 'passkey refused');
+        if (ready) await succeeded(ctx, ready.details.uid, ready.pending, 'passkey');
       });
 
       router.post('/interaction/:uid/second-factor/enrol', async (ctx) => {
-        const { details, pending } = await pendingFor(ctx);
-        const form = await checkedForm(ctx, details.uid);
-        const pause = await paused(ctx, pending);
-        if (pause !== undefined) {
-          ctx.status = 429;
-          ctx.set('Retry-After', String(pause));
-          return enrolmentPage(ctx, details.uid, pending, { retryAfterSeconds: pause });
-        }
-        if (await secondFactors.hasAny(pending.accountId)) throw new FormError(400, 'a second factor is already set up for this account; go back and sign in with it');
-        const codes = await secondFactors.confirmTotpEnrolment(pending.accountId, form.get('code') ?? '');
-        if (!codes) {
-          const pauseNow = await failed(ctx, pending, 'enrolment code wrong');
-          ctx.status = pauseNow ? 429 : 401;
-          return enrolmentPage(ctx, details.uid, pending, pauseNow ? { retryAfterSeconds: pauseNow } : { failed: true });
-        }
+        let codes: string[] | undefined;
+        const ready = await attempt(ctx, enrolmentPage, async (pending, form) => {
+          if (await secondFactors.hasAny(pending.accountId)) throw new FormError(400, 'a second factor is already set up for this account; go back and sign in with it');
+          codes = await secondFactors.confirmTotpEnrolment(pending.accountId, form.get('code') ?? '');
+          return codes ? undefined : 'enrolment code wrong';
+        });
+        if (!ready || !codes) return;
+        const { details, pending } = ready;
         await store.put(pendingKey(details.uid), { ...pending, enrolled: 'totp' } satisfies PendingSignIn, { ttlSeconds: PENDING_SECONDS });
         await recordEvent(audit, log, { type: 'second_factor.enrolled', subject: pending.accountId, method: 'totp', during: 'sign-in' });
         ctx.type = 'html';

@@ -1,13 +1,28 @@
 import { html, SafeHtml } from './html.ts';
+import { PASSKEY_SCRIPT_PATH, WEBAUTHN_LIBRARY_PATH } from './passkey-script.ts';
 import { page } from './views.ts';
+
+/**
+ * A passkey button the script reveals; it runs the ceremony and submits the hidden form with the
+ * browser's response. Without JavaScript nothing of it shows.
+ */
+export function passkeyArea(view: { mode: 'sign-in' | 'register'; optionsJson: string; action: string; csrf: string; label: string }): SafeHtml {
+  return html`<div class="passkey" data-passkey-options="${view.optionsJson}" data-passkey-mode="${view.mode}">
+  <button type="button" class="primary" hidden>${view.label}</button>
+  <p class="error passkey-error" role="alert" hidden></p>
+  <form method="post" action="${view.action}"><input type="hidden" name="csrf" value="${view.csrf}"><input type="hidden" name="response" value=""></form>
+</div>
+<script src="${WEBAUTHN_LIBRARY_PATH}" defer></script>
+<script src="${PASSKEY_SCRIPT_PATH}" defer></script>`;
+}
 
 export interface SecondFactorView {
   action: string;
   csrf: string;
   clientName: string;
   hasTotp: boolean;
-  /** Where the passkey script posts; present when the user has a passkey. */
-  passkey?: { optionsUrl: string; scriptPath: string } | undefined;
+  /** The passkey ceremony, when the user has a passkey. */
+  passkey?: { optionsJson: string; action: string } | undefined;
   failed?: boolean;
   retryAfterSeconds?: number | undefined;
 }
@@ -29,11 +44,7 @@ export function renderSecondFactorPage(view: SecondFactorView): string {
 <h1>Confirm it is you</h1>
 <p class="muted">to continue to <strong>${view.clientName}</strong></p>
 ${problemLine(view, 'That code is not correct, or it was already used.')}
-${view.passkey ? html`<div class="passkey" data-options-url="${view.passkey.optionsUrl}" data-action="${view.action}" data-csrf="${view.csrf}">
-  <button type="button" id="use-passkey" class="primary" hidden>Use your passkey</button>
-  <p class="error" id="passkey-error" role="alert" hidden></p>
-</div>
-<script src="${view.passkey.scriptPath}" defer></script>` : ''}
+${view.passkey ? passkeyArea({ mode: 'sign-in', ...view.passkey, csrf: view.csrf, label: 'Use your passkey' }) : ''}
 ${view.hasTotp ? html`<form method="post" action="${view.action}">
   <input type="hidden" name="csrf" value="${view.csrf}">
   <input type="hidden" name="method" value="totp">
