@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig } from '../../src/config/index.ts';
+import { secondFactorRule } from '../../src/authorization-server/accounts/second-factor-policy.ts';
 
 const example = fileURLToPath(new URL('../../examples/chatgpt-action.config.json', import.meta.url));
 
@@ -236,6 +237,17 @@ describe('configuration', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  it('asks admins and approvers for a second factor in production by default, and reads SECOND_FACTOR_REQUIRED', () => {
+    const production = { NODE_ENV: 'production', ISSUER: 'https://auth.example.com' };
+    assert.deepEqual(secondFactorRule(loadConfig(production)), { kind: 'roles', roles: ['admin', 'approver'] });
+    assert.deepEqual(secondFactorRule(loadConfig({})), { kind: 'roles', roles: [] });
+    assert.deepEqual(secondFactorRule(loadConfig({ SECOND_FACTOR_REQUIRED: 'everyone' })), { kind: 'everyone' });
+    assert.deepEqual(secondFactorRule(loadConfig({ ...production, SECOND_FACTOR_REQUIRED: 'none' })), { kind: 'roles', roles: [] });
+    assert.deepEqual(secondFactorRule(loadConfig({ SECOND_FACTOR_REQUIRED: 'admin, break-glass' })), { kind: 'roles', roles: ['admin', 'break-glass'] });
+    assert.throws(() => loadConfig({ SECOND_FACTOR_REQUIRED: 'everyone,admin' }), (error: ConfigError) => error.setting === 'SECOND_FACTOR_REQUIRED');
+    assert.throws(() => loadConfig({ SECOND_FACTOR_REQUIRED: 'Admins' }), (error: ConfigError) => error.setting === 'SECOND_FACTOR_REQUIRED');
   });
 });
 
