@@ -231,7 +231,7 @@ describe('configuration', () => {
       const file = join(dir, 'config.json');
       await writeFile(file, JSON.stringify({ resources: [{ uri: 'https://api.example.com/', scopes: ['api:read'], scopeRoles: { 'api:write': ['admin'] } }] }));
       assert.throws(() => loadConfig({ CONFIG_FILE: file }), (error: ConfigError) =>
-        error.setting === 'resources[0].scopeRoles' && /"api:write" is not one of the scopes of https:\/\/api.example.com\//.test(error.message));
+        error.setting === `${file}: resources.0.scopeRoles` && /api:write is not one of the resource's scopes/.test(error.message));
       await writeFile(file, JSON.stringify({ resources: [{ uri: 'https://api.example.com/', scopes: ['api:read'], scopeRoles: { 'api:read': ['Admins'] } }] }));
       assert.throws(() => loadConfig({ CONFIG_FILE: file }), (error: ConfigError) => /resources\.0\.scopeRoles\.api:read\.0/.test(error.setting) && /lower-case/.test(error.message));
     } finally {
