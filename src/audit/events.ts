@@ -30,6 +30,11 @@ export const AUDIT_EVENT_TYPES = [
   'audit.key_rotated',
   'audit.recovered',
   'password.changed',
+  'second_factor.succeeded',
+  'second_factor.failed',
+  'second_factor.enrolled',
+  'second_factor.removed',
+  'second_factor.reset',
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];

@@ -8,3 +8,4 @@ export { loadCookieKeys } from './cookie-keys.ts';
 export { AccountAccess, type AccountSession, type ConnectedApp } from './accounts/account-access.ts';
 export { LoginLockout } from './rate-limits/login-lockout.ts';
 export { linksOfUser } from './federation/index.ts';
+export { SecondFactors } from './accounts/second-factors.ts';

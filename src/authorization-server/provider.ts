@@ -1,4 +1,4 @@
-import Provider, { interactionPolicy, type ClientMetadata, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import Provider, { type ClientMetadata, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Config } from '../config/index.ts';
 import type { OutboundFetch } from '../http/outbound/index.ts';
 import type { Logger } from '../log/index.ts';
@@ -13,6 +13,10 @@ import { explainMetadataDocumentFailures, metadataDocumentFeature } from './clie
 import { registrationMetadata } from './clients/registration-policy.ts';
 import type { ResourceRegistry } from './resources.ts';
 import { defaultScopesWhenMissing, loadGrantWithGrantedScopes } from './requested-scopes.ts';
+import { grantableServerInfo } from './accounts/grantable-scopes.ts';
+import { accessTokenClaims } from './access-token-claims.ts';
+import { ACR_VALUES } from './accounts/sign-in-methods.ts';
+import { signInPolicy } from './interactions/sign-in-policy.ts';
 import { renderErrorPage } from './interactions/views.ts';
 import { closeOnUnreadBody } from '../http/unread-body.ts';
 import { refreshTargetChecked, unauthorizedClientForDisallowedGrants, undoRefusedTokenRequests } from './token-refusals.ts';
@@ -45,6 +49,7 @@ const SIGNING_ALGS = ['RS256', 'PS256', 'ES256', 'EdDSA'];
 export function createProvider(deps: ProviderDependencies): Provider {
   const { config, resources } = deps;
   const withoutPkce = new Set(config.clients.filter((client) => client.pkce === 'optional').map((client) => client.client_id));
+  const directory = { findActiveById: (id: string) => forProvider(deps.log, () => deps.users.findActiveById(id)) };
   const configuration: Configuration = {
     adapter: storeAdapter(deps.store, deps.log),
     clients: config.clients.map(({ pkce: _pkce, ...metadata }) => metadata) as ClientMetadata[],
@@ -52,11 +57,11 @@ export function createProvider(deps: ProviderDependencies): Provider {
     cookies: { keys: deps.cookieKeys },
 
     findAccount: async (_ctx, sub) => {
-      const user = await forProvider(deps.log, () => deps.users.findActiveById(sub));
+      const user = await directory.findActiveById(sub);
       if (!user) return undefined;
       return { accountId: user.id, claims: () => profileClaims(user) };
     },
-    claims: { openid: ['sub'], profile: ['preferred_username', 'name'], email: ['email', 'email_verified'] },
+    claims: { openid: ['sub', 'acr', 'amr'], profile: ['preferred_username', 'name'], email: ['email', 'email_verified'] },
     // Access tokens are for resources, not /userinfo, so the ID token carries the consented profile claims.
     conformIdTokenClaims: false,
     scopes: SCOPES,
@@ -101,7 +106,7 @@ export function createProvider(deps: ProviderDependencies): Provider {
         enabled: true,
         defaultResource: (_ctx, _client, oneOf) => oneOf ?? resources.defaultUri,
         useGrantedResource: () => true,
-        getResourceServerInfo: (ctx, indicator) => deps.elevation.resourceServerInfo(ctx, indicator),
+        getResourceServerInfo: (ctx, indicator) => grantableServerInfo(ctx, indicator, resources, directory, () => deps.elevation.resourceServerInfo(ctx, indicator)),
       },
     },
 
@@ -115,13 +120,11 @@ export function createProvider(deps: ProviderDependencies): Provider {
       sector_identifier_uri: OUTBOUND_MAX_BYTES,
     },
 
-    // auth_time (RFC 9068 §2.2.1) lets resource servers demand a recent sign-in for risky tools
-    // (RFC 9470 step-up); the client then asks again with max_age and the user signs in anew.
-    extraTokenClaims: async (ctx) => {
-      const source = ctx?.oidc?.entities?.AuthorizationCode ?? ctx?.oidc?.entities?.RefreshToken;
-      const authTime = (source as { authTime?: number } | undefined)?.authTime;
-      const elevation = deps.elevation.tokenClaims(ctx);
-      return authTime || elevation ? { ...(authTime ? { auth_time: authTime } : {}), ...elevation } : undefined;
+    // auth_time, amr and acr (RFC 9068 §2.2.1) let resource servers demand a recent or stronger
+    // sign-in for risky tools (RFC 9470 step-up); the client then asks again with max_age / acr_values.
+    extraTokenClaims: async (ctx, token) => {
+      const claims = { ...(await accessTokenClaims(ctx, token as never, resources, directory)), ...deps.elevation.tokenClaims(ctx) };
+      return Object.keys(claims).length ? claims : undefined;
     },
 
     formats: { customizers: { jwt: (ctx, _token, parts) => deps.elevation.clampExpiry(ctx, parts) } },
@@ -155,7 +158,8 @@ export function createProvider(deps: ProviderDependencies): Provider {
       userinfo: '/userinfo',
       pushed_authorization_request: '/par',
     },
-    interactions: { policy: deps.elevation.policy(interactionPolicy.base()), url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    interactions: { policy: deps.elevation.policy(signInPolicy()), url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    acrValues: ACR_VALUES,
     clientBasedCORS: (_ctx, origin, client) =>
       client.clientAuthMethod === 'none' && (client.redirectUris ?? []).some((uri) => URL.parse(uri)?.origin === origin),
     renderError: async (ctx, out) => {

@@ -9,6 +9,12 @@ import { describeKeySource, loadKeyRing, type KeyRing } from '../keys/index.ts';
 import type { Logger } from '../log/index.ts';
 import { openStore, usesRedis, type Store } from '../storage/index.ts';
 import { UserDirectory } from './accounts/users.ts';
+import { SecondFactors } from './accounts/second-factors.ts';
+import { secondFactorRule } from './accounts/second-factor-policy.ts';
+import { secondFactorStep } from './interactions/second-factor-routes.ts';
+import { accountSecondFactorRoutes } from './account/second-factor-routes.ts';
+import { Passkeys } from './accounts/passkeys.ts';
+import { passkeyScriptRoutes } from './interactions/passkey-script.ts';
 import { createApp } from './app.ts';
 import { auditProtocolEvents, recordEvent } from './audit-trail.ts';
 import { loadCookieKeys } from './cookie-keys.ts';
@@ -27,6 +33,7 @@ import { createElevationHooks, createElevationService, elevationStatusRoutes, re
 import { consoleRoutes } from '../admin/routes.ts';
 import { AdminSessions } from '../admin/session.ts';
 import { Federation } from './federation/index.ts';
+import { secondFactorAccountSection } from './account/second-factor-views.ts';
 
 export interface RunningAuthorizationServer {
   /** Where it listens, e.g. http://127.0.0.1:3000 (the issuer may differ behind a proxy). */
@@ -86,13 +93,24 @@ export async function startAuthorizationServer(
     loginFailuresPerAddress: { max: config.loginFailureLimitPerAddress, windowSeconds: config.loginFailureLimitWindowSeconds },
     loginLockout: { threshold: config.loginLockoutThreshold, baseSeconds: config.loginLockoutBaseSeconds, maxSeconds: config.loginLockoutMaxSeconds },
   }, (limit) => metrics.rateLimited.inc({ limit }));
+  const csrfSecret = csrfSecretFrom(cookieKeys);
+  const secondFactors = new SecondFactors(store, new URL(config.issuer).host);
+  const issuerUrl = new URL(config.issuer);
+  const passkeys = new Passkeys(store, secondFactors, { rpId: issuerUrl.hostname, origin: issuerUrl.origin, rpName: issuerUrl.host });
+  const secondFactor = secondFactorStep({
+    provider, store, log, secondFactors, passkeys, rule: secondFactorRule(config), csrfSecret, limits, metrics, audit: auditSink,
+  });
   const app = createApp({
-    provider, store, users, resources, issuer: config.issuer, log, csrfSecret: csrfSecretFrom(cookieKeys), audit: auditSink, elevation,
+    provider, store, users, resources, issuer: config.issuer, log, csrfSecret, audit: auditSink, elevation,
     registration: { mode: config.registration },
     limits,
+    secondFactor,
+    accountSections: [secondFactorAccountSection],
     routers: [
       elevationStatusRoutes(elevation.records),
       consoleRoutes({ users, elevation, sessions: new AdminSessions(store, cookieKeys[0]!), resources, limits, audit: auditSink, log }),
+      passkeyScriptRoutes(),
+      accountSecondFactorRoutes({ provider, users, secondFactors, passkeys, rule: secondFactorRule(config), csrfSecret, limits, audit: auditSink, log }),
     ],
     trustedProxies: config.trustProxy,
     federation: config.upstreamProviders.length > 0

@@ -4,6 +4,7 @@ import { AccountAccess, LoginLockout, linksOfUser, UserDirectory, UserError } fr
 import { openStore } from '../storage/index.ts';
 import { printTable, UsageError } from './io.ts';
 import { readNewPassword } from './password-prompt.ts';
+import { usersMfaCommand, usersMfaUsage } from './users-mfa.ts';
 
 export const usersUsage = `portcullis users add <name> [--password-stdin]
 portcullis users passwd <name> [--password-stdin]
@@ -12,7 +13,8 @@ portcullis users unlock <name>
 portcullis users disable <name>
 portcullis users enable <name>
 portcullis users roles <name> [--add <role>]... [--remove <role>]...
-portcullis users list [--json]`;
+portcullis users list [--json]
+${usersMfaUsage}`;
 
 export async function usersCommand(config: Config, args: string[]): Promise<void> {
   const { positionals, values } = parseArgs({
@@ -31,6 +33,7 @@ export async function usersCommand(config: Config, args: string[]): Promise<void
       else printTable(list.map((user) => ({ name: user.name, id: user.id, status: user.disabled ? 'disabled' : 'active', roles: user.roles.join(',') || '-', created: user.createdAt })));
       return;
     }
+    if (action === 'mfa') return await usersMfaCommand(store, users, positionals.slice(1));
     if (!name) throw new UsageError(`a user name is required\n${usersUsage}`);
     if (action === 'add') {
       const user = await users.add(name, await readNewPassword(values['password-stdin']));

@@ -163,6 +163,8 @@ function checkResourceScopes(resource: ResourceConfig, setting: string): void {
   if (unknownDefault) throw new ConfigError(`${setting}.defaultScopes`, `${unknownDefault} is not one of the resource's scopes`);
   const unknownDescribed = Object.keys(resource.scopeDescriptions ?? {}).find((scope) => !defined.has(scope));
   if (unknownDescribed) throw new ConfigError(`${setting}.scopeDescriptions`, `${unknownDescribed} is not one of the resource's scopes`);
+  const unknownRuled = Object.keys(resource.scopeRoles ?? {}).find((scope) => !defined.has(scope));
+  if (unknownRuled) throw new ConfigError(`${setting}.scopeRoles`, `${unknownRuled} is not one of the resource's scopes`);
 }
 
 function checkElevationPolicy(resource: ResourceConfig): void {

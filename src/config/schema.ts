@@ -38,6 +38,7 @@ const hostPortList = z.preprocess((value) => typeof value === 'string' ? value.s
 
 const resourceUri = absoluteUrl.refine((uri) => !uri.includes('#'), 'a resource indicator has no fragment');
 
+const roleName = z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, 'a role is 1-32 lower-case letters, digits, - and _, starting with a letter');
 const scopeName = z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'a scope is printable ASCII without spaces, quotes or backslashes');
 
 /** How some of a resource's scopes are elevated: never standing, activated for a while with a reason (issue 16). */
@@ -65,6 +66,10 @@ export const resourceSchema = z.object({
   accessTokenTtlSeconds: seconds.optional(),
   /** Elevated scopes and their policy; a scope appears in at most one entry. */
   elevation: z.array(elevationPolicySchema).optional(),
+  /** Scopes only users with one of the listed roles may grant, e.g. {"notes:admin": ["admin"]}; other scopes anyone may. */
+  scopeRoles: z.record(scopeName, z.array(roleName).min(1)).optional(),
+  /** Access tokens for this resource carry the user's `roles`. */
+  rolesInToken: z.boolean().optional(),
 });
 
 /** Static client: RFC 7591 metadata; `client_secret` may be "env:NAME" to read it from the environment. */
@@ -225,6 +230,10 @@ export const configSchema = z.object({
   passwordLogin: onOff.default('on'),
   /** A sign-in not used for this long ends (idle timeout). */
   sessionIdleSeconds: seconds.default(3600),
+  /** Who must sign in with a second factor: everyone, none, or a list of roles; default admin,approver in production, else none. */
+  secondFactorRequired: z.preprocess((value) => typeof value === 'string' ? value.split(/[\s,]+/).filter(Boolean) : value, z.array(z.string().regex(
+    /^[a-z][a-z0-9_-]{0,31}$/, 'must be everyone, none, or role names such as admin,approver',
+  )).refine((list) => !(list.length > 1 && list.some((entry) => entry === 'everyone' || entry === 'none')), 'everyone and none stand alone')).optional(),
 });
 
 export type ConfigInput = z.input<typeof configSchema>;
@@ -309,4 +318,5 @@ export const ENV_NAMES = {
   pamTimeoutMs: 'PAM_TIMEOUT_MS',
   passwordLogin: 'PASSWORD_LOGIN',
   sessionIdleSeconds: 'SESSION_IDLE_SECONDS',
+  secondFactorRequired: 'SECOND_FACTOR_REQUIRED',
 } as const satisfies Partial<Record<keyof ParsedConfig, string>>;

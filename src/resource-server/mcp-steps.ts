@@ -125,9 +125,12 @@ export function policyStep(parts: EndpointParts): Step {
           body: { error: 'insufficient_scope', error_description: description },
         });
       } else {
-        const description = `${tool} needs a sign-in within the last ${decision.maxAgeSeconds} seconds`;
+        const acrValues = decision.reason === 'stronger_sign_in_required' ? decision.acrValues : undefined;
+        const description = acrValues
+          ? `${tool} needs a sign-in of kind ${acrValues.join(' or ')}${decision.maxAgeSeconds === undefined ? '' : ` within the last ${decision.maxAgeSeconds} seconds`}`
+          : `${tool} needs a sign-in within the last ${decision.maxAgeSeconds} seconds`;
         sendRefusal(response, {
-          status: 401, headers: { 'www-authenticate': elevationChallenge({ resourceMetadata: metadataUrl, maxAgeSeconds: decision.maxAgeSeconds, description }) },
+          status: 401, headers: { 'www-authenticate': elevationChallenge({ resourceMetadata: metadataUrl, maxAgeSeconds: decision.maxAgeSeconds, acrValues, description }) },
           body: { error: 'insufficient_user_authentication', error_description: description },
         });
       }

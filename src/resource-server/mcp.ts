@@ -129,6 +129,7 @@ function endpointParts(options: McpEndpointOptions): EndpointParts {
     rateLimiter: options.rateLimits ? new ToolRateLimiter(options.rateLimits, now) : undefined,
     decisionFor: (tool: string, token: VerifiedToken) => decide(policies.get(tool)!, {
       scopes: token.scopes, authTime: typeof token.claims.auth_time === 'number' ? token.claims.auth_time : undefined,
+      acr: typeof token.claims.acr === 'string' ? token.claims.acr : undefined,
     }, { nowSeconds: Math.floor(now() / 1000), elevationMaxAgeSeconds, elevationChecked: elevation !== undefined }),
     elevation,
   };

@@ -15,6 +15,11 @@ export interface ToolPolicyInput {
   maxConcurrency?: number;
   /** Calls per caller and tool (see ToolRateLimitOptions); needs the endpoint's `rateLimits` store. */
   rateLimit?: RateLimitTier;
+  /**
+   * The sign-in must be of one of these authentication context classes (the token's `acr`), e.g.
+   * `urn:portcullis:acr:mfa` for a second factor at Portcullis; otherwise a step-up challenge names them.
+   */
+  acrValues?: string[];
 }
 
 export interface ToolPolicy {
@@ -24,6 +29,7 @@ export interface ToolPolicy {
   timeoutMs: number;
   maxConcurrency: number;
   rateLimit: RateLimitTier;
+  acrValues: string[];
 }
 
 export interface PolicyDefaults {
@@ -74,18 +80,23 @@ export function resolveToolPolicy(tool: string, input: ToolPolicyInput, defaults
   if (rateLimit !== 'none' && !defaults.rateLimited) fail(`rateLimit ${rateLimit} needs a store to count calls in: give the endpoint rateLimits: { store }`);
   const requiresElevation = input.requiresElevation ?? input.risk === 'privileged';
   if (input.risk === 'read' && requiresElevation) fail('a read tool cannot require elevation; declare it write or privileged');
-  return { risk: input.risk, scopes, requiresElevation, timeoutMs, maxConcurrency, rateLimit };
+  const acrValues = input.acrValues ?? [];
+  if (!Array.isArray(acrValues) || acrValues.some((value) => typeof value !== 'string' || !SCOPE_TOKEN.test(value))) fail('acrValues must be strings without spaces or quotes');
+  return { risk: input.risk, scopes, requiresElevation, timeoutMs, maxConcurrency, rateLimit, acrValues };
 }
 
 export type PolicyDecision =
   | { allowed: true }
   | { allowed: false; reason: 'insufficient_scope'; missingScopes: string[]; requiredScopes: string[]; why?: string }
-  | { allowed: false; reason: 'elevation_required'; maxAgeSeconds: number };
+  | { allowed: false; reason: 'elevation_required'; maxAgeSeconds: number }
+  | { allowed: false; reason: 'stronger_sign_in_required'; acrValues: string[]; maxAgeSeconds?: number };
 
 export interface Caller {
   scopes: readonly string[];
   /** Epoch seconds of the user's last sign-in, when the token says (`auth_time`). */
   authTime?: number | undefined;
+  /** How the user signed in (`acr`), when the token says. */
+  acr?: string | undefined;
 }
 
 /**
@@ -102,9 +113,11 @@ export function decide(policy: ToolPolicy, caller: Caller, options: { nowSeconds
   if (missingScopes.length > 0) {
     return { allowed: false, reason: 'insufficient_scope', missingScopes, requiredScopes: policy.scopes };
   }
-  if (policy.requiresElevation && !options.elevationChecked) {
-    const fresh = caller.authTime !== undefined && options.nowSeconds - caller.authTime <= options.elevationMaxAgeSeconds;
-    if (!fresh) return { allowed: false, reason: 'elevation_required', maxAgeSeconds: options.elevationMaxAgeSeconds };
+  const stale = policy.requiresElevation && !options.elevationChecked
+    && !(caller.authTime !== undefined && options.nowSeconds - caller.authTime <= options.elevationMaxAgeSeconds);
+  if (policy.acrValues.length > 0 && !(caller.acr !== undefined && policy.acrValues.includes(caller.acr))) {
+    return { allowed: false, reason: 'stronger_sign_in_required', acrValues: policy.acrValues, ...(stale ? { maxAgeSeconds: options.elevationMaxAgeSeconds } : {}) };
   }
+  if (stale) return { allowed: false, reason: 'elevation_required', maxAgeSeconds: options.elevationMaxAgeSeconds };
   return { allowed: true };
 }

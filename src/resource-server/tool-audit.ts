@@ -59,6 +59,7 @@ export function toolAudit(sink: AuditSink, onError: ((error: Error) => void) | u
     denied: (tool, token, decision) => bestEffort({
       type: 'tool.denied', ...caller(token), tool, reason: decision.reason,
       ...(decision.reason === 'insufficient_scope' ? { missing_scopes: decision.missingScopes, ...(decision.why ? { why: decision.why } : {}) } : { max_age: decision.maxAgeSeconds }),
+      ...(decision.reason === 'stronger_sign_in_required' ? { acr_values: decision.acrValues } : {}),
     }),
     replayed: (tool, token, argsSha256) => bestEffort({ type: 'tool.idempotent_replay', ...caller(token), tool, args_sha256: argsSha256 }),
     executed: (tool, token, call, outcome, durationMs) => bestEffort({

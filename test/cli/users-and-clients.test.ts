@@ -5,6 +5,8 @@ import { client, codeFlow, discover, userAgentFor } from '../support/oauth-clien
 import { runProject } from '../support/processes.ts';
 import { register } from '../support/registration.ts';
 import { modelKey } from '../../src/authorization-server/adapter.ts';
+import { SecondFactors } from '../../src/authorization-server/accounts/second-factors.ts';
+import { totpCode } from '../../src/authorization-server/accounts/totp.ts';
 
 describe('the portcullis command: users and clients', () => {
   let server: TestServer;
@@ -50,6 +52,21 @@ describe('the portcullis command: users and clients', () => {
     assert.equal((await cli(['users', 'roles', 'nobody', '--add', 'admin'])).code, 2);
     const unchanged = JSON.parse((await cli(['users', 'list', '--json'])).stdout) as Array<{ name: string; roles: string[] }>;
     assert.deepEqual(unchanged.find((user) => user.name === 'erin')?.roles, ['approver', 'break-glass'], 'a refused change changes nothing');
+  });
+
+  it('resets a user\'s second factors with users mfa reset, and refuses an unknown user', async () => {
+    const added = await cli(['users', 'add', 'frank', '--password-stdin'], `${TEST_PASSWORD}\n`);
+    assert.equal(added.code, 0, added.stderr);
+    const frank = (await server.users.list()).find((user) => user.name === 'frank')!;
+    const factors = new SecondFactors(server.store);
+    const { secret } = await factors.startTotpEnrolment(frank.id, 'frank');
+    assert.ok(await factors.confirmTotpEnrolment(frank.id, totpCode(secret)));
+    const reset = await cli(['users', 'mfa', 'reset', 'frank']);
+    assert.equal(reset.code, 0, reset.stderr);
+    assert.match(reset.stdout, /removed every second factor and recovery code of user frank/);
+    assert.deepEqual(await factors.status(frank.id), { totp: false, passkeys: [], recoveryCodesLeft: 0 });
+    assert.equal((await cli(['users', 'mfa', 'reset', 'nobody'])).code, 2);
+    assert.equal((await cli(['users', 'mfa', 'wipe', 'frank'])).code, 2);
   });
 
   it('registers a public client whose users sign in through the running server, until the user is disabled', async () => {

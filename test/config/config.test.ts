@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig } from '../../src/config/index.ts';
+import { secondFactorRule } from '../../src/authorization-server/accounts/second-factor-policy.ts';
 
 const example = fileURLToPath(new URL('../../examples/chatgpt-action.config.json', import.meta.url));
 
@@ -213,6 +214,31 @@ describe('configuration', () => {
   it('requires ALERT_WEBHOOK_SECRET with ALERT_WEBHOOK_URL and PAM_SECRET with PAM_DECISION_URL', () => {
     assert.throws(() => loadConfig({ ALERT_WEBHOOK_URL: 'https://alerts.example.com/hook' }), (error: ConfigError) => error.setting === 'ALERT_WEBHOOK_SECRET');
     assert.throws(() => loadConfig({ PAM_DECISION_URL: 'https://pam.example.com/decide' }), (error: ConfigError) => error.setting === 'PAM_SECRET');
+  });
+
+  it('names a scope role rule for a scope the resource lacks, or a malformed role', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'portcullis-config-'));
+    try {
+      const file = join(dir, 'config.json');
+      await writeFile(file, JSON.stringify({ resources: [{ uri: 'https://api.example.com/', scopes: ['api:read'], scopeRoles: { 'api:write': ['admin'] } }] }));
+      assert.throws(() => loadConfig({ CONFIG_FILE: file }), (error: ConfigError) =>
+        error.setting === `${file}: resources.0.scopeRoles` && /api:write is not one of the resource's scopes/.test(error.message));
+      await writeFile(file, JSON.stringify({ resources: [{ uri: 'https://api.example.com/', scopes: ['api:read'], scopeRoles: { 'api:read': ['Admins'] } }] }));
+      assert.throws(() => loadConfig({ CONFIG_FILE: file }), (error: ConfigError) => /resources\.0\.scopeRoles\.api:read\.0/.test(error.setting) && /lower-case/.test(error.message));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('asks admins and approvers for a second factor in production by default, and reads SECOND_FACTOR_REQUIRED', () => {
+    const production = { NODE_ENV: 'production', ISSUER: 'https://auth.example.com' };
+    assert.deepEqual(secondFactorRule(loadConfig(production)), { kind: 'roles', roles: ['admin', 'approver'] });
+    assert.deepEqual(secondFactorRule(loadConfig({})), { kind: 'roles', roles: [] });
+    assert.deepEqual(secondFactorRule(loadConfig({ SECOND_FACTOR_REQUIRED: 'everyone' })), { kind: 'everyone' });
+    assert.deepEqual(secondFactorRule(loadConfig({ ...production, SECOND_FACTOR_REQUIRED: 'none' })), { kind: 'roles', roles: [] });
+    assert.deepEqual(secondFactorRule(loadConfig({ SECOND_FACTOR_REQUIRED: 'admin, break-glass' })), { kind: 'roles', roles: ['admin', 'break-glass'] });
+    assert.throws(() => loadConfig({ SECOND_FACTOR_REQUIRED: 'everyone,admin' }), (error: ConfigError) => error.setting === 'SECOND_FACTOR_REQUIRED');
+    assert.throws(() => loadConfig({ SECOND_FACTOR_REQUIRED: 'Admins' }), (error: ConfigError) => error.setting === 'SECOND_FACTOR_REQUIRED');
   });
 });
 

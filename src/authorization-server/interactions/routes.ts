@@ -18,6 +18,7 @@ import { csrfToken, csrfTokenValid } from './csrf.ts';
 import { FormError, readForm } from './form.ts';
 import { elevationStep, freshLoginNotice } from './elevation-routes.ts';
 import type { ElevationService } from '../elevation/service.ts';
+import type { SecondFactorStep } from './second-factor-routes.ts';
 import { renderConsentPage, renderErrorPage, renderLoginPage, STYLESHEET, STYLESHEET_PATH, type ClientIdentity } from './views.ts';
 import type { Federation } from '../federation/index.ts';
 import { renderUpstreamChoices } from './federation-views.ts';
@@ -36,6 +37,8 @@ export interface InteractionDependencies {
   federation?: Federation | undefined;
   /** false: PASSWORD_LOGIN=off, the password form is neither shown nor accepted. */
   passwordLogin?: boolean;
+  /** The second step of sign-in (second factor); without it a password alone signs in. */
+  secondFactor?: SecondFactorStep;
 }
 
 type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
@@ -135,6 +138,7 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
     }
     await limits.loginLockout.succeeded(username, ctx.ip);
     log.info({ event: 'login_succeeded', subject: user.id, client: clientId }, 'signed in');
+    if (deps.secondFactor) return deps.secondFactor.afterPassword(ctx, details, user, form.get('remember') === 'on');
     // Unless asked to remember, the session cookie ends with the browser.
     await finish(ctx, { login: { accountId: user.id, remember: form.get('remember') === 'on' } }, false);
   });
@@ -169,6 +173,8 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
     });
     await finish(ctx, { consent: { grantId } }, true);
   });
+
+  deps.secondFactor?.addRoutes(router);
 
   async function finish(ctx: Context, result: InteractionResults, merge: boolean): Promise<void> {
     const location = await provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: merge });
