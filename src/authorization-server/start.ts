@@ -97,8 +97,9 @@ export async function startAuthorizationServer(
   const secondFactors = new SecondFactors(store, new URL(config.issuer).host);
   const issuerUrl = new URL(config.issuer);
   const passkeys = new Passkeys(store, secondFactors, { rpId: issuerUrl.hostname, origin: issuerUrl.origin, rpName: issuerUrl.host });
+  const secondFactorPolicy = secondFactorRule(config);
   const secondFactor = secondFactorStep({
-    provider, store, log, secondFactors, passkeys, rule: secondFactorRule(config), csrfSecret, limits, metrics, audit: auditSink,
+    provider, store, log, secondFactors, passkeys, rule: secondFactorPolicy, csrfSecret, limits, metrics, audit: auditSink,
   });
   const app = createApp({
     provider, store, users, resources, issuer: config.issuer, log, csrfSecret, audit: auditSink, elevation,
@@ -110,7 +111,7 @@ export async function startAuthorizationServer(
       elevationStatusRoutes(elevation.records),
       consoleRoutes({ users, elevation, sessions: new AdminSessions(store, cookieKeys[0]!), resources, limits, audit: auditSink, log }),
       passkeyScriptRoutes(),
-      accountSecondFactorRoutes({ provider, users, secondFactors, passkeys, rule: secondFactorRule(config), csrfSecret, limits, audit: auditSink, log }),
+      accountSecondFactorRoutes({ provider, users, secondFactors, passkeys, rule: secondFactorPolicy, csrfSecret, limits, audit: auditSink, log }),
     ],
     trustedProxies: config.trustProxy,
     federation: config.upstreamProviders.length > 0

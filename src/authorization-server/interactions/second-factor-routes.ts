@@ -2,10 +2,7 @@ import type Router from '@koa/router';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import QRCode from 'qrcode';
-import type { AuditSink } from '../../audit/index.ts';
 import { addressSubject } from '../../http/ip-address.ts';
-import type { Logger } from '../../log/index.ts';
-import type { Metrics } from '../../metrics/index.ts';
 import type { Store } from '../../storage/index.ts';
 import { secondFactorRequired, type SecondFactorRule } from '../accounts/second-factor-policy.ts';
 import type { SecondFactors } from '../accounts/second-factors.ts';
@@ -13,21 +10,16 @@ import type { Passkeys } from '../accounts/passkeys.ts';
 import { asksForSecondFactor, signInFacts, type SecondFactorMethod } from '../accounts/sign-in-methods.ts';
 import type { PublicUser } from '../accounts/users.ts';
 import { recordEvent } from '../audit-trail.ts';
-import type { RateLimits } from '../rate-limits/limits.ts';
 import { csrfToken, csrfTokenValid } from './csrf.ts';
 import { FormError, readForm } from './form.ts';
+import type { InteractionDependencies } from './routes.ts';
 import { renderRecoveryCodesPage, renderSecondFactorPage, renderTotpEnrolmentPage } from './second-factor-views.ts';
 
-export interface SecondFactorStepDependencies {
-  provider: Provider;
+/** The second step shares the sign-in's lockout, metrics and audit with the password step. */
+export interface SecondFactorStepDependencies extends Pick<InteractionDependencies, 'provider' | 'log' | 'csrfSecret' | 'limits' | 'metrics' | 'audit'> {
   store: Store;
-  log: Logger;
   secondFactors: SecondFactors;
   rule: SecondFactorRule;
-  csrfSecret: string;
-  limits: Pick<RateLimits, 'loginLockout' | 'loginFailuresPerAddress'>;
-  metrics: Pick<Metrics, 'loginFailures'>;
-  audit: AuditSink;
   passkeys: Passkeys;
 }
 
