@@ -48,10 +48,12 @@ export async function runPrimary(config: Config, log: Logger): Promise<void> {
   for (let slot = 1; slot <= config.workers; slot++) slots.set(fork(slot).id, slot);
 
   const aggregator = new AggregatorRegistry();
-  const admin = config.metricsPort === undefined ? undefined : await startAdminListener(
-    { exposition: async () => ({ contentType: aggregator.contentType, body: await aggregator.clusterMetrics() }) },
-    { port: config.metricsPort, host: config.metricsHost, access: { ...(config.metricsToken ? { token: config.metricsToken } : {}), allow: config.adminAllowlist }, log },
-  );
+  const admin = config.metricsPort === undefined ? undefined : await startAdminListener({
+    port: config.metricsPort, host: config.metricsHost, log, metrics: {
+      metrics: { exposition: async () => ({ contentType: aggregator.contentType, body: await aggregator.clusterMetrics() }) },
+      access: { ...(config.metricsToken ? { token: config.metricsToken } : {}), allow: config.adminAllowlist },
+    },
+  });
   log.info({ workers: config.workers }, 'primary started');
 
   const stop = async (signal: string) => {

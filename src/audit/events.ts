@@ -37,7 +37,10 @@ export const AUDIT_EVENT_TYPES = [
   'second_factor.reset',
 ] as const;
 
-export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
+/** Operator actions from the console or the CLI: `admin.user.disabled`, `admin.keys.rotated`, ... */
+export type AdminEventType = `admin.${string}`;
+
+export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number] | AdminEventType;
 
 export interface AuditEvent {
   type: AuditEventType;

@@ -1,6 +1,6 @@
 /** The audit log: append-only, hash-chained (RFC 9162 Merkle tree), signed checkpoints; verification is offline. */
 export { AuditLog, type AuditLogOptions } from './log.ts';
-export { AUDIT_EVENT_TYPES, AuditUnavailableError, DISABLED_AUDIT, type AuditEvent, type AuditEventType, type AuditSink } from './events.ts';
+export { AUDIT_EVENT_TYPES, AuditUnavailableError, DISABLED_AUDIT, type AdminEventType, type AuditEvent, type AuditEventType, type AuditSink } from './events.ts';
 export { loadAuditKey, AUDIT_KEY_FILE, type AuditKey, type AuditKeySources } from './audit-key.ts';
 export { canonicalJson } from './canonical-json.ts';
 export { verifierKey, parseVerifierKey } from './signed-note.ts';

@@ -1,5 +1,5 @@
 import type Router from '@koa/router';
-import Koa from 'koa';
+import Koa, { type Middleware } from 'koa';
 import type { Store } from '../storage/index.ts';
 import { auditRoutes } from './audit-routes.ts';
 import { registrationGate } from './clients/registration-gate.ts';
@@ -30,8 +30,10 @@ export interface AppDependencies extends InteractionDependencies {
   metrics: Metrics;
   /** Serve /metrics on this app with these rules; undefined: not here. */
   metricsAccess: MetricsAccess | undefined;
-  /** More of our own pages and endpoints (the operator console, elevation status), beside the interaction pages. */
+  /** More of our own pages and endpoints (elevation status, /account additions), beside the interaction pages. */
   routers?: Router[];
+  /** /admin: the operator console, or a 404 when it has its own listener. */
+  operatorConsole?: Middleware;
   /** The audit log's directory, whose checkpoints and consistency proofs are served (undefined: AUDIT=off). */
   auditDir?: string | undefined;
   /** Keys of oidc-provider's signed cookies, so /account can read the session cookie. */
@@ -88,6 +90,7 @@ export function createApp(deps: AppDependencies): Koa {
   app.use(accountRoutes(deps).routes());
   app.use(interactions.routes());
   app.use(interactions.allowedMethods());
+  if (deps.operatorConsole) app.use(deps.operatorConsole);
   for (const router of deps.routers ?? []) app.use(router.routes());
 
   app.use(async (ctx) => {

@@ -30,8 +30,10 @@ import { ResourceRegistry } from './resources.ts';
 import { checkSharedKeys } from './shared-keys.ts';
 import { drainAuditOutbox } from './audit-outbox.ts';
 import { createElevationHooks, createElevationService, elevationStatusRoutes, registerBreakGlassGauge } from './elevation/index.ts';
-import { consoleRoutes } from '../admin/routes.ts';
+import { consoleElsewhere, consoleMiddleware } from '../admin/console.ts';
+import type { ConsoleDeps } from '../admin/console-page.ts';
 import { AdminSessions } from '../admin/session.ts';
+import { consoleListenerMiddleware } from './console-listener.ts';
 import { Federation } from './federation/index.ts';
 import { secondFactorAccountSection } from './account/second-factor-views.ts';
 
@@ -45,6 +47,8 @@ export interface RunningAuthorizationServer {
   metrics: Metrics;
   /** The separate /metrics listener, when METRICS_PORT is set. */
   admin: AdminListener | undefined;
+  /** Where the operator console is: on the main listener, or on ADMIN_PORT. */
+  consoleUrl: string;
   audit: AuditTrail;
   /** The audit log's first write (`config.loaded`); done already unless started with `holdAudit`. */
   startAudit(): Promise<void>;
@@ -101,6 +105,11 @@ export async function startAuthorizationServer(
   const secondFactor = secondFactorStep({
     provider, store, log, secondFactors, passkeys, rule: secondFactorPolicy, csrfSecret, limits, metrics, audit: auditSink,
   });
+  const consoleDependencies: ConsoleDeps = {
+    config, store, users, secondFactors, secondFactorRule: () => secondFactorPolicy, audit: auditSink, auditLog: audit.log, log, keys, resources, elevation, limits, provider,
+    sessions: new AdminSessions(store, cookieKeys[0]!),
+  };
+  const operatorConsole = consoleMiddleware(consoleDependencies);
   const app = createApp({
     provider, store, users, resources, issuer: config.issuer, log, csrfSecret, audit: auditSink, elevation,
     registration: { mode: config.registration },
@@ -109,10 +118,10 @@ export async function startAuthorizationServer(
     accountSections: [secondFactorAccountSection],
     routers: [
       elevationStatusRoutes(elevation.records),
-      consoleRoutes({ users, elevation, sessions: new AdminSessions(store, cookieKeys[0]!), resources, limits, audit: auditSink, log }),
       passkeyScriptRoutes(),
       accountSecondFactorRoutes({ provider, users, secondFactors, passkeys, rule: secondFactorPolicy, csrfSecret, limits, audit: auditSink, log }),
     ],
+    operatorConsole: config.adminPort === undefined ? operatorConsole : consoleElsewhere(),
     trustedProxies: config.trustProxy,
     federation: config.upstreamProviders.length > 0
       ? new Federation({ providers: config.upstreamProviders, issuer: config.issuer, fetch: outboundFetch, store, users }) : undefined,
@@ -126,12 +135,19 @@ export async function startAuthorizationServer(
   const server: Server = app.listen({ port: config.port, ...(config.host ? { host: config.host } : {}) });
   const closeServer = gracefulClose(server);
   let admin: AdminListener | undefined;
+  let consoleListener: AdminListener | undefined;
   try {
     await once(server, 'listening');
-    admin = config.metricsPort === undefined ? undefined : await startAdminListener(metrics, {
-      port: config.metricsPort, host: config.metricsHost, access: { ...(config.metricsToken ? { token: config.metricsToken } : {}), allow: config.adminAllowlist }, log,
+    const metricsHere = { metrics, access: { ...(config.metricsToken ? { token: config.metricsToken } : {}), allow: config.adminAllowlist } };
+    const shared = config.adminPort !== undefined && config.adminPort === config.metricsPort;
+    admin = config.metricsPort === undefined ? undefined : await startAdminListener({
+      port: config.metricsPort, host: config.metricsHost, log, metrics: metricsHere, ...(shared ? { middleware: consoleListenerMiddleware(log, operatorConsole) } : {}),
+    });
+    consoleListener = config.adminPort === undefined ? undefined : shared ? admin : await startAdminListener({
+      port: config.adminPort, host: config.adminHost, log, middleware: consoleListenerMiddleware(log, operatorConsole),
     });
   } catch (error) {
+    await admin?.close();
     await closeServer();
     await store.close();
     await audit.close();
@@ -151,6 +167,7 @@ export async function startAuthorizationServer(
   if (!options.holdAudit) {
     await startAudit().catch(async (error: unknown) => {
       await admin?.close();
+      if (consoleListener !== admin) await consoleListener?.close();
       await closeServer();
       await store.close();
       await audit.close();
@@ -166,11 +183,13 @@ export async function startAuthorizationServer(
     users,
     metrics,
     admin,
+    consoleUrl: consoleListener ? `${consoleListener.url}/admin` : `http://127.0.0.1:${port}/admin`,
     audit,
     /** Stops accepting, lets requests in flight finish (their connections then close), closes the store and the audit log. */
     async close() {
       outbox?.stop();
       await admin?.close();
+      if (consoleListener !== admin) await consoleListener?.close();
       await closeServer();
       await store.close();
       await audit.close();

@@ -108,11 +108,15 @@ function finish(parsed: ParsedConfig, env: Env, configFile?: string): Config {
   if (resources.filter((resource) => resource.default).length > 1) {
     throw new ConfigError('resources', 'at most one resource can be the default');
   }
+  const workers = parsed.workers ?? (parsed.nodeEnv === 'production' ? availableParallelism() : 1);
+  if (workers > 1 && parsed.adminPort !== undefined && parsed.adminPort === parsed.metricsPort) {
+    throw new ConfigError('ADMIN_PORT', 'must differ from METRICS_PORT when WORKERS is more than 1 (the primary serves metrics, the workers the console)');
+  }
   const issuerUrl = new URL(issuer);
   const auditDir = parsed.auditDir ?? join(parsed.dataDir, 'audit');
   const auditOrigin = parsed.auditOrigin ?? `${issuerUrl.host}${issuerUrl.pathname.replace(/\/$/, '')}/audit`;
   return {
-    ...parsed, issuer, auditDir, auditOrigin, clients, upstreamProviders, resources, demoMcpResource, workers: parsed.workers ?? (parsed.nodeEnv === 'production' ? availableParallelism() : 1),
+    ...parsed, issuer, auditDir, auditOrigin, clients, upstreamProviders, resources, demoMcpResource, workers,
     ...(outboundCa ? { outboundCa } : {}), ...(configFile ? { configFile } : {}),
   };
 }
@@ -197,6 +201,11 @@ function checkPorts(parsed: ParsedConfig): void {
   const claims: Array<[setting: string, port: number]> = [['PORT', parsed.port]];
   if (parsed.demoMcp === 'on') claims.push(['DEMO_MCP_PORT', parsed.demoMcpPort]);
   if (parsed.metricsPort !== undefined) claims.push(['METRICS_PORT', parsed.metricsPort]);
+  // The console may share the metrics listener: same port and host.
+  if (parsed.adminPort !== undefined && !(parsed.adminPort === parsed.metricsPort && parsed.adminHost === parsed.metricsHost)) {
+    if (parsed.adminPort === parsed.metricsPort && parsed.adminPort !== 0) throw new ConfigError('ADMIN_HOST', `must equal METRICS_HOST (${parsed.metricsHost}) when ADMIN_PORT and METRICS_PORT are the same port`);
+    claims.push(['ADMIN_PORT', parsed.adminPort]);
+  }
   for (const [index, [setting, port]] of claims.entries()) {
     const clash = claims.slice(0, index).find(([, other]) => other === port && port !== 0);
     if (clash) throw new ConfigError(setting, `${port} is already ${clash[0]}; each listener needs its own port`);

@@ -182,7 +182,10 @@ export const configSchema = z.object({
   /** /metrics on a separate admin listener instead (METRICS_HOST, default loopback). */
   metricsPort: port.optional(),
   metricsHost: listenHost.default('127.0.0.1'),
-  /** Addresses or CIDR ranges allowed to read /metrics; empty: any that passes the token. */
+  /** The operator console (/admin) on its own listener instead of the main one (ADMIN_HOST, default loopback); the same port as METRICS_PORT shares that listener. */
+  adminPort: port.optional(),
+  adminHost: listenHost.default('127.0.0.1'),
+  /** Addresses or CIDR ranges allowed to read /metrics and to use the console; empty: any (metrics still need the token). */
   adminAllowlist: z.preprocess((value) => typeof value === 'string' ? value.split(/[\s,]+/).filter(Boolean) : value, z.array(z.string().refine(
     isAddressOrRange, 'each entry is an IP address or CIDR range such as 10.0.0.0/8 (prefix length at most 32 for IPv4, 128 for IPv6)',
   ))).default([]),
@@ -288,6 +291,8 @@ export const ENV_NAMES = {
   metricsToken: 'METRICS_TOKEN',
   metricsPort: 'METRICS_PORT',
   metricsHost: 'METRICS_HOST',
+  adminPort: 'ADMIN_PORT',
+  adminHost: 'ADMIN_HOST',
   adminAllowlist: 'ADMIN_ALLOWLIST',
   cimd: 'CIMD',
   cimdAllowedHosts: 'CIMD_ALLOWED_HOSTS',

@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import Koa from 'koa';
+import Koa, { type Middleware } from 'koa';
 import type { Logger } from 'pino';
 import { logUnfinishedResponses } from '../http/client-errors.ts';
 import { metricsEndpoint, type MetricsAccess } from './endpoint.ts';
@@ -11,11 +11,22 @@ export interface AdminListener {
   close(): Promise<void>;
 }
 
-/** /metrics on its own port (METRICS_PORT), away from the public one. */
-export async function startAdminListener(metrics: Pick<Metrics, 'exposition'>, options: { port: number; host: string; access: MetricsAccess; log: Logger }): Promise<AdminListener> {
+export interface AdminListenerOptions {
+  port: number;
+  host: string;
+  log: Logger;
+  /** /metrics here with these rules; undefined: not here. */
+  metrics?: { metrics: Pick<Metrics, 'exposition'>; access: MetricsAccess };
+  /** What else this listener serves (the operator console on ADMIN_PORT), after /metrics. */
+  middleware?: Middleware[];
+}
+
+/** A listener away from the public one: /metrics (METRICS_PORT), the console (ADMIN_PORT), or both on one port. */
+export async function startAdminListener(options: AdminListenerOptions): Promise<AdminListener> {
   const app = new Koa();
   logUnfinishedResponses(app, options.log);
-  app.use(metricsEndpoint(metrics, options.access));
+  if (options.metrics) app.use(metricsEndpoint(options.metrics.metrics, options.metrics.access));
+  for (const middleware of options.middleware ?? []) app.use(middleware);
   const server = app.listen({ port: options.port, host: options.host });
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;

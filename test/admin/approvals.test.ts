@@ -51,7 +51,7 @@ describe('the approvals console and the elevations command refuse what they must
   it('keeps users without the approver or admin role out of the console', async () => {
     const signedIn = await consoleSignIn(new UserAgent(server.issuer), dave);
     assert.equal(signedIn.status, 403);
-    assert.match(signedIn.text, /cannot use the approvals console/);
+    assert.match(signedIn.text, /cannot use the console/);
     const anonymous = await new UserAgent(server.issuer).postForm('/admin/approvals/anything', { csrf: 'x', decision: 'approve' });
     assert.equal(anonymous.status, 401);
   });

@@ -108,13 +108,13 @@ describe('step-up to an elevated scope with the official MCP SDK client', () => 
   }
 
   async function assertFitsPhone(page: Page, label: string): Promise<void> {
-    const card = await page.locator('main.card').boundingBox();
+    const card = await page.locator('main').boundingBox();
     assert.ok(card && card.x >= 0 && card.x + card.width <= 390, `${label}: the card fits a 390px screen`);
   }
 
   async function consoleSignIn(page: Page, user: TestUser): Promise<void> {
     await page.goto(`${stack.authorizationServer.issuer}/admin/approvals`);
-    assert.equal(await page.locator('h1').textContent(), 'Approvals console');
+    assert.equal(await page.locator('h1').textContent(), 'Console sign-in');
     await page.locator('input[name=username]').fill(user.username);
     await page.locator('input[name=password]').fill(user.password);
     await page.getByRole('button', { name: 'Sign in' }).click();

@@ -1,0 +1,3 @@
+import { placeholderPage } from '../placeholder-page.ts';
+
+export const usersPage = placeholderPage('/admin/users');
