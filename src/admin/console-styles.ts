@@ -49,6 +49,7 @@ form.inline input{width:auto;min-width:8rem;padding:.3rem .5rem;font-size:.9rem}
 .grid{display:grid;gap:1rem;grid-template-columns:repeat(auto-fit,minmax(16rem,1fr))}
 .stat{font-size:1.6rem;font-weight:700}
 section.request+section.request{border-top:1px solid var(--line);padding-top:.75rem;margin-top:.75rem}
+fieldset{border:0;padding:0;margin:.5rem 0}legend{padding:0}
 details summary{cursor:pointer;color:var(--accent)}
 code{font-family:ui-monospace,monospace;overflow-wrap:anywhere}
 @media (max-width:40rem){.console-main{padding:.6rem}.panel{padding:.75rem}table.data{font-size:.9rem}}

@@ -1,3 +1,11 @@
-import { placeholderPage } from '../placeholder-page.ts';
+import Router from '@koa/router';
+import { requireAdmin } from '../console-guard.ts';
+import type { ConsolePage } from '../console-page.ts';
+import { renderOverview } from '../overview-views.ts';
+import { overviewFacts } from '../services/overview.ts';
 
-export const overviewPage = placeholderPage('/admin');
+/** The console's first page: health of the store and the audit log, signing keys, counts, recent events. */
+export const overviewPage: ConsolePage = (deps) => new Router().get('/admin', async (ctx) => {
+  const viewer = requireAdmin(ctx);
+  ctx.body = renderOverview(viewer, await overviewFacts(deps));
+});
