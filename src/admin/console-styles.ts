@@ -40,7 +40,8 @@ button.danger{background:var(--danger);border-color:var(--danger);color:#fff}
 button.link{margin:0;padding:0;border:0;background:none;color:var(--accent);text-decoration:underline;font-size:inherit}
 form.inline{display:inline-flex;flex-wrap:wrap;gap:.4rem;align-items:center;margin:0}
 form.inline button{margin:0;padding:.3rem .7rem;font-size:.9rem}
-form.inline input{width:auto;min-width:8rem;padding:.3rem .5rem;font-size:.9rem}
+form.inline input{width:auto;min-width:8rem;padding:.3rem .5rem;font-size:.9rem}form.inline label{margin:0}
+.panel>form.inline[role=search]{margin-bottom:.75rem}
 .actions{display:flex;flex-wrap:wrap;gap:.5rem;align-items:center}
 .badge{display:inline-block;padding:.05rem .45rem;border-radius:1rem;font-size:.8rem;background:#e6e8eb;white-space:nowrap}
 .badge.ok{background:#dcf3e2;color:#135c2b}.badge.bad{background:#fde7ea;color:#8a0016}.badge.warn{background:#fff4d6;color:#6b4e00}

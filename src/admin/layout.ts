@@ -64,11 +64,14 @@ export interface FormOptions {
   /** `inline` for a small form inside a table row, `stack` for a form of labelled fields. */
   layout?: 'inline' | 'stack';
   reauth?: boolean;
+  /** The submit button(s), placed after the password field of a `reauth` form. */
+  actions?: SafeHtml;
 }
 
 /** A POST form with the token (and, for a sensitive action, the password field) already in it. */
 export function consoleForm(viewer: ConsoleViewer, action: string, body: SafeHtml, options: FormOptions = {}): SafeHtml {
-  return html`<form method="post" action="${action}" class="${options.layout ?? 'stack'}">${csrfField(viewer)}${body}${options.reauth ? passwordAgainField(`password-${action.replace(/[^a-z0-9]+/gi, '-')}`) : ''}</form>`;
+  const password = options.reauth ? passwordAgainField(`password${action.replace(/[^a-z0-9]+/gi, '-')}`) : '';
+  return html`<form method="post" action="${action}" class="${options.layout ?? 'stack'}">${csrfField(viewer)}${body}${password}${options.actions ?? ''}</form>`;
 }
 
 /** A table of records with a header row, scrolling sideways on a narrow screen. */

@@ -5,6 +5,9 @@ import type { OverviewFacts } from './services/overview.ts';
 
 const time = (iso: string) => `${iso.slice(0, 19).replace('T', ' ')} UTC`;
 const bytes = (count: number) => (count < 1024 * 1024 ? `${(count / 1024).toFixed(1)} KiB` : `${(count / 1024 / 1024).toFixed(1)} MiB`);
+const KEY_SOURCES: Record<string, string> = {
+  env: 'RSA_PRIVATE_KEY_PEM (environment)', file: 'a mounted file (RSA_PRIVATE_KEY_PATH)', 'keys-dir': 'the keys directory (KEYS_DIR)', generated: 'the keys directory (KEYS_DIR), generated at first start',
+};
 const ok = (good: boolean, yes: string, no: string) => html`<span class="badge ${good ? 'ok' : 'bad'}">${good ? yes : no}</span>`;
 
 function tile(label: string, value: string | number, detail: SafeHtml | string = ''): SafeHtml {
@@ -43,7 +46,7 @@ export function renderOverview(viewer: ConsoleViewer, facts: OverviewFacts): str
 <table class="facts">
 <tr><th scope="row">Signs new tokens</th><td><code>${facts.keys.current}</code></td></tr>
 <tr><th scope="row">Published</th><td>${facts.keys.published.map((kid, index) => html`${index ? ', ' : ''}<code>${kid}</code>`)}</td></tr>
-<tr><th scope="row">Kept in</th><td>${facts.keys.source}</td></tr>
+<tr><th scope="row">Kept in</th><td>${KEY_SOURCES[facts.keys.source] ?? facts.keys.source}</td></tr>
 </table>
 </section>
 <section class="panel">

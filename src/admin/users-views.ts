@@ -101,21 +101,21 @@ ${consoleForm(viewer, `${base}/roles`, html`
   <fieldset><legend class="muted">Tick the roles this user has</legend>
   ${roleChoices.map((role) => html`<label class="check"><input type="checkbox" name="role" value="${role}"${user.roles.includes(role) ? ' checked' : ''}> ${role}</label>`)}
   </fieldset>
-  ${field('other-roles', 'Other roles', html`<input id="other-roles" name="other_roles" autocapitalize="none" spellcheck="false"${invalid(errors, 'other-roles')}>`, errors, 'Names separated by commas, e.g. support, billing.')}
-  <button type="submit" class="primary">Save roles</button>`, { reauth: true })}
+  ${field('other-roles', 'Other roles', html`<input id="other-roles" name="other_roles" autocapitalize="none" spellcheck="false"${invalid(errors, 'other-roles')}>`, errors, 'Names separated by commas, e.g. support, billing.')}`,
+  { reauth: true, actions: html`<button type="submit" class="primary">Save roles</button>` })}
 </section>
 <section class="panel">
 <h2>Password</h2>
 ${consoleForm(viewer, `${base}/password`, html`
-  ${field('reset-password', 'New password', html`<input id="reset-password" name="new_password" type="password" autocomplete="new-password"${invalid(errors, 'reset-password')}>`, errors, 'Leave it empty to have one made and shown to you once. Their sessions and application access end.')}
-  <button type="submit">Reset password</button>`, { reauth: true })}
+  ${field('reset-password', 'New password', html`<input id="reset-password" name="new_password" type="password" autocomplete="new-password"${invalid(errors, 'reset-password')}>`, errors, 'Leave it empty to have one made and shown to you once. Their sessions and application access end.')}`,
+  { reauth: true, actions: html`<button type="submit">Reset password</button>` })}
 </section>
 <section class="panel">
 <h2>Second factor</h2>
 ${user.secondFactor.totp || user.secondFactor.passkeys.length > 0 || user.secondFactor.recoveryCodesLeft > 0
     ? consoleForm(viewer, `${base}/second-factor/reset`, html`
-  <p class="muted">Removes their authenticator app, passkeys and recovery codes, for someone who lost them. If their role needs one, they set a new one up at their next sign-in.</p>
-  <button type="submit" class="danger">Remove second factor</button>`, { reauth: true })
+  <p class="muted">Removes their authenticator app, passkeys and recovery codes, for someone who lost them. If their role needs one, they set a new one up at their next sign-in.</p>`,
+  { reauth: true, actions: html`<button type="submit" class="danger">Remove second factor</button>` })
     : html`<p class="muted">None set up.</p>`}
 </section>
 <section class="panel">

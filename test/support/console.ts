@@ -52,10 +52,12 @@ export async function freshTotpCode(secret: string): Promise<string> {
 /**
  * Signs in to the console in a browser page: username and password, then the code when asked.
  * `consoleUrl` is the server's `consoleUrl` (on the main listener or ADMIN_PORT). Ends on the
- * page after sign-in (Overview for admins, Approvals for approvers).
+ * page after sign-in: the one that sent the browser to sign in, else Overview for admins and
+ * Approvals for approvers.
  */
 export async function signInToConsole(page: Page, consoleUrl: string, user: ConsoleUser): Promise<void> {
-  await page.goto(`${consoleUrl}/sign-in`);
+  // Already on the sign-in page (sent there from another page): stay, so sign-in returns to that page.
+  if (!page.url().startsWith(`${consoleUrl}/sign-in`)) await page.goto(`${consoleUrl}/sign-in`);
   await page.fill('#username', user.username);
   await page.fill('#password', user.password);
   await page.click('button[type=submit]');
