@@ -7,6 +7,7 @@ import { IDLE_SECONDS, sessionsOfUser, type StoredAdminSession } from '../../src
 import { startTestServer, type TestServer } from '../support/authorization-server.ts';
 import { addConsoleUser, consoleSession, freshTotpCode } from '../support/console.ts';
 import { freePort } from '../support/ports.ts';
+import { runProject } from '../support/processes.ts';
 import { UserAgent } from '../support/user-agent.ts';
 
 describe('the operator console lets in admins with a second factor, approvers to approvals only, and refuses everything else without changing anything', () => {
@@ -153,6 +154,21 @@ describe('the operator console lets in admins with a second factor, approvers to
     assert.equal(await server.store.get(record.key), undefined, 'the timed-out session is gone');
     const page = await agent.get('/admin/users');
     assert.equal(page.status, 303);
+  });
+
+  it('records a change made with the portcullis users command as an admin event of the OS user, through the running server', async () => {
+    const target = await addConsoleUser(server, { roles: [], secondFactor: false, prefix: 'cli-target' });
+    const disabled = await runProject('src/cli/main.ts', ['users', 'disable', target.username], { env: { DATA_DIR: server.dirs.dataDir, KEYS_DIR: server.dirs.keysDir } });
+    assert.equal(disabled.code, 0, disabled.stderr);
+    assert.match(disabled.stdout, /their sessions and app access were ended/);
+    let recorded: Record<string, unknown> | undefined;
+    for (let waited = 0; !recorded && waited < 10_000; waited += 200) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      recorded = (await events()).find((event) => event.type === 'admin.user.disabled' && event.user === target.id);
+    }
+    assert.ok(recorded, 'the outbox event reached the log');
+    assert.match(String(recorded.subject), /^cli:/);
+    assert.equal(recorded.via, 'cli');
   });
 
   it('does not add a user when the audit log cannot record it, and says so', async () => {
