@@ -170,6 +170,15 @@ describe('configuration', () => {
     assert.equal(loadConfig({ PORT: '0', METRICS_PORT: '0' }).metricsPort, 0);
   });
 
+  it('names ADMIN_PORT when it clashes with another listener, and lets it share METRICS_PORT on the same host with one process', () => {
+    assert.throws(() => loadConfig({ PORT: '3999', ADMIN_PORT: '3999' }), /^ConfigError: ADMIN_PORT: 3999 is already PORT/);
+    assert.throws(() => loadConfig({ ADMIN_PORT: 'console' }), (error: ConfigError) => error.setting === 'ADMIN_PORT');
+    assert.throws(() => loadConfig({ METRICS_PORT: '9100', ADMIN_PORT: '9100', ADMIN_HOST: '0.0.0.0' }), /^ConfigError: ADMIN_HOST: must equal METRICS_HOST/);
+    assert.throws(() => loadConfig({ METRICS_PORT: '9100', ADMIN_PORT: '9100', WORKERS: '2' }), /^ConfigError: ADMIN_PORT: must differ from METRICS_PORT when WORKERS/);
+    const shared = loadConfig({ METRICS_PORT: '9100', ADMIN_PORT: '9100' });
+    assert.deepEqual([shared.adminPort, shared.adminHost], [9100, '127.0.0.1']);
+  });
+
   it('never shows the rejected METRICS_TOKEN', () => {
     assert.throws(() => loadConfig({ METRICS_TOKEN: 'short-secret' }), (error: ConfigError) =>
       error.setting === 'METRICS_TOKEN' && !error.message.includes('short-secret'));
