@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { allEvents } from '../../src/audit/index.ts';
 import { SecondFactors } from '../../src/authorization-server/accounts/second-factors.ts';
 import { CONSOLE_SECTIONS } from '../../src/admin/navigation.ts';
-import { IDLE_SECONDS, sessionsOfUser, type StoredAdminSession } from '../../src/admin/session.ts';
+import { ABSOLUTE_SECONDS, IDLE_SECONDS, sessionsOfUser, type StoredAdminSession } from '../../src/admin/session.ts';
 import { startTestServer, type TestServer } from '../support/authorization-server.ts';
 import { addConsoleUser, consoleSession, freshTotpCode } from '../support/console.ts';
 import { freePort } from '../support/ports.ts';
@@ -154,6 +154,17 @@ describe('the operator console lets in admins with a second factor, approvers to
     assert.equal(await server.store.get(record.key), undefined, 'the timed-out session is gone');
     const page = await agent.get('/admin/users');
     assert.equal(page.status, 303);
+    assert.equal(page.headers.get('location'), '/admin/sign-in?ended=1&next=%2Fadmin%2Fusers');
+  });
+
+  it('ends a session 8 hours after sign-in however busy it was', async () => {
+    const approver = await addConsoleUser(server, { roles: ['approver'], secondFactor: false, prefix: 'long-day' });
+    const { agent } = await consoleSession(url, approver);
+    assert.equal((await agent.get('/admin/approvals')).status, 200);
+    const [record] = await server.store.findByTag<StoredAdminSession>(sessionsOfUser(approver.id));
+    assert.ok(record);
+    await server.store.put(record.key, { ...record.value, startedAt: record.value.startedAt - ABSOLUTE_SECONDS - 1 }, { ttlSeconds: 60, tags: [sessionsOfUser(approver.id)] });
+    assert.equal((await agent.get('/admin/approvals')).status, 303);
   });
 
   it('records a change made with the portcullis users command as an admin event of the OS user, through the running server', async () => {

@@ -40,13 +40,20 @@ export const usersPage: ConsolePage = (deps) => {
     if (Object.keys(errors).length === 0 && (await admin.users.list()).some((user) => user.name.toLowerCase() === username.toLowerCase())) {
       errors['new-username'] = 'A user with this name exists already.';
     }
-    if (Object.keys(errors).length > 0) {
+    const refuse = async () => {
       ctx.status = 400;
       ctx.body = renderUsersList({ viewer, search: '', users: await admin.list(), add: { username, errors }, message: { kind: 'error', text: 'The user was not added; see below.' } });
-      return;
+    };
+    if (Object.keys(errors).length > 0) return refuse();
+    try {
+      const added = await admin.add(viewer.actor, username, password || undefined);
+      ctx.body = renderUserAdded(viewer, added.user.name, added.password);
+    } catch (error) {
+      // Another admin took the name a moment ago.
+      if (!(error instanceof UserError)) throw error;
+      errors['new-username'] = 'A user with this name exists already.';
+      await refuse();
     }
-    const added = await admin.add(viewer.actor, username, password || undefined);
-    ctx.body = renderUserAdded(viewer, added.user.name, added.password);
   });
 
   router.get('/:name', async (ctx) => {
