@@ -29,13 +29,13 @@ function what(event: Record<string, unknown>): string {
   return parts.join(', ').slice(0, 160);
 }
 
-export function renderOverview(viewer: ConsoleViewer, facts: OverviewFacts): string {
+export function renderOverview(viewer: ConsoleViewer, facts: OverviewFacts, auditStatus?: SafeHtml): string {
   const { counts, audit } = facts;
   return renderConsolePage({ title: 'Overview', viewer, body: html`
 <div class="grid">
   ${tile('Store', facts.store.engine, ok(facts.store.reachable, 'answering', 'not answering'))}
   ${audit
-    ? tile('Audit log', `${audit.records} records`, html`${bytes(audit.bytes)} · ${audit.lastCheckpoint ? html`last checkpoint at ${audit.lastCheckpoint.size}, ${time(audit.lastCheckpoint.writtenAt)}` : 'no checkpoint yet'}`)
+    ? tile('Audit log', `${audit.records} records`, html`${bytes(audit.bytes)} · ${audit.lastCheckpoint ? html`last checkpoint at ${audit.lastCheckpoint.size}, ${time(audit.lastCheckpoint.writtenAt)}` : 'no checkpoint yet'}${auditStatus ? html`<br>${auditStatus}` : ''}`)
     : tile('Audit log', 'off', html`<span class="badge bad">AUDIT=off: nothing is recorded</span>`)}
   ${tile('Users', counts.users, `${counts.admins} admin${counts.admins === 1 ? '' : 's'}, ${counts.disabledUsers} disabled`)}
   ${tile('Clients', counts.staticClients + counts.storedClients, `${counts.staticClients} from the configuration file, ${counts.storedClients} added or registered`)}
