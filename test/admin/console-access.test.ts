@@ -80,6 +80,7 @@ describe('the operator console lets in admins with a second factor, approvers to
     assert.equal(recovered.status, 303);
     assert.equal(recovered.headers.get('location'), '/admin');
     assert.equal((await agent.get('/admin')).status, 200);
+    assert.equal((await agent.get('/admin/')).status, 200, 'with a trailing slash too');
     const signedIn = (await events()).find((event) => event.type === 'admin.signed_in' && event.subject === admin.id);
     assert.equal(signedIn?.second_factor, 'recovery_code');
 
@@ -194,7 +195,7 @@ describe('the operator console lets in admins with a second factor, approvers to
 });
 
 describe('ADMIN_PORT puts the console on its own listener, where ADMIN_ALLOWLIST applies', () => {
-  it('serves /admin only on ADMIN_PORT (404 on the main port) and refuses addresses outside the allowlist', async () => {
+  it('serves /admin only on ADMIN_PORT (404 on the main port), shares the port with METRICS_PORT when asked, and refuses addresses outside the allowlist', async () => {
     const adminPort = await freePort();
     const separate = await startTestServer({ ADMIN_PORT: String(adminPort) });
     try {
@@ -206,6 +207,15 @@ describe('ADMIN_PORT puts the console on its own listener, where ADMIN_ALLOWLIST
       assert.equal((await fetch(`${separate.consoleUrl}/assets/console.css`)).status, 200);
     } finally {
       await separate.destroy();
+    }
+    const sharedPort = await freePort();
+    const shared = await startTestServer({ ADMIN_PORT: String(sharedPort), METRICS_PORT: String(sharedPort) });
+    try {
+      assert.equal(shared.consoleUrl, `${shared.admin!.url}/admin`);
+      assert.equal((await fetch(`${shared.admin!.url}/metrics`)).status, 200);
+      assert.equal((await fetch(`${shared.consoleUrl}/sign-in`)).status, 200);
+    } finally {
+      await shared.destroy();
     }
     const walled = await startTestServer({ ADMIN_ALLOWLIST: '192.0.2.0/24' });
     try {
