@@ -54,7 +54,7 @@ export async function reloadWaiting(agent: UserAgent, waiting: URL, user: { user
   return walkAuthorization(agent, waiting, user, { reason: 'unused: the request was already made' });
 }
 
-/** Signs in to the approvals console over HTTP; returns the approvals page text. */
+/** Signs in to the console over HTTP as an approver (no second factor); returns the page sign-in ends on. */
 export async function consoleSignIn(agent: UserAgent, user: { username: string; password: string }): Promise<{ status: number; text: string }> {
   const form = await agent.get('/admin/sign-in');
   const { csrf } = formAt(await form.text());
