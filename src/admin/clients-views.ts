@@ -1,7 +1,7 @@
 import { html, type SafeHtml } from '../authorization-server/interactions/html.ts';
 import type { ClientKind, ClientSummary } from './clients/index.ts';
 import type { ConsoleViewer } from './console-guard.ts';
-import { consoleForm, dataTable, renderConsolePage, type ConsoleMessage } from './layout.ts';
+import { consoleForm, dataTable, passwordAgainField, renderConsolePage, type ConsoleMessage } from './layout.ts';
 
 const KNOWN_FROM: Record<ClientKind, string> = {
   static: 'configuration file',
@@ -26,7 +26,7 @@ export interface ClientsListView {
 export function renderClientsList(view: ClientsListView): string {
   return renderConsolePage({ title: 'Clients', viewer: view.viewer, message: view.message, body: html`
 <section class="panel">
-<p class="muted">Every application that can ask for access: from the configuration file, added here or with <code>portcullis clients add</code>, registered by itself, or described by a metadata document at its address (those are listed once they have got tokens, for 90 days).</p>
+<p class="muted">Every application that can ask for access: from the configuration file, added by an operator with <code>portcullis clients add</code>, registered by itself at /reg, or described by a metadata document at its address (those are listed once they have got tokens, for 90 days).</p>
 ${view.clients.length === 0 ? html`<p class="muted">No clients yet.</p>` : dataTable(['Name', 'Known from', 'Last got tokens', 'Active grants'], view.clients.map((client) => html`
 <tr><td><a href="${clientPath(client.clientId)}">${client.name ?? client.clientId}</a></td><td>${KNOWN_FROM[client.kind]}</td><td>${when(client.lastUsedAt, 'not yet')}</td><td>${client.activeGrants}</td></tr>`))}
 </section>
@@ -81,7 +81,7 @@ ${consoleForm(viewer, '/admin/clients/revoke-grants', html`${hidden}<button type
 ${client.confidential && changeable(client.kind) ? html`<section class="panel">
 <h2>New client secret</h2>
 <p class="muted">Makes a new secret and shows it once; the old one stops working at once.</p>
-${consoleForm(viewer, '/admin/clients/rotate-secret', html`${hidden}<button type="submit" class="primary">Make a new secret</button>`, { reauth: true })}
+${consoleForm(viewer, '/admin/clients/rotate-secret', html`${hidden}${passwordAgainField()}<button type="submit" class="primary">Make a new secret</button>`)}
 </section>` : ''}
 ${changeable(client.kind) ? html`<section class="panel">
 <h2>Delete</h2>

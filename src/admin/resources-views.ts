@@ -30,13 +30,19 @@ function resourceSection(resource: ResourceConfig, defaultTtl: number): SafeHtml
 <tr><th scope="row">Default resource</th><td>${resource.default ? 'yes: used when a request names none' : 'no'}</td></tr>
 <tr><th scope="row">Roles in tokens</th><td>${resource.rolesInToken ? 'yes' : 'no'}</td></tr>
 </table>
-${dataTable(['Scope', 'What it allows', 'Default', 'Who may grant it', 'Elevated'], resource.scopes.map((scope) => html`
-<tr><td><code>${scope}</code></td><td>${resource.scopeDescriptions?.[scope] ?? html`<span class="muted">no description</span>`}</td><td>${defaults.has(scope) ? 'yes' : ''}</td><td>${resource.scopeRoles?.[scope]?.join(', ') ?? html`<span class="muted">anyone</span>`}</td><td>${elevated.has(scope) ? html`<span class="badge warn">elevated</span>` : ''}</td></tr>`))}
-${(resource.elevation ?? []).length === 0 ? '' : html`<h3>Elevated scopes</h3>
-${dataTable(['Scopes', 'Longest elevation', 'Reason', 'Approval', 'Approver waits', 'Break-glass'], resource.elevation!.map(policyRow))}`}
+${dataTable(['Scope', 'What it allows', 'Who may grant it'], resource.scopes.map((scope) => html`
+<tr><td><code>${scope}</code>${defaults.has(scope) ? html` <span class="badge">default</span>` : ''}${elevated.has(scope) ? html` <span class="badge warn">elevated</span>` : ''}</td><td>${resource.scopeDescriptions?.[scope] ?? html`<span class="muted">no description</span>`}</td><td>${resource.scopeRoles?.[scope]?.join(', ') ?? html`<span class="muted">anyone</span>`}</td></tr>`))}
+${(resource.elevation ?? []).map(policySection)}
 </section>`;
 }
 
-function policyRow(policy: ElevationPolicyConfig): SafeHtml {
-  return html`<tr><td>${policy.scopes.map((scope) => html`<code>${scope}</code> `)}</td><td>${minutes(policy.maxDurationSeconds)}</td><td>${policy.reasonRequired ? 'required' : 'optional'}</td><td>${policy.approval === 'one-approver' ? 'one approver' : 'none'}</td><td>${policy.approval === 'one-approver' ? minutes(policy.approvalTimeoutSeconds) : '-'}</td><td>${policy.breakGlass ? 'allowed' : 'no'}</td></tr>`;
+/** How one group of elevated scopes is handed out: never standing, asked for with a reason, for a while. */
+function policySection(policy: ElevationPolicyConfig): SafeHtml {
+  return html`<h3>Elevated: ${policy.scopes.map((scope) => html`<code>${scope}</code> `)}</h3>
+<table class="facts">
+<tr><th scope="row">Longest elevation</th><td>${minutes(policy.maxDurationSeconds)}</td></tr>
+<tr><th scope="row">Reason</th><td>${policy.reasonRequired ? 'required' : 'optional'}</td></tr>
+<tr><th scope="row">Approval</th><td>${policy.approval === 'one-approver' ? `one approver, who has ${minutes(policy.approvalTimeoutSeconds)} to decide` : 'none'}</td></tr>
+<tr><th scope="row">Break-glass</th><td>${policy.breakGlass ? 'users with the break-glass role may skip the approval (alerted, reviewed afterwards)' : 'no'}</td></tr>
+</table>`;
 }

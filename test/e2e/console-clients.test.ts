@@ -174,9 +174,9 @@ describe('the console\'s Clients and Resources pages', () => {
       const deploy = page.locator('section.panel', { hasText: 'Deploy tools' });
       assert.match(await deploy.innerText(), /https:\/\/deploy\.example\.test\/mcp/);
       assert.match(await deploy.innerText(), /Access tokens last\s+10 min/);
-      assert.match(await deploy.locator('tr', { hasText: 'deploy:read' }).first().innerText(), /See deployments\s+yes\s+anyone/);
-      assert.match(await deploy.locator('tr', { hasText: 'Start a deployment' }).innerText(), /operator\s+elevated/);
-      assert.match(await deploy.locator('tr', { hasText: 'one approver' }).innerText(), /30 min\s+required\s+one approver\s+15 min\s+allowed/);
+      assert.match(await deploy.locator('tr', { hasText: 'See deployments' }).innerText(), /deploy:read default\s+See deployments\s+anyone/);
+      assert.match(await deploy.locator('tr', { hasText: 'Start a deployment' }).innerText(), /deploy:run elevated\s+Start a deployment\s+operator/);
+      assert.match(await deploy.locator('table.facts').nth(1).innerText(), /Longest elevation\s+30 min\s+Reason\s+required\s+Approval\s+one approver, who has 15 min to decide\s+Break-glass\s+users with the break-glass role/);
       assert.match(await page.locator('section.panel', { hasText: 'Notes' }).innerText(), /Access tokens last\s+60 min/);
       await screenshots(page, 'resources');
     } finally {
