@@ -1,7 +1,7 @@
 import { html, type SafeHtml } from '../authorization-server/interactions/html.ts';
 import type { ClientKind, ClientSummary } from './clients/index.ts';
 import type { ConsoleViewer } from './console-guard.ts';
-import { consoleForm, dataTable, passwordAgainField, renderConsolePage, type ConsoleMessage } from './layout.ts';
+import { consoleForm, dataTable, renderConsolePage, type ConsoleMessage } from './layout.ts';
 
 const KNOWN_FROM: Record<ClientKind, string> = {
   static: 'configuration file',
@@ -81,7 +81,7 @@ ${consoleForm(viewer, '/admin/clients/revoke-grants', html`${hidden}<button type
 ${client.confidential && changeable(client.kind) ? html`<section class="panel">
 <h2>New client secret</h2>
 <p class="muted">Makes a new secret and shows it once; the old one stops working at once.</p>
-${consoleForm(viewer, '/admin/clients/rotate-secret', html`${hidden}${passwordAgainField()}<button type="submit" class="primary">Make a new secret</button>`)}
+${consoleForm(viewer, '/admin/clients/rotate-secret', hidden, { reauth: true, actions: html`<button type="submit" class="primary">Make a new secret</button>` })}
 </section>` : ''}
 ${changeable(client.kind) ? html`<section class="panel">
 <h2>Delete</h2>
