@@ -90,8 +90,9 @@ export async function startAuthorizationServer(
   });
   if (config.trustProxy > 0) provider.proxy = true;
   observeGrants(provider, { metrics, log, staticClientIds: new Set(config.clients.map((client) => client.client_id)) });
-  auditProtocolEvents(provider, auditSink, log);
+  // Before the write-ahead, like observeGrants, so a token the audit log withheld is no use.
   recordClientUse(provider, store, log);
+  auditProtocolEvents(provider, auditSink, log);
   provider.on('server_error', (_ctx, error) => log.error({ err: { name: error.name, message: error.message } }, 'oidc-provider server error'));
   const limits = createRateLimits(store, {
     registrationPerAddress: { max: config.registrationRateLimit, windowSeconds: config.registrationRateLimitWindowSeconds },

@@ -23,6 +23,7 @@ export const isMetadataDocumentClientId = (clientId: string) => clientId.startsW
 /**
  * Remembers when each client last got tokens at /token. At most one Store write per client per
  * minute per instance, and never awaited by the response: the token endpoint does not wait for it.
+ * Register it before the audit write-ahead, so it runs after it and skips a token that was withheld.
  */
 export function recordClientUse(provider: Provider, store: Store, log: Logger): void {
   const written = new Map<string, number>();
