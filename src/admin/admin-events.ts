@@ -8,7 +8,7 @@ export interface AdminActor {
   /** The admin's user id, or `cli:<OS user>`. */
   subject: string;
   name: string;
-  via: 'console' | 'cli';
+  via: 'console' | 'cli' | 'schedule';
 }
 
 export function consoleActor(user: { id: string; name: string }): AdminActor {

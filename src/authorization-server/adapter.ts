@@ -28,6 +28,8 @@ export function storedModelKey(model: string, id: string): string {
 export const grantTag = (grantId: string) => `oidc:grant:${grantId}`;
 /** Sessions and grants of one account, for the account page and for ending them all. */
 export const accountTag = (accountId: string) => `oidc:account:${accountId}`;
+/** Grants given to one client, for its grant count and for revoking them all. */
+export const clientGrantsTag = (clientId: string) => `oidc:client-grants:${clientId}`;
 const ACCOUNT_MODELS = new Set(['Session', 'Grant']);
 const uidTag = (uid: string) => `oidc:uid:${uid}`;
 
@@ -52,6 +54,7 @@ export function storeAdapter(store: Store, log: Logger): new (model: string) => 
         // Dynamically registered clients join the CLI's ones, so `portcullis clients list` shows them.
         this.#model === 'Client' && 'clients',
         ACCOUNT_MODELS.has(this.#model) && typeof payload.accountId === 'string' && accountTag(payload.accountId),
+        this.#model === 'Grant' && typeof payload.clientId === 'string' && clientGrantsTag(payload.clientId),
       ].filter((tag): tag is string => Boolean(tag));
       const stored = this.#atRest(payload);
       await forProvider(log, () => store.put(storedModelKey(this.#model, id), stored, { ttlSeconds: expiresIn || undefined, tags }));

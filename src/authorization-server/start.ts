@@ -29,6 +29,8 @@ import { observeGrants } from './token-events.ts';
 import { ResourceRegistry } from './resources.ts';
 import { checkSharedKeys } from './shared-keys.ts';
 import { drainAuditOutbox } from './audit-outbox.ts';
+import { recordClientUse } from './clients/last-use.ts';
+import { ClientService, scheduleIdleClientCleanUp } from '../admin/clients/index.ts';
 import { createElevationHooks, createElevationService, elevationStatusRoutes, registerBreakGlassGauge } from './elevation/index.ts';
 import { consoleElsewhere, consoleMiddleware } from '../admin/console.ts';
 import type { ConsoleDeps } from '../admin/console-page.ts';
@@ -88,6 +90,8 @@ export async function startAuthorizationServer(
   });
   if (config.trustProxy > 0) provider.proxy = true;
   observeGrants(provider, { metrics, log, staticClientIds: new Set(config.clients.map((client) => client.client_id)) });
+  // Before the write-ahead, like observeGrants, so a token the audit log withheld is no use.
+  recordClientUse(provider, store, log);
   auditProtocolEvents(provider, auditSink, log);
   provider.on('server_error', (_ctx, error) => log.error({ err: { name: error.name, message: error.message } }, 'oidc-provider server error'));
   const limits = createRateLimits(store, {
@@ -156,6 +160,7 @@ export async function startAuthorizationServer(
   const { port } = server.address() as AddressInfo;
   let auditStarted: Promise<void> | undefined;
   let outbox: { stop(): void } | undefined;
+  let idleClients: { stop(): void } | undefined;
   const startAudit = () => auditStarted ??= (async () => {
     await audit.start();
     await recordEvent(auditSink, log, {
@@ -163,6 +168,8 @@ export async function startAuthorizationServer(
       resources: config.resources.map((resource) => resource.uri), registration: config.registration, cimd: config.cimd,
     });
     outbox = drainAuditOutbox(store, auditSink, log);
+    const clients = new ClientService({ store, staticClients: config.clients, audit: auditSink, log });
+    idleClients = scheduleIdleClientCleanUp({ clients, store, log, days: config.registeredClientMaxIdleDays });
   })();
   if (!options.holdAudit) {
     await startAudit().catch(async (error: unknown) => {
@@ -188,6 +195,7 @@ export async function startAuthorizationServer(
     /** Stops accepting, lets requests in flight finish (their connections then close), closes the store and the audit log. */
     async close() {
       outbox?.stop();
+      idleClients?.stop();
       await admin?.close();
       if (consoleListener !== admin) await consoleListener?.close();
       await closeServer();

@@ -157,6 +157,8 @@ export const configSchema = z.object({
   /** Without any, the demo notes MCP server (DEMO_MCP_PORT) is the one resource. */
   resources: z.array(resourceSchema).optional(),
   clients: z.array(staticClientSchema).default([]),
+  /** Registered (/reg) clients that get no tokens for this many days are deleted, hourly; unset: never. */
+  registeredClientMaxIdleDays: wholeNumber.min(1).max(3650).optional(),
   /** Dynamic client registration (RFC 7591) at /reg: open, with an initial access token, or off. */
   registration: z.enum(['open', 'token', 'off']).default('open'),
   registrationRateLimit: wholeNumber.min(1).default(30),
@@ -276,6 +278,7 @@ export const ENV_NAMES = {
   demoMcpPort: 'DEMO_MCP_PORT',
   demoMcpResource: 'DEMO_MCP_RESOURCE',
   registration: 'REGISTRATION',
+  registeredClientMaxIdleDays: 'REGISTERED_CLIENT_MAX_IDLE_DAYS',
   registrationRateLimit: 'REGISTRATION_RATE_LIMIT',
   registrationRateLimitWindowSeconds: 'REGISTRATION_RATE_LIMIT_WINDOW_SECONDS',
   tokenRateLimitPerAddress: 'TOKEN_RATE_LIMIT_PER_ADDRESS',

@@ -7,6 +7,7 @@ import { register } from '../support/registration.ts';
 import { modelKey } from '../../src/authorization-server/adapter.ts';
 import { SecondFactors } from '../../src/authorization-server/accounts/second-factors.ts';
 import { totpCode } from '../../src/authorization-server/accounts/totp.ts';
+import { allEvents } from '../../src/audit/index.ts';
 
 describe('the portcullis command: users and clients', () => {
   let server: TestServer;
@@ -135,6 +136,43 @@ describe('the portcullis command: users and clients', () => {
     assert.ok(clients.some((entry) => entry.registration === 'operator'));
     const table = await cli(['clients', 'list']);
     assert.match(table.stdout, /^client_id\s+name\s+registration\s+redirect_uris/);
+  });
+
+  it('shows a client\'s last use and grants, ends all its grants with revoke-grants (its refresh token stops working), and records that as the OS user', async () => {
+    const added = JSON.parse((await cli(['clients', 'add', '--name', 'Granted App', '--redirect-uri', 'http://127.0.0.1/cb', '--json'])).stdout) as { client_id: string };
+    const config = await discover(server, added.client_id);
+    const { tokens } = await codeFlow(config, server, { username: 'carol', password: TEST_PASSWORD }, {
+      redirectUri: 'http://127.0.0.1:8124/cb', scope: 'notes:read', resource: NOTES_RESOURCE,
+    });
+    type Listed = { client_id: string; registration: string; last_used?: string; active_grants: number };
+    const listed = async () => (JSON.parse((await cli(['clients', 'list', '--json'])).stdout) as Listed[]).find((entry) => entry.client_id === added.client_id)!;
+    let before = await listed();
+    // The last use is written beside the token response, not before it.
+    for (let attempt = 0; attempt < 50 && !before.last_used; attempt += 1) before = await listed();
+    assert.equal(before.active_grants, 1);
+    assert.ok(before.last_used);
+    assert.equal(before.registration, 'operator');
+
+    const revoked = await cli(['clients', 'revoke-grants', added.client_id]);
+    assert.equal(revoked.code, 0, revoked.stderr);
+    assert.match(revoked.stdout, /ended 1 grants/);
+    await assert.rejects(client.refreshTokenGrant(config, tokens.refresh_token!), (error: client.ResponseBodyError) => error.error === 'invalid_grant');
+    assert.equal((await listed()).active_grants, 0);
+
+    const unknown = await cli(['clients', 'revoke-grants', 'no-such-client']);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /there is no client no-such-client/);
+    assert.equal((await cli(['clients', 'clean-up', '--idle-days', '0'])).code, 2);
+    assert.match((await cli(['clients', 'clean-up', '--idle-days', '30', '--dry-run'])).stdout, /^0 registered clients have not been used for 30 days/);
+
+    let recorded: Array<Record<string, unknown>> = [];
+    // The server drains the command's events from the Store into the audit log every 2 seconds.
+    for (let attempt = 0; attempt < 200 && recorded.length === 0; attempt += 1) {
+      recorded = (await allEvents(server.config.auditDir!, { type: 'admin.client.grants_revoked' })).map((record) => record.event);
+      if (recorded.length === 0) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.deepEqual([recorded[0]?.client, recorded[0]?.grants, recorded[0]?.via, recorded[0]?.recorded_by], [added.client_id, 1, 'cli', 'cli']);
+    assert.match(String(recorded[0]?.subject), /^cli:/);
   });
 
   it('makes an initial access token, printing it once, and refuses nonsense durations and counts', async () => {

@@ -89,6 +89,12 @@ describe('configuration', () => {
     assert.throws(() => loadConfig({ REGISTRATION: 'anyone' }), /REGISTRATION: .*"open"\|"token"\|"off" \(got "anyone"\)$/);
   });
 
+  it('keeps registered clients however long they go unused unless REGISTERED_CLIENT_MAX_IDLE_DAYS says, and names it for a bad value', () => {
+    assert.equal(loadConfig({}).registeredClientMaxIdleDays, undefined);
+    assert.equal(loadConfig({ REGISTERED_CLIENT_MAX_IDLE_DAYS: '90' }).registeredClientMaxIdleDays, 90);
+    for (const value of ['0', 'soon', '4000']) assert.throws(() => loadConfig({ REGISTERED_CLIENT_MAX_IDLE_DAYS: value }), /^ConfigError: REGISTERED_CLIENT_MAX_IDLE_DAYS: /);
+  });
+
   it('keeps state in DATA_DIR unless REDIS_URL is set, with portcullis: as the default Redis prefix', () => {
     assert.equal(loadConfig({}).redisUrl, undefined);
     assert.equal(loadConfig({}).redisPrefix, 'portcullis:');

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { decodeJwt, exportJWK, generateKeyPair } from 'jose';
+import { ClientService } from '../../src/admin/clients/index.ts';
+import { DISABLED_AUDIT } from '../../src/audit/index.ts';
+import { silentLogger } from '../../src/log/index.ts';
 import { NOTES_RESOURCE, startTestServer, type TestServer } from '../support/authorization-server.ts';
 import { captureLog, type CapturedLog } from '../support/captured-log.ts';
 import { addUser, client, codeFlow } from '../support/oauth-client.ts';
@@ -76,6 +79,15 @@ describe('client ID metadata documents', () => {
     assert.equal(claims.client_id, clientId);
     assert.equal(claims.aud, NOTES_RESOURCE);
     assert.equal(fetchesOf('/chatgpt/jwks.json'), 1, 'the keys came from jwks_uri, through the outbound fetch');
+
+    // Nothing stores such a client; the console and `clients list` know it from its last use (written beside the token response).
+    const clients = new ClientService({ store: server.store, staticClients: server.config.clients, audit: DISABLED_AUDIT, log: silentLogger() });
+    let listed = (await clients.list()).find((entry) => entry.clientId === clientId);
+    for (let attempt = 0; attempt < 200 && !listed; attempt += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      listed = (await clients.list()).find((entry) => entry.clientId === clientId);
+    }
+    assert.deepEqual([listed?.kind, listed?.name, listed?.activeGrants], ['metadata-document', 'ChatGPT', 1]);
   });
 
   it('caches a document for as long as its Cache-Control allows', async () => {

@@ -1,4 +1,14 @@
-import { placeholderPage } from '../placeholder-page.ts';
+import Router from '@koa/router';
+import { requireAdmin } from '../console-guard.ts';
+import type { ConsolePage } from '../console-page.ts';
+import { renderResources } from '../resources-views.ts';
 
-/** Replaced by the page itself: export a ConsolePage named resourcesPage from this file. */
-export const resourcesPage = placeholderPage('/admin/resources');
+/** Resources and tool scopes: read-only, from the configuration. */
+export const resourcesPage: ConsolePage = (deps) => {
+  const router = new Router({ prefix: '/admin/resources' });
+  router.get('/', (ctx) => {
+    const viewer = requireAdmin(ctx);
+    ctx.body = renderResources({ viewer, resources: deps.config.resources, defaultAccessTokenTtlSeconds: deps.config.accessTokenTtlSeconds });
+  });
+  return router;
+};

@@ -6,8 +6,16 @@ import { applicationTypeFor, redirectUriProblem } from './redirect-uris.ts';
 import { DYNAMIC_REGISTRATION } from './registration-policy.ts';
 import { generateClientSecret, hashClientSecret } from './secrets.ts';
 
+/** Why a client operation was refused: callers (console, CLI) switch on it. */
+export type ClientErrorReason = 'invalid' | 'not_found' | 'read_only' | 'no_secret';
+
 export class ClientError extends Error {
   override readonly name = 'ClientError';
+  readonly reason: ClientErrorReason;
+  constructor(message: string, reason: ClientErrorReason = 'invalid') {
+    super(message);
+    this.reason = reason;
+  }
 }
 
 export interface NewClient {
@@ -80,7 +88,7 @@ export async function deleteClient(store: Store, clientId: string): Promise<void
 /** A new secret for a confidential client; the old one stops working at once. Returned once, stored hashed. */
 export async function rotateClientSecret(store: Store, clientId: string): Promise<string> {
   const metadata = await storedClient(store, clientId);
-  if (!metadata.client_secret) throw new ClientError(`client ${clientId} is public: it has no secret to rotate`);
+  if (!metadata.client_secret) throw new ClientError(`client ${clientId} is public: it has no secret to rotate`, 'no_secret');
   const secret = generateClientSecret();
   await store.put(modelKey('Client', clientId), { ...metadata, client_secret: hashClientSecret(secret) }, { tags: ['clients'] });
   return secret;
@@ -88,6 +96,6 @@ export async function rotateClientSecret(store: Store, clientId: string): Promis
 
 async function storedClient(store: Store, clientId: string): Promise<ClientMetadata> {
   const record = await store.get<ClientMetadata>(modelKey('Client', clientId));
-  if (!record) throw new ClientError(`no client ${clientId} in the store (clients from the configuration file are changed there)`);
+  if (!record) throw new ClientError(`no client ${clientId} in the store (clients from the configuration file are changed there)`, 'not_found');
   return record.value;
 }
