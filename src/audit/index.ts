@@ -16,3 +16,8 @@ export { auditKeySetting } from './configured.ts';
 export type { RecordedHandover } from './vouch.ts';
 export { proveConsistency, checkConsistency, consistencyPath, latestCheckpoint, type ConsistencyProof } from './consistency.ts';
 export { witnessOnce, type WitnessOptions, type WitnessReport } from './witness.ts';
+export { readPage, readRecord, type AuditPage, type PageRequest } from './page.ts';
+export { proveAndCheck, type CheckedProof } from './checked-proof.ts';
+export { AuditVerifier, type VerificationStatus, type VerificationStatusStore } from './verification.ts';
+export { storedVerificationStatuses } from './verification-statuses.ts';
+export { parseDateBound } from './date-bound.ts';

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
-  auditKeySetting, auditLocation, configuredAuditKey, describeFailure, checkConsistency, proveConsistency, queryLogs, recoverLog, witnessOnce, type AuditQuery, type RecordedHandover, parseVerifierKey, proveInclusion, queryLog, rotateAuditKey, verifierKey, verifyLog,
+  auditKeySetting, auditLocation, configuredAuditKey, describeFailure, checkConsistency, proveConsistency, queryLogs, recoverLog, witnessOnce, type AuditQuery, type RecordedHandover, parseVerifierKey, proveInclusion, queryLog, rotateAuditKey, verifierKey, verifyLog, parseDateBound,
 } from '../audit/index.ts';
 import type { Config } from '../config/index.ts';
 import { silentLogger } from '../log/index.ts';
@@ -166,8 +166,7 @@ function parseKeyOption(text: string): { name: string; publicKey: KeyObject } {
 /** An ISO date or date-time; a bare date means the start (--from) or the end (--to) of that day, UTC. */
 function dateOption(option: string, value: string | undefined, edge: 'start' | 'end'): Date | undefined {
   if (value === undefined) return undefined;
-  const bareDate = /^\d{4}-\d{2}-\d{2}$/.test(value);
-  const time = Date.parse(bareDate ? `${value}T${edge === 'start' ? '00:00:00.000' : '23:59:59.999'}Z` : value);
-  if (Number.isNaN(time)) throw new UsageError(`${option}: not a date (use 2026-01-31 or 2026-01-31T12:00:00Z)`);
-  return new Date(time);
+  const date = parseDateBound(value, edge);
+  if (!date) throw new UsageError(`${option}: not a date (use 2026-01-31 or 2026-01-31T12:00:00Z)`);
+  return date;
 }
