@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Logger } from '../log/index.ts';
 import { listLogFiles, type LogFiles } from './files.ts';
 import { parseNote, parseVerifierKey } from './signed-note.ts';
 import { describeFailure, verifyLog, type VerifyReport } from './verify.ts';
@@ -63,6 +64,21 @@ export class AuditVerifier {
       this.#running = undefined;
     });
     return this.#running;
+  }
+
+  /** Checks now and then every `seconds` (0: only when asked). A failed check is logged as an error each time; nothing is thrown. */
+  schedule(seconds: number, log: Logger): { stop(): Promise<void> } {
+    const check = () => void this.verify().then((status) => {
+      if (status.result === 'failed') log.error({ event: 'audit_verify_failed', problem: status.problem }, 'audit log check failed: run portcullis audit verify');
+    }, (error: unknown) => log.error({ err: { name: (error as Error).name, message: (error as Error).message } }, 'audit log check could not run'));
+    const timer = seconds > 0 ? setInterval(check, seconds * 1000).unref() : undefined;
+    if (timer) check();
+    return {
+      stop: async () => {
+        clearInterval(timer);
+        await this.#running?.catch(() => {});
+      },
+    };
   }
 
   async #check(trigger: string): Promise<VerificationStatus> {
