@@ -21,3 +21,4 @@ export { proveAndCheck, type CheckedProof } from './checked-proof.ts';
 export { AuditVerifier, type VerificationStatus, type VerificationStatusStore } from './verification.ts';
 export { storedVerificationStatuses } from './verification-statuses.ts';
 export { parseDateBound } from './date-bound.ts';
+export { newestCheckpoint } from './files.ts';

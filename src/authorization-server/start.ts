@@ -117,6 +117,7 @@ export async function startAuthorizationServer(
   const consoleDependencies: ConsoleDeps = {
     config, store, users, secondFactors, secondFactorRule: () => secondFactorPolicy, audit: auditSink, auditLog: audit.log, log, keys, resources, elevation, limits, provider,
     sessions: new AdminSessions(store, cookieKeys[0]!),
+    auditVerifier,
   };
   const operatorConsole = consoleMiddleware(consoleDependencies);
   const app = createApp({
