@@ -3,11 +3,11 @@ import { html, type SafeHtml } from '../../authorization-server/interactions/htm
 import type { ConsoleViewer } from '../console-guard.ts';
 import { consoleForm, dataTable } from '../layout.ts';
 import { FIELD_LABELS, MAX_PAGE_SIZE, type FilterField, type FilterValues } from './filters.ts';
-import { auditHealthFacts, utc, type AuditHealth } from './health.ts';
+import { auditStatusFacts, utc, type AuditLogStatus } from './log-status.ts';
 
 export interface AuditListView {
   viewer: ConsoleViewer;
-  health: AuditHealth;
+  status: AuditLogStatus;
   values: FilterValues;
   /** The field a bad value was typed in, and what is wrong with it. */
   invalid?: { field: FilterField; problem: string } | undefined;
@@ -22,8 +22,8 @@ export function auditListBody(view: AuditListView): SafeHtml {
   return html`<section class="panel">
 <h2>Verification</h2>
 <p class="muted">This is the authorization server's own log: sign-ins, consents, tokens, elevated access and console actions. The demo MCP server keeps a separate log of its tool calls; read it with <code>portcullis audit query --log notes-mcp</code>.</p>
-${auditHealthFacts(view.health)}
-${view.health.enabled ? consoleForm(view.viewer, '/admin/audit/verify', html`<button type="submit" class="primary">Verify now</button>`, { layout: 'inline' }) : ''}
+${auditStatusFacts(view.status)}
+${view.status.enabled ? consoleForm(view.viewer, '/admin/audit/verify', html`<button type="submit" class="primary">Verify now</button>`, { layout: 'inline' }) : ''}
 </section>
 <section class="panel">
 <h2>Find records</h2>

@@ -1,7 +1,7 @@
 import type { AuditRecord, CheckedProof } from '../../audit/index.ts';
 import { html, type SafeHtml } from '../../authorization-server/interactions/html.ts';
 import type { ConsoleMessage } from '../layout.ts';
-import { utc } from './health.ts';
+import { utc } from './log-status.ts';
 
 /** What checking the proof just now said, in one sentence. */
 export function proofMessage(checked: CheckedProof): ConsoleMessage {

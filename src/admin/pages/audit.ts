@@ -5,7 +5,7 @@ import { ConsoleRefusal, guardedForm, requireAdmin } from '../console-guard.ts';
 import type { ConsolePage } from '../console-page.ts';
 import { renderConsolePage } from '../layout.ts';
 import { parseFilters } from '../audit/filters.ts';
-import { auditHealth } from '../audit/health.ts';
+import { auditLogStatus } from '../audit/log-status.ts';
 import { auditListBody, type AuditListView } from '../audit/list-view.ts';
 import { proofMessage, recordBody } from '../audit/record-view.ts';
 
@@ -20,7 +20,7 @@ export const auditPage: ConsolePage = (deps) => {
   router.get('/', async (ctx) => {
     const viewer = requireAdmin(ctx);
     const filters = parseFilters(ctx.query);
-    const view: AuditListView = { viewer, health: await auditHealth(deps), values: filters.values };
+    const view: AuditListView = { viewer, status: await auditLogStatus(deps), values: filters.values };
     if (!filters.ok) {
       ctx.status = 400;
       view.invalid = { field: filters.field, problem: filters.problem };

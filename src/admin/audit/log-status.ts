@@ -2,7 +2,7 @@ import { newestCheckpoint, type AuditLog, type AuditVerifier, type VerificationS
 import { html, type SafeHtml } from '../../authorization-server/interactions/html.ts';
 
 /** What the console says about the authorization server's audit log: its size, newest checkpoint and last check. */
-export interface AuditHealth {
+export interface AuditLogStatus {
   /** False with AUDIT=off. */
   enabled: boolean;
   records: number;
@@ -13,7 +13,7 @@ export interface AuditHealth {
 }
 
 /** For the Overview and the Audit page: cheap (a directory listing and one Store read). */
-export async function auditHealth(deps: { auditLog: AuditLog | undefined; auditVerifier?: AuditVerifier | undefined; config: { auditVerifySeconds: number } }): Promise<AuditHealth> {
+export async function auditLogStatus(deps: { auditLog: AuditLog | undefined; auditVerifier?: AuditVerifier | undefined; config: { auditVerifySeconds: number } }): Promise<AuditLogStatus> {
   const { auditLog, auditVerifier } = deps;
   if (!auditLog) return { enabled: false, records: 0, verifyEverySeconds: 0 };
   const [checkpoint, verification] = await Promise.all([newestCheckpoint(auditLog.dir), auditVerifier?.status()]);
@@ -23,18 +23,28 @@ export async function auditHealth(deps: { auditLog: AuditLog | undefined; auditV
   };
 }
 
-/** The facts table of an AuditHealth: records, newest checkpoint, last check and its result. */
-export function auditHealthFacts(health: AuditHealth): SafeHtml {
-  if (!health.enabled) return html`<p class="warning">The audit log is off (<code>AUDIT=off</code>): nothing is recorded.</p>`;
-  const { checkpoint, verification } = health;
+/** The facts table of an AuditLogStatus: records, newest checkpoint, last check and its result. */
+export function auditStatusFacts(status: AuditLogStatus): SafeHtml {
+  if (!status.enabled) return html`<p class="warning">The audit log is off (<code>AUDIT=off</code>): nothing is recorded.</p>`;
+  const { checkpoint, verification } = status;
   return html`<table class="facts">
-<tr><th scope="row">Records</th><td>${health.records}</td></tr>
+<tr><th scope="row">Records</th><td>${status.records}</td></tr>
 <tr><th scope="row">Newest checkpoint</th><td>${checkpoint ? html`signs ${checkpoint.size} records, written ${utc(checkpoint.writtenAt)}` : 'none yet (the first is written within a minute of the first record)'}</td></tr>
 <tr><th scope="row">Last checked</th><td>${verification ? html`${utc(new Date(verification.checkedAt))} ${verification.trigger === 'schedule' ? '(scheduled)' : '(asked for by an administrator)'}` : 'not yet'}</td></tr>
 <tr><th scope="row">Result</th><td>${verification ? resultBadge(verification) : html`<span class="badge">not checked yet</span>`}</td></tr>
 ${verification?.problem ? html`<tr><th scope="row">Problem</th><td class="error">${verification.problem}</td></tr>` : ''}
-<tr><th scope="row">Schedule</th><td>${health.verifyEverySeconds > 0 ? `checked every ${everyText(health.verifyEverySeconds)}` : 'checked only when an administrator asks'}</td></tr>
+<tr><th scope="row">Schedule</th><td>${status.verifyEverySeconds > 0 ? `checked every ${everyText(status.verifyEverySeconds)}` : 'checked only when an administrator asks'}</td></tr>
 </table>`;
+}
+
+/**
+ * One line for the Overview's audit tile: the last check's result and when, e.g.
+ * `tile('Audit log', ..., await auditVerificationLine(deps))`.
+ */
+export async function auditVerificationLine(deps: { auditVerifier?: AuditVerifier | undefined }): Promise<SafeHtml> {
+  const verification = await deps.auditVerifier?.status();
+  if (!verification) return html`<span class="badge">not checked yet</span>`;
+  return html`${verification.result === 'failed' ? html`<span class="badge bad">check failed</span>` : resultBadge(verification)} · checked ${utc(new Date(verification.checkedAt))} · <a href="/admin/audit">details</a>`;
 }
 
 export function resultBadge(status: VerificationStatus): SafeHtml {
