@@ -28,9 +28,11 @@ export async function readPage(dir: string, query: AuditQuery, page: PageRequest
   const before = page.before ?? Number.POSITIVE_INFINITY;
   const last = Math.min(selected[1], files.segments.findLastIndex((segment) => segment.firstSeq < before));
   const found: AuditRecord[] = [];
+  const needles = textsOf(query);
   for (let index = last; index >= selected[0]; index -= 1) {
     const { lines } = await readSegment(dir, files.segments[index]!);
     for (let line = lines.length - 1; line >= 0; line -= 1) {
+      if (!needles.every((needle) => lines[line]!.includes(needle))) continue;
       const record = parseRecord(lines[line]!);
       if (!record || record.seq >= before || !matches(record, query)) continue;
       if (found.length === page.limit) return { records: found, next: found.at(-1)!.seq };
@@ -38,6 +40,11 @@ export async function readPage(dir: string, query: AuditQuery, page: PageRequest
     }
   }
   return { records: found };
+}
+
+/** Texts a matching line must contain (canonical JSON has no spaces): most lines are skipped without parsing them. */
+function textsOf(query: AuditQuery): string[] {
+  return (['type', 'subject', 'client', 'tool'] as const).flatMap((field) => (query[field] ? [`"${field}":${JSON.stringify(query[field])}`] : []));
 }
 
 /** One record by its seq, as stored (unchecked); undefined when there is none. */

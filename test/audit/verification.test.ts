@@ -90,6 +90,14 @@ describe('the audit log verifier in the server', () => {
     assert.match((await verifier.verify()).problem ?? '', /no checkpoint is left/);
   });
 
+  test('bytes after the last full record of the active segment are an append in progress, not damage', async () => {
+    const { fixture, log, verifier } = await writtenLog(6);
+    await log.close();
+    const active = join(fixture.dir, 'segment-000000000004.jsonl');
+    await writeFile(active, `${await readFile(active, 'utf8')}{"event":{"type":"login.succ`);
+    assert.equal((await verifier.verify()).result, 'verified');
+  });
+
   test('a log without a checkpoint says nothing is signed yet', async () => {
     const fixture = await testLog();
     const log = await fixture.open();
