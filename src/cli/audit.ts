@@ -10,7 +10,7 @@ import { silentLogger } from '../log/index.ts';
 import { UsageError } from './io.ts';
 
 export const auditUsage = `portcullis audit verify [--from DATE] [--to DATE] [--source local|s3] [--key VERIFIER_KEY] [--log NAME]
-portcullis audit query [--from DATE] [--to DATE] [--subject S] [--tool T] [--type T] [--log NAME]
+portcullis audit query [--from DATE] [--to DATE] [--subject S] [--client C] [--tool T] [--type T] [--log NAME]
 portcullis audit proof <seq> [--log NAME]
 portcullis audit key [--log NAME]
 portcullis audit rotate-key [--old-key-lost] [--log NAME]
@@ -25,7 +25,7 @@ export async function auditCommand(config: Config, args: string[]): Promise<void
     allowPositionals: true,
     options: {
       from: { type: 'string' }, to: { type: 'string' }, source: { type: 'string', default: 'local' }, key: { type: 'string' }, log: { type: 'string' },
-      subject: { type: 'string' }, tool: { type: 'string' }, type: { type: 'string' }, 'old-key-lost': { type: 'boolean', default: false },
+      subject: { type: 'string' }, client: { type: 'string' }, tool: { type: 'string' }, type: { type: 'string' }, 'old-key-lost': { type: 'boolean', default: false },
       state: { type: 'string' }, every: { type: 'string' },
     },
   });
@@ -60,7 +60,7 @@ export async function auditCommand(config: Config, args: string[]): Promise<void
     return;
   }
   if (action === 'query') {
-    const query = { ...range, subject: values.subject, tool: values.tool, type: values.type };
+    const query = { ...range, subject: values.subject, client: values.client, tool: values.tool, type: values.type };
     if (values.log === undefined) {
       // Every log under AUDIT_DIR: tool events are in the MCP server's log, a cluster's in each worker's.
       for await (const { log, record } of queryLogs(location.dir, query)) {

@@ -157,3 +157,22 @@ describe('the console Audit page: find records, open one with its proof, see and
 async function screenshot(page: Page, name: string): Promise<void> {
   if (process.env.SCREENSHOTS === '1') await page.screenshot({ path: `/tmp/portcullis-console-${name}.png`, fullPage: true });
 }
+
+describe('the console Audit page with AUDIT=off', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer({ AUDIT: 'off' });
+  });
+  after(async () => server?.destroy());
+
+  it('says the log is off, has no records to open and refuses Verify now', async () => {
+    const admin = await consoleSession(server.consoleUrl, await addConsoleUser(server, { prefix: 'audit-off' }));
+    const page = await admin.agent.get('/admin/audit');
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), /The audit log is off \(<code>AUDIT=off<\/code>\): nothing is recorded/);
+    assert.equal((await admin.agent.get('/admin/audit/records/0')).status, 404);
+    const verify = await admin.agent.postForm('/admin/audit/verify', { csrf: admin.csrf });
+    assert.equal(verify.status, 409);
+    assert.match(await verify.text(), /there is nothing to verify/);
+  });
+});
