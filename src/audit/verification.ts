@@ -84,8 +84,9 @@ export class AuditVerifier {
   async #check(trigger: string): Promise<VerificationStatus> {
     const previous = await this.#statuses.get();
     const files = await listLogFiles(this.#dir);
-    const recoveries = (await this.#knownHandovers()).filter((handover) => handover.type === 'audit.recovered').length;
-    const outcome = await this.#outcome(files, previous, recoveries > (previous?.recoveries ?? 0));
+    const handovers = await this.#knownHandovers();
+    const recoveries = handovers.filter((handover) => handover.type === 'audit.recovered').length;
+    const outcome = await this.#outcome(files, previous, handovers, recoveries > (previous?.recoveries ?? 0));
     const newest = files.checkpoints.at(-1);
     const checkedAt = this.#now().toISOString();
     const kept = { sweep: previous?.sweep ?? 0, trigger, recoveries, ...(previous?.verified ? { verified: previous.verified } : {}), ...(outcome.checked ? { checked: outcome.checked } : {}) };
@@ -98,14 +99,14 @@ export class AuditVerifier {
   }
 
   /** A recovery the log recorded since the last check explains records and checkpoints that are gone: read the whole log again. */
-  async #outcome(files: LogFiles, previous: VerificationStatus | undefined, recovered: boolean): Promise<Outcome> {
+  async #outcome(files: LogFiles, previous: VerificationStatus | undefined, handovers: RecordedHandover[], recovered: boolean): Promise<Outcome> {
     const verified = previous?.verified;
     if (verified && !recovered) {
       const removed = await this.#removedSince(files, verified);
       if (removed) return { problem: removed };
     }
     if (files.checkpoints.length === 0) return {};
-    return previous?.result === 'verified' && verified && !recovered ? this.#sinceVerified(files, verified, previous.sweep) : this.#whole();
+    return previous?.result === 'verified' && verified && !recovered ? this.#sinceVerified(files, verified, previous.sweep, handovers) : this.#whole(handovers);
   }
 
   /** The checkpoint verified last time must still be there, unchanged, and nothing signed after it may be gone. */
@@ -118,26 +119,26 @@ export class AuditVerifier {
     return keptRoot === verified.root ? undefined : `the checkpoint of ${verified.size} records that was verified before is missing or changed`;
   }
 
-  async #whole(): Promise<Outcome> {
-    const report = await this.#verify({});
+  async #whole(handovers: RecordedHandover[]): Promise<Outcome> {
+    const report = await this.#verify({}, handovers);
     return report.ok ? { checked: span(report, 0), sweep: 0 } : { problem: describeFailure(report.failure!), checked: span(report, 0) };
   }
 
-  async #sinceVerified(files: LogFiles, verified: { size: number; root: string }, sweep: number): Promise<Outcome> {
+  async #sinceVerified(files: LogFiles, verified: { size: number; root: string }, sweep: number, handovers: RecordedHandover[]): Promise<Outcome> {
     const from = Math.max(0, verified.size - 1);
-    const recent = await this.#verify({ seqs: { from } });
+    const recent = await this.#verify({ seqs: { from } }, handovers);
     if (!recent.ok) return { problem: describeFailure(recent.failure!), checked: span(recent, from) };
     const older = files.segments.slice(0, Math.max(0, files.segments.findLastIndex((segment) => segment.firstSeq <= from)));
     if (older.length === 0) return { checked: span(recent, from), sweep: 0 };
     const segment = older[sweep % older.length]!;
-    const swept = await this.#verify({ seqs: { from: segment.firstSeq, to: segment.firstSeq } });
+    const swept = await this.#verify({ seqs: { from: segment.firstSeq, to: segment.firstSeq } }, handovers);
     if (!swept.ok) return { problem: describeFailure(swept.failure!), checked: span(swept, segment.firstSeq) };
     return { checked: span(recent, from), sweep: (sweep % older.length) + 1 };
   }
 
-  async #verify(range: { seqs?: { from: number; to?: number } }): Promise<VerifyReport> {
+  #verify(range: { seqs?: { from: number; to?: number } }, handovers: RecordedHandover[]): Promise<VerifyReport> {
     const { name, publicKey } = parseVerifierKey(this.#verifierKey);
-    return verifyLog({ dir: this.#dir, name, publicKey, live: true, handovers: await this.#knownHandovers(), ...range });
+    return verifyLog({ dir: this.#dir, name, publicKey, live: true, handovers, ...range });
   }
 
   /** The log's handover records, read once and then only from where the last check stopped. */

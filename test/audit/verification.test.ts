@@ -3,7 +3,8 @@ import { createPublicKey } from 'node:crypto';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { AuditVerifier, storedVerificationStatuses, verifierKey, type AuditLog } from '../../src/audit/index.ts';
+import { AuditVerifier, recoverLog, storedVerificationStatuses, verifierKey, type AuditLog } from '../../src/audit/index.ts';
+import { silentLogger } from '../../src/log/index.ts';
 import { openEmbeddedStore, type EmbeddedStore } from '../../src/storage/index.ts';
 import { loginEvent, ORIGIN, tempDir, testLog, type TestLog } from './support.ts';
 
@@ -96,6 +97,22 @@ describe('the audit log verifier in the server', () => {
     const active = join(fixture.dir, 'segment-000000000004.jsonl');
     await writeFile(active, `${await readFile(active, 'utf8')}{"event":{"type":"login.succ`);
     assert.equal((await verifier.verify()).result, 'verified');
+  });
+
+  test('a recovery the log recorded explains the records it cut: the next check reads the whole log and verifies', async () => {
+    const { fixture, log, verifier } = await writtenLog(9, { segmentMaxRecords: 100 });
+    await log.close();
+    assert.equal((await verifier.verify()).verified?.size, 9);
+    await tamper(fixture.dir, 'segment-000000000000.jsonl', 'user-6', 'user-0');
+    await recoverLog({ dir: fixture.dir, origin: ORIGIN, signingKey: fixture.key, log: silentLogger() });
+    await (await fixture.open()).close();
+    const restarted = new AuditVerifier({
+      dir: fixture.dir, verifierKey: verifierKey(ORIGIN, createPublicKey(fixture.key)), statuses: storedVerificationStatuses(store, { dir: fixture.dir, origin: ORIGIN }),
+    });
+    const after = await restarted.verify();
+    assert.equal(after.result, 'verified', after.problem);
+    assert.equal(after.verified?.size, 7, 'six records kept, then audit.recovered');
+    assert.equal((await restarted.verify()).result, 'verified');
   });
 
   test('a log without a checkpoint says nothing is signed yet', async () => {
