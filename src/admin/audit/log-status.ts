@@ -28,7 +28,7 @@ export function auditStatusFacts(status: AuditLogStatus): SafeHtml {
   if (!status.enabled) return html`<p class="warning">The audit log is off (<code>AUDIT=off</code>): nothing is recorded.</p>`;
   const { checkpoint, verification } = status;
   return html`<table class="facts">
-<tr><th scope="row">Records</th><td>${status.records}</td></tr>
+<tr><th scope="row">Records</th><td>${status.records}${checkpoint && status.records > checkpoint.size ? ` (the ${status.records - checkpoint.size} newest are signed at the next checkpoint)` : ''}</td></tr>
 <tr><th scope="row">Newest checkpoint</th><td>${checkpoint ? html`signs ${checkpoint.size} records, written ${utc(checkpoint.writtenAt)}` : 'none yet (the first is written within a minute of the first record)'}</td></tr>
 <tr><th scope="row">Last checked</th><td>${verification ? html`${utc(new Date(verification.checkedAt))} ${verification.trigger === 'schedule' ? '(scheduled)' : '(asked for by an administrator)'}` : 'not yet'}</td></tr>
 <tr><th scope="row">Result</th><td>${verification ? resultBadge(verification) : html`<span class="badge">not checked yet</span>`}</td></tr>
