@@ -70,6 +70,7 @@ describe('the console Audit page: find records, open one with its proof, see and
   it('names the field of a bad filter value, keeps what was typed, and searches nothing', async () => {
     for (const [query, problem] of [
       [{ from: 'last tuesday' }, /From: not a date/],
+      [{ to: '2026-02-30' }, /To: not a date/],
       [{ from: tomorrow(), to: today() }, /To: must not be before From/],
       [{ type: '<b>login</b>' }, /Event type: an event type such as login.failed/],
       [{ size: '0' }, /Records per page: a number from 1 to 200/],

@@ -3,7 +3,7 @@ import { createPublicKey } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
-import { proveAndCheck, readPage, readRecord, verifierKey, type AuditQuery } from '../../src/audit/index.ts';
+import { parseDateBound, proveAndCheck, readPage, readRecord, verifierKey, type AuditQuery } from '../../src/audit/index.ts';
 import { ORIGIN, testLog, type TestLog } from './support.ts';
 
 // 13 records in segments of 4, one a minute from 2026-03-01T10:00Z: three clients, two subjects, tools on every third.
@@ -44,6 +44,14 @@ describe('audit pages: newest first, filtered, with proofs', () => {
     assert.deepEqual(await seqs({ from: new Date(START + 5 * 60_000), to: new Date(START + 7 * 60_000) }), [7, 6, 5]);
     assert.deepEqual(await seqs({ type: 'login.succeeded' }, 5, 2), [4, 2]);
     assert.deepEqual(await seqs({ subject: 'nobody' }), []);
+  });
+
+  test('date bounds are ISO dates or date-times in UTC, a bare day covering the whole day; anything else is refused', () => {
+    assert.equal(parseDateBound('2026-01-31', 'start')?.toISOString(), '2026-01-31T00:00:00.000Z');
+    assert.equal(parseDateBound('2026-01-31', 'end')?.toISOString(), '2026-01-31T23:59:59.999Z');
+    assert.equal(parseDateBound('2026-01-31T12:00', 'end')?.toISOString(), '2026-01-31T12:00:00.000Z');
+    assert.equal(parseDateBound('2026-01-31T12:00:00+02:00', 'start')?.toISOString(), '2026-01-31T10:00:00.000Z');
+    for (const text of ['2026-02-30', '0', 'March 7', '2026-1-1', '2026-01-31T25:00']) assert.equal(parseDateBound(text, 'start'), undefined, text);
   });
 
   test('a page of an empty or missing log is empty', async () => {
