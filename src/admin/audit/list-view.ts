@@ -2,7 +2,7 @@ import { AUDIT_EVENT_TYPES, type AuditRecord } from '../../audit/index.ts';
 import { html, type SafeHtml } from '../../authorization-server/interactions/html.ts';
 import type { ConsoleViewer } from '../console-guard.ts';
 import { consoleForm, dataTable } from '../layout.ts';
-import { FIELD_LABELS, MAX_PAGE_SIZE, type FilterField, type FilterValues } from './filters.ts';
+import { DEFAULT_PAGE_SIZE, FIELD_LABELS, MAX_PAGE_SIZE, type FilterField, type FilterValues } from './filters.ts';
 import { auditStatusFacts, utc, type AuditLogStatus } from './log-status.ts';
 
 export interface AuditListView {
@@ -35,7 +35,7 @@ ${field(view, 'type', 'text', 'For example login.failed', 'audit-event-types')}
 ${field(view, 'subject', 'text', 'A user id')}
 ${field(view, 'client', 'text', 'A client id')}
 ${field(view, 'tool', 'text', 'An MCP tool name')}
-${field(view, 'size', 'number', `1 to ${MAX_PAGE_SIZE}; 50 when empty`)}
+${field(view, 'size', 'number', `1 to ${MAX_PAGE_SIZE}; ${DEFAULT_PAGE_SIZE} when empty`)}
 </div>
 <datalist id="audit-event-types">${AUDIT_EVENT_TYPES.map((type) => html`<option value="${type}"></option>`)}</datalist>
 <div class="actions"><button type="submit" class="primary">Search</button><a href="/admin/audit">Clear</a></div>
