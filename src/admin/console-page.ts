@@ -1,6 +1,6 @@
 import type Router from '@koa/router';
 import type Provider from 'oidc-provider';
-import type { AuditLog, AuditSink } from '../audit/index.ts';
+import type { AuditLog, AuditSink, AuditVerifier } from '../audit/index.ts';
 import type { Config } from '../config/index.ts';
 import type { KeyRing } from '../keys/index.ts';
 import type { Logger } from '../log/index.ts';
@@ -35,6 +35,8 @@ export interface ConsoleDeps {
   limits: Pick<RateLimits, 'loginLockout' | 'loginFailuresPerAddress'>;
   provider: Provider;
   sessions: AdminSessions;
+  /** Checks the audit log on a schedule and on request (the Audit page's "Verify now"); undefined with AUDIT=off. */
+  auditVerifier?: AuditVerifier | undefined;
 }
 
 /**

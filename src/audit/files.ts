@@ -1,4 +1,5 @@
-import { open, readdir } from 'node:fs/promises';
+import { open, readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { CHECKPOINT_PATTERN, SEGMENT_PATTERN } from './records.ts';
 
 export interface LogFiles {
@@ -30,4 +31,11 @@ export async function syncDirectory(dir: string): Promise<void> {
   } finally {
     await handle.close();
   }
+}
+
+/** The newest checkpoint: how many records it signs and when its file was written; undefined before the first (or without a log). */
+export async function newestCheckpoint(dir: string): Promise<{ size: number; writtenAt: Date } | undefined> {
+  const newest = (await listLogFiles(dir).catch(() => undefined))?.checkpoints.at(-1);
+  if (!newest) return undefined;
+  return { size: newest.size, writtenAt: (await stat(join(dir, newest.name))).mtime };
 }

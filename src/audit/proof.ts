@@ -3,9 +3,10 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { listLogFiles, type LogFiles } from './files.ts';
 import { verifyInclusion } from './merkle.ts';
-import { leafHashesFrom, readSegment } from './read-log.ts';
+import { leafHashesFrom } from './read-log.ts';
+import { readRecord } from './page.ts';
 import { SubtreeStore } from './subtrees.ts';
-import { b64, leafData, parseRecord, recordLeaf } from './records.ts';
+import { b64, leafData, recordLeaf } from './records.ts';
 import { openCheckpoint, parseVerifierKey } from './signed-note.ts';
 
 /**
@@ -26,15 +27,21 @@ export interface InclusionProof {
 
 export class ProofError extends Error {
   override readonly name = 'ProofError';
+  /** `not_signed_yet`: the record is newer than the newest checkpoint (the next one signs it); otherwise undefined. */
+  readonly code: 'not_signed_yet' | undefined;
+
+  constructor(message: string, code?: 'not_signed_yet') {
+    super(message);
+    this.code = code;
+  }
 }
 
 /** The proof for record `seq` against the newest checkpoint that covers it, from the stored subtree hashes. */
 export async function proveInclusion(dir: string, seq: number): Promise<InclusionProof> {
   const files = await listLogFiles(dir);
   const checkpoint = files.checkpoints.at(-1);
-  if (!checkpoint || checkpoint.size <= seq) throw new ProofError(`no checkpoint covers seq ${seq} yet (newest signs ${checkpoint?.size ?? 0} records)`);
-  const segment = files.segments.findLast((candidate) => candidate.firstSeq <= seq);
-  const record = segment ? (await readSegment(dir, segment)).lines.map(parseRecord).find((candidate) => candidate?.seq === seq) : undefined;
+  if (!checkpoint || checkpoint.size <= seq) throw new ProofError(`no checkpoint covers seq ${seq} yet (newest signs ${checkpoint?.size ?? 0} records)`, 'not_signed_yet');
+  const record = await readRecord(dir, seq);
   if (!record) throw new ProofError(`record ${seq} is missing or damaged; run portcullis audit verify`);
   const tree = await openTree(dir, files, checkpoint.size);
   try {

@@ -5,6 +5,7 @@ import { SEGMENT_PATTERN, parseRecord, type AuditRecord } from './records.ts';
 
 export interface AuditQuery extends DateRange {
   subject?: string | undefined;
+  client?: string | undefined;
   tool?: string | undefined;
   type?: string | undefined;
 }
@@ -22,11 +23,12 @@ export async function* queryLog(dir: string, query: AuditQuery = {}): AsyncGener
   }
 }
 
-function matches(record: AuditRecord, query: AuditQuery): boolean {
+export function matches(record: AuditRecord, query: AuditQuery): boolean {
   const time = Date.parse(record.time);
   return (!query.from || time >= query.from.getTime())
     && (!query.to || time <= query.to.getTime())
     && (!query.subject || record.event.subject === query.subject)
+    && (!query.client || record.event.client === query.client)
     && (!query.tool || record.event.tool === query.tool)
     && (!query.type || record.event.type === query.type);
 }

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { listLogFiles, splitLines, type LogFiles } from './files.ts';
 import { parseRecord, recordLeaf } from './records.ts';
@@ -15,15 +15,35 @@ export async function readSegment(dir: string, segment: { name: string; firstSeq
   return { ...segment, ...splitLines(await readFile(join(dir, segment.name), 'utf8')) };
 }
 
-/** The `time` of a segment's first record, without checking it; undefined for an empty or unreadable one. */
+/** The `time` of a segment's first record, without checking it; undefined for an empty or unreadable one. Reads the first line only. */
 export async function segmentStartTime(dir: string, name: string): Promise<string | undefined> {
-  const text = await readFile(join(dir, name), 'utf8');
-  const first = text.slice(0, text.indexOf('\n'));
+  const first = await firstLine(join(dir, name));
   try {
     const time = (JSON.parse(first) as { time?: unknown }).time;
     return typeof time === 'string' ? time : undefined;
   } catch {
     return undefined;
+  }
+}
+
+const FIRST_LINE_CHUNK = 16 * 1024;
+const FIRST_LINE_MAX = 1024 * 1024;
+
+/** The text before the first newline (records are small; a longer "line" is damage, returned cut). */
+async function firstLine(path: string): Promise<string> {
+  const handle = await open(path, 'r');
+  try {
+    const chunks: Buffer[] = [];
+    for (let position = 0; position < FIRST_LINE_MAX; position += FIRST_LINE_CHUNK) {
+      const { buffer, bytesRead } = await handle.read(Buffer.alloc(FIRST_LINE_CHUNK), 0, FIRST_LINE_CHUNK, position);
+      const chunk = buffer.subarray(0, bytesRead);
+      const newline = chunk.indexOf(0x0a);
+      chunks.push(newline < 0 ? chunk : chunk.subarray(0, newline));
+      if (newline >= 0 || bytesRead < FIRST_LINE_CHUNK) break;
+    }
+    return Buffer.concat(chunks).toString('utf8');
+  } finally {
+    await handle.close();
   }
 }
 

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import { checkRecord, decodeFrontier } from './check-record.ts';
-import { listLogFiles } from './files.ts';
+import { listLogFiles, type LogFiles } from './files.ts';
 import type { Hash } from './merkle.ts';
 import { b64, parseRecord } from './records.ts';
 import { readSegment, segmentsInRange, type DateRange } from './read-log.ts';
@@ -16,6 +16,12 @@ export interface VerifyOptions extends DateRange {
   publicKey: KeyObject;
   /** A copy that holds only sealed segments (S3): checkpoints past its end are not a failure. */
   partialTail?: boolean;
+  /** Check the segments holding records `from`..`to` (to: the end) instead of a date range. */
+  seqs?: { from: number; to?: number | undefined };
+  /** The log's handovers, when the caller already has them (otherwise the whole log is read for them). */
+  handovers?: RecordedHandover[];
+  /** A log being written right now: bytes after the last newline of the active segment are an append in progress, not damage. */
+  live?: boolean;
 }
 
 export interface VerifyFailure {
@@ -56,11 +62,11 @@ export function describeFailure(failure: VerifyFailure): string {
  */
 export async function verifyLog(options: VerifyOptions): Promise<VerifyReport> {
   const files = await listLogFiles(options.dir);
-  const handovers = await handoversIn(options.dir);
+  const handovers = options.handovers ?? await handoversIn(options.dir);
   const vouched = await vouchedIdentities(options.dir, files, { name: options.name, publicKey: options.publicKey }, handovers);
   const report: VerifyReport = { ok: true, checkpoints: 0, unsigned: 0, beyondEnd: 0, unvouched: [], handovers };
   const fail = (failure: VerifyFailure): VerifyReport => ({ ...report, ok: false, failure });
-  const selected = await segmentsInRange(options.dir, files, options);
+  const selected = options.seqs ? segmentsHolding(files, options.seqs) : await segmentsInRange(options.dir, files, options);
   if (!selected) return report;
   let [first, last] = selected;
   // Read on to the first checkpoint that covers the range, so its end is anchored by a signature.
@@ -142,7 +148,8 @@ export async function verifyLog(options: VerifyOptions): Promise<VerifyReport> {
       const problem = await checkCheckpointsUpTo(seq, segment.name);
       if (problem) return fail(problem);
     }
-    if (segment.tail.length > 0) return fail({ file: segment.name, line: segment.lines.length + 1, problem: 'the last record is incomplete (torn write; the server cuts it off at its next start)' });
+    const appending = options.live === true && index === files.segments.length - 1;
+    if (segment.tail.length > 0 && !appending) return fail({ file: segment.name, line: segment.lines.length + 1, problem: 'the last record is incomplete (torn write; the server cuts it off at its next start)' });
   }
   const reachedEnd = last === files.segments.length - 1;
   const beyond = checkpoints.slice(nextCheckpoint);
@@ -155,4 +162,12 @@ export async function verifyLog(options: VerifyOptions): Promise<VerifyReport> {
   }
   report.unsigned = reachedEnd && beyond.length === 0 ? seq - previousSigned.size : 0;
   return report;
+}
+
+/** Indexes [first, last] of the segments holding records `from`..`to`. */
+function segmentsHolding(files: LogFiles, seqs: { from: number; to?: number | undefined }): [number, number] | undefined {
+  const { segments } = files;
+  if (segments.length === 0) return undefined;
+  const index = (seq: number) => Math.max(0, segments.findLastIndex((segment) => segment.firstSeq <= seq));
+  return [index(seqs.from), seqs.to === undefined ? segments.length - 1 : index(seqs.to)];
 }

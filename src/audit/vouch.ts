@@ -3,7 +3,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AuditEvent } from './events.ts';
 import type { LogFiles } from './files.ts';
-import { queryLog } from './query.ts';
+import { listLogFiles, readSegment } from './read-log.ts';
+import { parseRecord } from './records.ts';
 import { keyId, parseNote, parseVerifierKey, signedBy, verifierKey, type ParsedNote } from './signed-note.ts';
 
 /** A checkpoint signer: key name (an origin) and public key. */
@@ -25,18 +26,24 @@ export interface RecordedHandover {
 
 export const HISTORY_TYPES = new Set(['audit.origin_changed', 'audit.key_rotated', 'audit.recovered']);
 
-/** Every event the log recorded about itself, oldest first. */
-export async function handoversIn(dir: string): Promise<RecordedHandover[]> {
+/** Every event the log recorded about itself from record `fromSeq` on, oldest first. */
+export async function handoversIn(dir: string, fromSeq = 0): Promise<RecordedHandover[]> {
   const found: RecordedHandover[] = [];
-  for await (const record of queryLog(dir)) {
-    const { event } = record;
-    if (!HISTORY_TYPES.has(event.type)) continue;
-    found.push({
-      seq: record.seq, type: event.type, event,
-      ...(typeof event.from_key === 'string' ? { from: event.from_key } : {}),
-      ...(typeof event.to_key === 'string' ? { to: event.to_key } : {}),
-      ...(event.old_key === 'lost' ? { lost: { name: String(event.from_origin), keyId: String(event.from_key_id) } } : {}),
-    });
+  const { segments } = await listLogFiles(dir);
+  const first = Math.max(0, segments.findLastIndex((segment) => segment.firstSeq <= fromSeq));
+  for (const segment of segments.slice(first)) {
+    // Canonical JSON has no spaces: only lines holding this text can be one of the log's own events.
+    for (const line of (await readSegment(dir, segment)).lines.filter((text) => text.includes('"type":"audit.'))) {
+      const record = parseRecord(line);
+      if (!record || record.seq < fromSeq || !HISTORY_TYPES.has(record.event.type)) continue;
+      const { event } = record;
+      found.push({
+        seq: record.seq, type: event.type, event,
+        ...(typeof event.from_key === 'string' ? { from: event.from_key } : {}),
+        ...(typeof event.to_key === 'string' ? { to: event.to_key } : {}),
+        ...(event.old_key === 'lost' ? { lost: { name: String(event.from_origin), keyId: String(event.from_key_id) } } : {}),
+      });
+    }
   }
   return found;
 }

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { openAuditTrail, type AuditTrail } from '../audit/index.ts';
+import { AuditVerifier, openAuditTrail, storedVerificationStatuses, type AuditTrail } from '../audit/index.ts';
 import type { Config } from '../config/index.ts';
 import { gracefulClose } from '../http/graceful-close.ts';
 import { createOutboundFetch } from '../http/outbound/index.ts';
@@ -52,6 +52,8 @@ export interface RunningAuthorizationServer {
   /** Where the operator console is: on the main listener, or on ADMIN_PORT. */
   consoleUrl: string;
   audit: AuditTrail;
+  /** Checks the audit log every AUDIT_VERIFY_SECONDS and on an administrator's request; undefined when AUDIT=off. */
+  auditVerifier: AuditVerifier | undefined;
   /** The audit log's first write (`config.loaded`); done already unless started with `holdAudit`. */
   startAudit(): Promise<void>;
   close(): Promise<void>;
@@ -83,6 +85,9 @@ export async function startAuthorizationServer(
   });
   logRegistrationPolicy(config, log);
   const auditSink = timedAuditSink(audit.sink, metrics);
+  const auditVerifier = audit.log ? new AuditVerifier({
+    dir: audit.log.dir, verifierKey: audit.log.verifierKey, statuses: storedVerificationStatuses(store, { dir: audit.log.dir, origin: config.auditOrigin }),
+  }) : undefined;
   const elevation = createElevationService(config, store, auditSink, log);
   registerBreakGlassGauge(metrics.registry, elevation.records);
   const provider = createProvider({
@@ -112,6 +117,7 @@ export async function startAuthorizationServer(
   const consoleDependencies: ConsoleDeps = {
     config, store, users, secondFactors, secondFactorRule: () => secondFactorPolicy, audit: auditSink, auditLog: audit.log, log, keys, resources, elevation, limits, provider,
     sessions: new AdminSessions(store, cookieKeys[0]!),
+    auditVerifier,
   };
   const operatorConsole = consoleMiddleware(consoleDependencies);
   const app = createApp({
@@ -161,6 +167,7 @@ export async function startAuthorizationServer(
   let auditStarted: Promise<void> | undefined;
   let outbox: { stop(): void } | undefined;
   let idleClients: { stop(): void } | undefined;
+  let verifying: { stop(): Promise<void> } | undefined;
   const startAudit = () => auditStarted ??= (async () => {
     await audit.start();
     await recordEvent(auditSink, log, {
@@ -170,6 +177,7 @@ export async function startAuthorizationServer(
     outbox = drainAuditOutbox(store, auditSink, log);
     const clients = new ClientService({ store, staticClients: config.clients, audit: auditSink, log });
     idleClients = scheduleIdleClientCleanUp({ clients, store, log, days: config.registeredClientMaxIdleDays });
+    verifying = auditVerifier?.schedule(config.auditVerifySeconds, log);
   })();
   if (!options.holdAudit) {
     await startAudit().catch(async (error: unknown) => {
@@ -192,10 +200,12 @@ export async function startAuthorizationServer(
     admin,
     consoleUrl: consoleListener ? `${consoleListener.url}/admin` : `http://127.0.0.1:${port}/admin`,
     audit,
+    auditVerifier,
     /** Stops accepting, lets requests in flight finish (their connections then close), closes the store and the audit log. */
     async close() {
       outbox?.stop();
       idleClients?.stop();
+      await verifying?.stop();
       await admin?.close();
       if (consoleListener !== admin) await consoleListener?.close();
       await closeServer();

@@ -3,14 +3,14 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
-  auditKeySetting, auditLocation, configuredAuditKey, describeFailure, checkConsistency, proveConsistency, queryLogs, recoverLog, witnessOnce, type AuditQuery, type RecordedHandover, parseVerifierKey, proveInclusion, queryLog, rotateAuditKey, verifierKey, verifyLog,
+  auditKeySetting, auditLocation, configuredAuditKey, describeFailure, checkConsistency, proveConsistency, queryLogs, recoverLog, witnessOnce, type AuditQuery, type RecordedHandover, parseVerifierKey, proveInclusion, queryLog, rotateAuditKey, verifierKey, verifyLog, parseDateBound,
 } from '../audit/index.ts';
 import type { Config } from '../config/index.ts';
 import { silentLogger } from '../log/index.ts';
 import { UsageError } from './io.ts';
 
 export const auditUsage = `portcullis audit verify [--from DATE] [--to DATE] [--source local|s3] [--key VERIFIER_KEY] [--log NAME]
-portcullis audit query [--from DATE] [--to DATE] [--subject S] [--tool T] [--type T] [--log NAME]
+portcullis audit query [--from DATE] [--to DATE] [--subject S] [--client C] [--tool T] [--type T] [--log NAME]
 portcullis audit proof <seq> [--log NAME]
 portcullis audit key [--log NAME]
 portcullis audit rotate-key [--old-key-lost] [--log NAME]
@@ -25,7 +25,7 @@ export async function auditCommand(config: Config, args: string[]): Promise<void
     allowPositionals: true,
     options: {
       from: { type: 'string' }, to: { type: 'string' }, source: { type: 'string', default: 'local' }, key: { type: 'string' }, log: { type: 'string' },
-      subject: { type: 'string' }, tool: { type: 'string' }, type: { type: 'string' }, 'old-key-lost': { type: 'boolean', default: false },
+      subject: { type: 'string' }, client: { type: 'string' }, tool: { type: 'string' }, type: { type: 'string' }, 'old-key-lost': { type: 'boolean', default: false },
       state: { type: 'string' }, every: { type: 'string' },
     },
   });
@@ -60,7 +60,7 @@ export async function auditCommand(config: Config, args: string[]): Promise<void
     return;
   }
   if (action === 'query') {
-    const query = { ...range, subject: values.subject, tool: values.tool, type: values.type };
+    const query = { ...range, subject: values.subject, client: values.client, tool: values.tool, type: values.type };
     if (values.log === undefined) {
       // Every log under AUDIT_DIR: tool events are in the MCP server's log, a cluster's in each worker's.
       for await (const { log, record } of queryLogs(location.dir, query)) {
@@ -166,8 +166,7 @@ function parseKeyOption(text: string): { name: string; publicKey: KeyObject } {
 /** An ISO date or date-time; a bare date means the start (--from) or the end (--to) of that day, UTC. */
 function dateOption(option: string, value: string | undefined, edge: 'start' | 'end'): Date | undefined {
   if (value === undefined) return undefined;
-  const bareDate = /^\d{4}-\d{2}-\d{2}$/.test(value);
-  const time = Date.parse(bareDate ? `${value}T${edge === 'start' ? '00:00:00.000' : '23:59:59.999'}Z` : value);
-  if (Number.isNaN(time)) throw new UsageError(`${option}: not a date (use 2026-01-31 or 2026-01-31T12:00:00Z)`);
-  return new Date(time);
+  const date = parseDateBound(value, edge);
+  if (!date) throw new UsageError(`${option}: not a date (use 2026-01-31 or 2026-01-31T12:00:00Z)`);
+  return date;
 }

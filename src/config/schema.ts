@@ -214,6 +214,8 @@ export const configSchema = z.object({
   auditSegmentMaxRecords: wholeNumber.min(1).default(100_000),
   auditCheckpointRecords: wholeNumber.min(1).default(1000),
   auditCheckpointSeconds: seconds.default(60),
+  /** How often the server checks its own audit log (the console shows the result); 0: only when an administrator asks. */
+  auditVerifySeconds: wholeNumber.min(0).default(600),
   /** S3 Object Lock shipping of sealed segments and checkpoints; off without a bucket. */
   auditS3Bucket: z.string().min(3).optional(),
   auditS3Prefix: z.string().default('portcullis-audit'),
@@ -313,6 +315,7 @@ export const ENV_NAMES = {
   auditSegmentMaxRecords: 'AUDIT_SEGMENT_MAX_RECORDS',
   auditCheckpointRecords: 'AUDIT_CHECKPOINT_RECORDS',
   auditCheckpointSeconds: 'AUDIT_CHECKPOINT_SECONDS',
+  auditVerifySeconds: 'AUDIT_VERIFY_SECONDS',
   auditS3Bucket: 'AUDIT_S3_BUCKET',
   auditS3Prefix: 'AUDIT_S3_PREFIX',
   auditS3LockMode: 'AUDIT_S3_LOCK_MODE',

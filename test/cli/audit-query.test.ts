@@ -33,6 +33,13 @@ describe('the portcullis command: audit query across logs', () => {
     assert.deepEqual(lines.map((line) => [line.log, line.event.subject]), [['notes-mcp', 'alice'], ['worker-1/notes-mcp', 'bob']]);
   });
 
+  it('filters by client', async () => {
+    const result = await cli(['--client', 'a-client-with-a-long-name', '--subject', 'user-7', '--log', '']);
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(result.stdout.trim().split('\n').map((line) => (JSON.parse(line) as { event: { subject: string } }).event.subject), ['user-7']);
+    assert.equal((await cli(['--client', 'another-client'])).stdout, '');
+  });
+
   it('says which logs hold the events when the chosen log has none', async () => {
     const result = await cli(['--tool', 'create_note', '--log', 'worker-1']);
     assert.equal(result.code, 0, result.stderr);
