@@ -1,8 +1,8 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AuditRecord } from '../../audit/records.ts';
-import { listLogFiles, readSegment } from '../../audit/read-log.ts';
-import { parseRecord } from '../../audit/records.ts';
+import { listLogFiles } from '../../audit/read-log.ts';
+import { readPage } from '../../audit/page.ts';
 import { listClients } from '../../authorization-server/clients/registry.ts';
 import { currentStatus } from '../../authorization-server/elevation/records.ts';
 import type { ConsoleDeps } from '../console-page.ts';
@@ -43,7 +43,7 @@ export async function overviewFacts(deps: ConsoleDeps): Promise<OverviewFacts> {
       pendingApprovals: pending.filter((request) => currentStatus(request, now) === 'pending').length,
       activeElevations: active.filter((elevation) => currentStatus(elevation, now) === 'active').length,
     },
-    recent: dir ? await recentAuditRecords(dir, RECENT_EVENTS) : [],
+    recent: dir ? (await readPage(dir, {}, { limit: RECENT_EVENTS })).records : [],
   };
 }
 
@@ -57,13 +57,3 @@ async function auditFiles(dir: string): Promise<Omit<AuditHealth, 'records'>> {
   };
 }
 
-/** The newest `limit` records, newest first, reading segments from the end only as far as needed. */
-export async function recentAuditRecords(dir: string, limit: number): Promise<AuditRecord[]> {
-  const { segments } = await listLogFiles(dir);
-  const found: AuditRecord[] = [];
-  for (let index = segments.length - 1; index >= 0 && found.length < limit; index -= 1) {
-    const records = (await readSegment(dir, segments[index]!)).lines.map(parseRecord).filter((record): record is AuditRecord => record !== undefined);
-    found.push(...records.reverse().slice(0, limit - found.length));
-  }
-  return found;
-}
