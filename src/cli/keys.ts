@@ -11,11 +11,11 @@ import { printTable, UsageError } from './io.ts';
 
 export const keysUsage = `portcullis keys list [--json]
 portcullis keys rotate
-portcullis keys retire <kid> [--force]`;
+portcullis keys retire <kid>`;
 
 /** Rotates and retires through the same service as the console; running servers follow within seconds. */
 export async function keysCommand(config: Config, args: string[]): Promise<void> {
-  const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean' }, force: { type: 'boolean' } } });
+  const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean' } } });
   const [action, kid] = positionals;
   if (action !== 'list' && action !== 'rotate' && action !== 'retire') throw new UsageError(keysUsage);
   if (action === 'retire' && !kid) throw new UsageError(`a kid is required\n${keysUsage}`);
@@ -36,7 +36,8 @@ export async function keysCommand(config: Config, args: string[]): Promise<void>
       process.stdout.write(`new key ${key.kid} is published now and signs from ${key.activatesAt}; older keys stay published until retired\n`);
       return;
     }
-    await refusalsAsUsage(keys.retire(kid!, actor, values.force === true));
+    const { warning } = await refusalsAsUsage(keys.retire(kid!, actor));
+    if (warning) process.stderr.write(`warning: ${warning}\n`);
     process.stdout.write(`retired key ${kid}; running servers stop publishing it within seconds\n`);
   } finally {
     await store.close();
@@ -48,7 +49,7 @@ async function refusalsAsUsage<T>(change: Promise<T>): Promise<T> {
     return await change;
   } catch (error) {
     if (!(error instanceof KeyChangeRefusedError)) throw error;
-    throw new UsageError(error.code === 'in_use' ? `${error.detail} (add --force to retire it anyway)` : error.detail);
+    throw new UsageError(error.detail);
   }
 }
 

@@ -5,7 +5,7 @@ import { writeFileAtomic } from './atomic-file.ts';
 import { KeyConfigError, printable } from './errors.ts';
 import { computeKid } from './jwk.ts';
 import { LockTimeoutError, withKeysDirLock } from './lock.ts';
-import { KeyChangeRefusedError, withNextKey, withRetiredKey, type RetireOptions } from './changes.ts';
+import { KeyChangeRefusedError, withNextKey, withRetiredKey } from './changes.ts';
 import { readManifest, writeManifest } from './manifest.ts';
 import { keysAt } from './schedule.ts';
 import type { KeyInfo } from './manifest.ts';
@@ -39,10 +39,10 @@ export async function rotateKey(keysDir: string, delaySeconds = 0): Promise<KeyI
 }
 
 /** Takes a published key out of the JWKS and deletes its PEM; refuses the signing key. */
-export async function retireKey(keysDir: string, kid: string, options: RetireOptions = { tokenLifetimeSeconds: 0, force: true }): Promise<KeyInfo> {
+export async function retireKey(keysDir: string, kid: string): Promise<KeyInfo> {
   const where = { setting: 'KEYS_DIR' as const, name: printable(keysDir) };
   if ((await readManifest(keysDir)) === undefined) throw new KeyChangeRefusedError('KEYS_DIR', 'unknown', `no key with kid=${printable(kid)} in ${where.name}`);
-  const keys = await changeManifest(keysDir, (current, now) => withRetiredKey(current, kid, now, options, where));
+  const keys = await changeManifest(keysDir, (current) => withRetiredKey(current, kid, where));
   return keys.find((key) => key.kid === kid)!;
 }
 

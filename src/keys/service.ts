@@ -106,15 +106,18 @@ export class SigningKeys {
     return key;
   }
 
-  /** Takes a key out of the JWKS; refuses the signer, and a key whose tokens may still be live unless `force`. */
-  async retire(kid: string, actor: string, force = false): Promise<KeyInfo> {
+  /**
+   * Takes a key out of the JWKS; refuses the signer. `warning` says when tokens it signed were
+   * still valid: they fail from now on.
+   */
+  async retire(kid: string, actor: string): Promise<{ key: KeyInfo; warning?: string }> {
     const backend = this.#changeable();
-    const options = { tokenLifetimeSeconds: this.#options.tokenLifetimeSeconds, force };
-    const before = (await backend.list()).find((key) => key.kid === kid);
-    const keys = await backend.change((current, now) => withRetiredKey(current, kid, now, options, { setting: backend.origin.setting, name: backend.where }));
+    const before = (await this.list()).find((key) => key.kid === kid);
+    const keys = await backend.change((current) => withRetiredKey(current, kid, { setting: backend.origin.setting, name: backend.where }));
     const key = keys.find((candidate) => candidate.kid === kid)!;
-    if (before?.status !== 'retired') await this.#options.audit.append({ type: 'admin.keys.retired', subject: actor, kid, forced: force });
-    return key;
+    if (before?.status === 'retired') return { key };
+    await this.#options.audit.append({ type: 'admin.keys.retired', subject: actor, kid, tokens_valid_until: before?.inUseUntil });
+    return before?.inUseUntil ? { key, warning: `tokens signed by kid=${kid} were valid until ${before.inUseUntil}; they no longer verify` } : { key };
   }
 
   #changeable(): Backend {
