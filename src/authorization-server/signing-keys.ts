@@ -1,4 +1,3 @@
-import type { AuditSink } from '../audit/index.ts';
 import type { Config } from '../config/index.ts';
 import { SigningKeys } from '../keys/index.ts';
 import { usesRedis, type Store } from '../storage/index.ts';
@@ -7,7 +6,7 @@ import { usesRedis, type Store } from '../storage/index.ts';
  * The signing-key service for this configuration, for the server and the CLI alike: with Redis
  * the ring lives in the Store (every instance reads it), otherwise in KEYS_DIR.
  */
-export function openSigningKeys(config: Config, store: Store, cookieKeys: readonly string[], audit: AuditSink): Promise<SigningKeys> {
+export function openSigningKeys(config: Config, store: Store, cookieKeys: readonly string[]): Promise<SigningKeys> {
   return SigningKeys.open({
     pem: config.rsaPrivateKeyPem,
     secretPath: config.rsaPrivateKeyPath,
@@ -15,7 +14,6 @@ export function openSigningKeys(config: Config, store: Store, cookieKeys: readon
     shared: usesRedis(config) ? { store, cookieKeys } : undefined,
     activationDelaySeconds: config.keyActivationDelaySeconds,
     tokenLifetimeSeconds: longestAccessTokenLifetime(config),
-    audit,
   });
 }
 

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { openAuditTrail, type AuditSink, type AuditTrail } from '../audit/index.ts';
+import { openAuditTrail, type AuditTrail } from '../audit/index.ts';
 import type { Config } from '../config/index.ts';
 import { gracefulClose } from '../http/graceful-close.ts';
 import { createOutboundFetch } from '../http/outbound/index.ts';
@@ -78,7 +78,7 @@ export async function startAuthorizationServer(
   }), metrics);
   logStore(config, store, log);
   const auditSink = timedAuditSink(audit.sink, metrics);
-  const { signingKeys, keys } = await loadSigningKeys(config, store, cookieKeys, auditSink).catch(async (error: unknown) => {
+  const { signingKeys, keys } = await loadSigningKeys(config, store, cookieKeys).catch(async (error: unknown) => {
     await store.close();
     await audit.close();
     throw error;
@@ -123,8 +123,10 @@ export async function startAuthorizationServer(
     provider, store, log, secondFactors, passkeys, rule: secondFactorPolicy, csrfSecret, limits, metrics, audit: auditSink,
   });
   const consoleDependencies: ConsoleDeps = {
-    config, store, users, secondFactors, secondFactorRule: () => secondFactorPolicy, audit: auditSink, auditLog: audit.log, log, keys, resources, elevation, limits, provider,
+    config, store, users, secondFactors, secondFactorRule: () => secondFactorPolicy, audit: auditSink, auditLog: audit.log, log, resources, elevation, limits, provider,
+    keys: { get signingKid() { return currentKeys.signingKid; }, get source() { return currentKeys.source; }, publicJwks: () => currentKeys.publicJwks() },
     sessions: new AdminSessions(store, cookieKeys[0]!),
+    signingKeys,
   };
   const operatorConsole = consoleMiddleware(consoleDependencies);
   const app = createApp({
@@ -224,8 +226,8 @@ export async function startAuthorizationServer(
   };
 }
 
-async function loadSigningKeys(config: Config, store: Store, cookieKeys: string[], audit: AuditSink): Promise<{ signingKeys: SigningKeys; keys: KeyRing }> {
-  const signingKeys = await openSigningKeys(config, store, cookieKeys, audit);
+async function loadSigningKeys(config: Config, store: Store, cookieKeys: string[]): Promise<{ signingKeys: SigningKeys; keys: KeyRing }> {
+  const signingKeys = await openSigningKeys(config, store, cookieKeys);
   return { signingKeys, keys: await signingKeys.ring() };
 }
 

@@ -1,11 +1,12 @@
-import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { DISABLED_AUDIT } from '../audit/index.ts';
 import type { Config } from '../config/index.ts';
 import { auditOutbox } from '../authorization-server/audit-outbox.ts';
 import { loadCookieKeys } from '../authorization-server/cookie-keys.ts';
 import { openSigningKeys } from '../authorization-server/signing-keys.ts';
-import { KeyChangeRefusedError, type KeyView } from '../keys/index.ts';
+import { cliActor, recordAdminEvent } from '../admin/admin-events.ts';
+import { KeyChangeRefusedError, type KeyView, type RecordKeyChange } from '../keys/index.ts';
+import { silentLogger } from '../log/index.ts';
 import { openStore, usesRedis } from '../storage/index.ts';
 import { printTable, UsageError } from './io.ts';
 
@@ -23,8 +24,9 @@ export async function keysCommand(config: Config, args: string[]): Promise<void>
   try {
     const audit = config.audit === 'off' ? DISABLED_AUDIT : auditOutbox(store);
     const cookieKeys = usesRedis(config) ? loadCookieKeys(config) : [];
-    const keys = await openSigningKeys(config, store, cookieKeys, audit);
-    const actor = `cli:${userInfo().username}`;
+    const keys = await openSigningKeys(config, store, cookieKeys);
+    const actor = cliActor();
+    const record: RecordKeyChange = (event) => recordAdminEvent(audit, silentLogger(), { ...event, actor });
     if (action === 'list') {
       const listed = await keys.list();
       if (values.json) process.stdout.write(`${JSON.stringify(listed)}\n`);
@@ -32,11 +34,11 @@ export async function keysCommand(config: Config, args: string[]): Promise<void>
       return;
     }
     if (action === 'rotate') {
-      const key = await refusalsAsUsage(keys.rotate(actor));
+      const key = await refusalsAsUsage(keys.rotate(record));
       process.stdout.write(`new key ${key.kid} is published now and signs from ${key.activatesAt}; older keys stay published until retired\n`);
       return;
     }
-    const { warning } = await refusalsAsUsage(keys.retire(kid!, actor));
+    const { warning } = await refusalsAsUsage(keys.retire(kid!, record));
     if (warning) process.stderr.write(`warning: ${warning}\n`);
     process.stdout.write(`retired key ${kid}; running servers stop publishing it within seconds\n`);
   } finally {

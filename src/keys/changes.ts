@@ -16,14 +16,13 @@ export class KeyChangeRefusedError extends KeyConfigError {
   }
 }
 
-/** Adds `kid` as the next signer from `now + delaySeconds`; one rotation at a time. */
-export function withNextKey(keys: readonly KeyInfo[], kid: string, now: Date, delaySeconds: number, setting: KeySetting): KeyInfo[] {
+/** Adds `kid`, published from `now`, as the signer from `activatesAt`; one rotation at a time. */
+export function withNextKey(keys: readonly KeyInfo[], kid: string, now: Date, activatesAt: Date, setting: KeySetting): KeyInfo[] {
   const pending = keys.find((key) => key.status === 'next');
   if (pending) {
     throw new KeyChangeRefusedError(setting, 'pending', `a rotation is already under way: kid=${pending.kid} signs from ${pending.activatesAt}`);
   }
-  const activatesAt = new Date(now.getTime() + delaySeconds * 1000).toISOString();
-  return [...keys, { kid, createdAt: now.toISOString(), status: 'next', activatesAt }];
+  return [...keys, { kid, createdAt: now.toISOString(), status: 'next', activatesAt: activatesAt.toISOString() }];
 }
 
 /** Marks `kid` retired; refuses the signer and unknown kids. */

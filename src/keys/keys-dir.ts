@@ -25,7 +25,7 @@ export async function loadKeysDir(dir: string): Promise<{ keys: LoadedKey[]; gen
   if (existing) return { keys: existing, generated: false };
   // Under the lock a concurrent first start may have won: then its key is used and ours dropped.
   const first = await generateKey();
-  const keys = await changeManifest(dir, (current, now) => (current.length > 0 ? current : withNextKey([], first.kid, now, 0, 'KEYS_DIR')), first);
+  const keys = await changeManifest(dir, (current, now) => (current.length > 0 ? current : withNextKey([], first.kid, now, now, 'KEYS_DIR')), first);
   const generated = keys.length === 1 && keys[0]!.kid === first.kid;
   if (generated) return { keys: [{ info: keys[0]!, privateKey: first.privateKey }], generated };
   return { keys: (await readActiveKeys(dir)) ?? [], generated };
@@ -34,7 +34,7 @@ export async function loadKeysDir(dir: string): Promise<{ keys: LoadedKey[]; gen
 /** Generates a key, published now, that signs from `delaySeconds` on (0: at once); the previous signer stays published. */
 export async function rotateKey(keysDir: string, delaySeconds = 0): Promise<KeyInfo> {
   const added = await generateKey();
-  const keys = await changeManifest(keysDir, (current, now) => withNextKey(current, added.kid, now, delaySeconds, 'KEYS_DIR'), added);
+  const keys = await changeManifest(keysDir, (current, now) => withNextKey(current, added.kid, now, new Date(now.getTime() + delaySeconds * 1000), 'KEYS_DIR'), added);
   return keys.find((key) => key.kid === added.kid)!;
 }
 

@@ -1,4 +1,3 @@
-import type { AuditSink } from '../audit/index.ts';
 import type { Store } from '../storage/index.ts';
 import { KeyChangeRefusedError, withNextKey, withRetiredKey } from './changes.ts';
 import { KeyConfigError, printable } from './errors.ts';
@@ -21,10 +20,15 @@ export interface SigningKeysOptions {
   shared?: { store: Store; cookieKeys: readonly string[] } | undefined;
   /** KEY_ACTIVATION_DELAY_SECONDS: how long a new key is published before it signs. */
   activationDelaySeconds: number;
-  /** The longest access-token lifetime: retiring a key sooner after it stopped signing needs `force`. */
+  /** The longest access-token lifetime: retiring a key sooner after it stopped signing warns. */
   tokenLifetimeSeconds: number;
-  audit: AuditSink;
 }
+
+/**
+ * Puts a change on the record before it is made (write-ahead); throws when it cannot, and then
+ * nothing changes. The console and the CLI pass one that names the admin.
+ */
+export type RecordKeyChange = (event: { type: 'admin.keys.rotated' | 'admin.keys.retired'; kid: string; [detail: string]: unknown }) => Promise<void>;
 
 /** A key as pages and the CLI show it. */
 export interface KeyView extends KeyInfo {
@@ -95,29 +99,32 @@ export class SigningKeys {
     });
   }
 
-  /** Publishes a new key now; it signs after the activation delay. */
-  async rotate(actor: string): Promise<KeyInfo> {
+  /** Publishes a new key now; it signs after the activation delay. Refused for a fixed key or while a rotation is under way. */
+  async rotate(record: RecordKeyChange): Promise<KeyInfo> {
     const backend = this.#changeable();
     const added = await generateKey();
-    const delay = this.#options.activationDelaySeconds;
-    const keys = await backend.change((current, now) => withNextKey(current, added.kid, now, delay, backend.origin.setting), added);
-    const key = keys.find((candidate) => candidate.kid === added.kid)!;
-    await this.#options.audit.append({ type: 'admin.keys.rotated', subject: actor, kid: key.kid, activates_at: key.activatesAt ?? key.createdAt });
-    return key;
+    const start = new Date();
+    const activatesAt = new Date(start.getTime() + this.#options.activationDelaySeconds * 1000);
+    withNextKey(await backend.list(), added.kid, start, activatesAt, backend.origin.setting); // refusals before the record
+    await record({ type: 'admin.keys.rotated', kid: added.kid, activates_at: activatesAt.toISOString() });
+    const keys = await backend.change((current, now) => withNextKey(current, added.kid, now, activatesAt, backend.origin.setting), added);
+    return keys.find((candidate) => candidate.kid === added.kid)!;
   }
 
   /**
    * Takes a key out of the JWKS; refuses the signer. `warning` says when tokens it signed were
    * still valid: they fail from now on.
    */
-  async retire(kid: string, actor: string): Promise<{ key: KeyInfo; warning?: string }> {
+  async retire(kid: string, record: RecordKeyChange): Promise<{ key: KeyInfo; warning?: string }> {
     const backend = this.#changeable();
+    const where = { setting: backend.origin.setting, name: backend.where };
     const before = (await this.list()).find((key) => key.kid === kid);
-    const keys = await backend.change((current) => withRetiredKey(current, kid, { setting: backend.origin.setting, name: backend.where }));
+    const retired = withRetiredKey(await backend.list(), kid, where).find((key) => key.kid === kid)!; // refusals before the record
+    if (before?.status === 'retired') return { key: retired };
+    await record({ type: 'admin.keys.retired', kid, ...(before?.inUseUntil ? { tokens_valid_until: before.inUseUntil } : {}) });
+    const keys = await backend.change((current) => withRetiredKey(current, kid, where));
     const key = keys.find((candidate) => candidate.kid === kid)!;
-    if (before?.status === 'retired') return { key };
-    await this.#options.audit.append({ type: 'admin.keys.retired', subject: actor, kid, tokens_valid_until: before?.inUseUntil });
-    return before?.inUseUntil ? { key, warning: `tokens signed by kid=${kid} were valid until ${before.inUseUntil}; they no longer verify` } : { key };
+    return before?.inUseUntil ? { key, warning: `Tokens signed by this key were valid until ${before.inUseUntil}; they no longer verify.` } : { key };
   }
 
   #changeable(): Backend {
