@@ -55,4 +55,5 @@ details summary{cursor:pointer;color:var(--accent)}
 code{font-family:ui-monospace,monospace;overflow-wrap:anywhere}
 @media (max-width:40rem){.console-main{padding:.6rem}.panel{padding:.75rem}table.data{font-size:.9rem}}
 @media (prefers-color-scheme:dark){:root{--bg:#111;--panel:#1c1c1f;--line:#333;--muted:#aaa}body{color:#eee}.notice{background:#1f2a44}.banner.error{background:#4a1820}.error{color:#ff8a80}.warning,.once{background:#4a3b10}.badge{background:#333}}
+.keys-kid{overflow-wrap:anywhere}
 `;

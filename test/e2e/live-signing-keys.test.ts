@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { NOTES_RESOURCE, SERVICE_CLIENT, startTestServer, type TestServer } from '../support/authorization-server.ts';
 import { launchBrowser, openLoopbackPage } from '../support/browser.ts';
 import { addConsoleUser, signInToConsole } from '../support/console.ts';
@@ -39,6 +39,10 @@ async function eventually(what: string, check: () => Promise<boolean>, extraMs =
     assert.ok(Date.now() < deadline, `not within ${(PROPAGATION_MS + extraMs) / 1000} s: ${what}`);
     await delay(250);
   }
+}
+
+async function screenshot(page: Page, path: string): Promise<void> {
+  if (process.env.SCREENSHOTS === '1') await page.screenshot({ path, fullPage: true });
 }
 
 const kids = async (url: string) => (await jwksAt(url)).keys.map((key) => key.kid);
@@ -102,6 +106,13 @@ describe('signing keys rotate and retire live on every instance sharing Redis', 
       await jwtVerify(oldToken, createLocalJWKSet(published), { audience: NOTES_RESOURCE });
 
       await page.goto(`${a.consoleUrl}/keys`);
+      await screenshot(page, '/tmp/portcullis-console-keys-desktop.png');
+      await page.setViewportSize({ width: 390, height: 844 });
+      assert.ok(await page.evaluate(() => {
+        const { documentElement } = (globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number } } }).document;
+        return documentElement.scrollWidth <= documentElement.clientWidth;
+      }), 'the page fits 390 px (the key table scrolls on its own)');
+      await screenshot(page, '/tmp/portcullis-console-keys-phone.png');
       assert.equal(await page.locator(`form[action="/admin/keys/${newKid}/retire"]`).count(), 0, 'no Retire button for the current key');
       // A forged retire of the current key is refused in plain words, and nothing changes.
       const csrf = await page.locator('input[name=csrf]').first().inputValue();

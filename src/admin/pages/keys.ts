@@ -5,7 +5,7 @@ import { KeyChangeRefusedError, type KeyRefusal, type KeyView, type RecordKeyCha
 import { recordAdminEvent } from '../admin-events.ts';
 import { guardedForm, requireAdmin, type ConsoleViewer } from '../console-guard.ts';
 import type { ConsoleDeps, ConsolePage } from '../console-page.ts';
-import { consoleForm, csrfField, dataTable, passwordAgainField, renderConsolePage, type ConsoleMessage } from '../layout.ts';
+import { consoleForm, csrfField, passwordAgainField, renderConsolePage, type ConsoleMessage } from '../layout.ts';
 
 const TITLE = 'Signing keys';
 const STATUS: Record<KeyView['status'], SafeHtml> = {
@@ -66,18 +66,19 @@ async function change(ctx: Context, deps: ConsoleDeps, viewer: ConsoleViewer, ap
 async function page(deps: ConsoleDeps, keys: SigningKeys | undefined, viewer: ConsoleViewer, message?: ConsoleMessage): Promise<string> {
   const listed = keys ? await keys.list() : [{ kid: deps.keys.signingKid, createdAt: '', status: 'signing' as const }];
   const fixed = !keys || keys.fixed;
-  const rows = listed.slice().reverse().map((key) => html`<tr>
-  <td><code>${key.kid}</code></td>
-  <td>${key.createdAt ? shown(key.createdAt) : html`<span class="muted">set at deployment</span>`}</td>
-  <td>${STATUS[key.status]}</td>
-  <td>${details(key)}</td>
-  <td>${!fixed && (key.status === 'published' || key.status === 'next')
-    ? consoleForm(viewer, `/admin/keys/${key.kid}/retire`, html`<button type="submit" class="danger">Retire</button>`, { layout: 'inline' }) : ''}</td>
-</tr>`);
+  const records = listed.slice().reverse().map((key) => html`<section class="request">
+<p>${STATUS[key.status]} <code class="keys-kid">${key.kid}</code></p>
+<table class="facts">
+<tr><th scope="row">Created</th><td>${key.createdAt ? shown(key.createdAt) : 'set at deployment'}</td></tr>
+${details(key)}
+</table>
+${!fixed && (key.status === 'published' || key.status === 'next')
+    ? consoleForm(viewer, `/admin/keys/${key.kid}/retire`, html`<button type="submit" class="danger">Retire this key</button>`, { layout: 'inline' }) : ''}
+</section>`);
   const body = html`<p>Tokens are signed with the <strong>current</strong> key. A new key is first only <strong>published</strong>
 (shown to everyone who checks tokens) and starts signing a little later, so no one meets a key they do not know yet.
 Retiring a key takes it off the published list: tokens it signed stop working.</p>
-${dataTable(['Key ID', 'Created', 'Status', 'Details', ''], rows)}
+<section class="panel" aria-label="Keys, newest first">${records}</section>
 <section class="panel">
 <h2>Make a new key</h2>
 ${fixed
@@ -91,8 +92,10 @@ ${passwordAgainField()}
 }
 
 function details(key: KeyView): SafeHtml | string {
-  if (key.status === 'next') return `Starts signing at ${shown(key.activatesAt)}`;
-  if (key.inUseUntil) return html`<span class="warning">Tokens it signed stay valid until ${shown(key.inUseUntil)}; retiring it earlier makes them fail.</span>`;
+  if (key.status === 'next') return html`<tr><th scope="row">Signs</th><td>from ${shown(key.activatesAt)}</td></tr>`;
+  if (key.inUseUntil) {
+    return html`<tr><th scope="row">Its tokens</th><td><div class="warning">valid until ${shown(key.inUseUntil)}; retiring it earlier makes them fail</div></td></tr>`;
+  }
   return '';
 }
 
