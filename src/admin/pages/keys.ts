@@ -5,7 +5,7 @@ import { KeyChangeRefusedError, type KeyRefusal, type KeyView, type RecordKeyCha
 import { recordAdminEvent } from '../admin-events.ts';
 import { guardedForm, requireAdmin, type ConsoleViewer } from '../console-guard.ts';
 import type { ConsoleDeps, ConsolePage } from '../console-page.ts';
-import { consoleForm, csrfField, passwordAgainField, renderConsolePage, type ConsoleMessage } from '../layout.ts';
+import { consoleForm, renderConsolePage, type ConsoleMessage } from '../layout.ts';
 
 const TITLE = 'Signing keys';
 const STATUS: Record<KeyView['status'], SafeHtml> = {
@@ -83,10 +83,9 @@ Retiring a key takes it off the published list: tokens it signed stop working.</
 <h2>Make a new key</h2>
 ${fixed
     ? html`<p class="warning">This key is set where the server is deployed (${deps.keys.source === 'env' ? 'the RSA_PRIVATE_KEY_PEM setting' : 'a mounted key file'}), so it cannot be changed here: rotate it where it is kept.</p>`
-    : html`<form method="post" action="/admin/keys/rotate" class="stack">${csrfField(viewer)}
-<p>The new key is published now and becomes the current key after the waiting time; the current key stays published until you retire it.</p>
-${passwordAgainField()}
-<div class="actions"><button type="submit" class="primary">Make a new key</button></div></form>`}
+    : consoleForm(viewer, '/admin/keys/rotate', html`<p>The new key is published now and becomes the current key after the waiting time; the current key stays published until you retire it.</p>`, {
+      reauth: true, actions: html`<div class="actions"><button type="submit" class="primary">Make a new key</button></div>`,
+    })}
 </section>`;
   return renderConsolePage({ title: TITLE, viewer, body, message });
 }
