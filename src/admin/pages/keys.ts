@@ -58,7 +58,7 @@ async function change(ctx: Context, deps: ConsoleDeps, viewer: ConsoleViewer, ap
     ctx.body = await page(deps, deps.signingKeys, viewer, message);
   } catch (error) {
     if (!(error instanceof KeyChangeRefusedError)) throw error;
-    ctx.status = 409;
+    ctx.status = error.code === 'unknown' ? 404 : 409;
     ctx.body = await page(deps, deps.signingKeys, viewer, { kind: 'error', text: REFUSED[error.code] });
   }
 }
