@@ -2,7 +2,7 @@ import type Router from '@koa/router';
 import type Provider from 'oidc-provider';
 import type { AuditLog, AuditSink, AuditVerifier } from '../audit/index.ts';
 import type { Config } from '../config/index.ts';
-import type { KeyRing } from '../keys/index.ts';
+import type { KeyRing, SigningKeys } from '../keys/index.ts';
 import type { Logger } from '../log/index.ts';
 import type { Store } from '../storage/index.ts';
 import type { SecondFactorRule } from '../authorization-server/accounts/second-factor-policy.ts';
@@ -37,6 +37,8 @@ export interface ConsoleDeps {
   sessions: AdminSessions;
   /** Checks the audit log on a schedule and on request (the Audit page's "Verify now"); undefined with AUDIT=off. */
   auditVerifier?: AuditVerifier | undefined;
+  /** Rotate, retire and list signing keys (the Signing keys page). */
+  signingKeys?: SigningKeys;
 }
 
 /**

@@ -6,7 +6,7 @@ import type { OverviewFacts } from './services/overview.ts';
 const time = (iso: string) => `${iso.slice(0, 19).replace('T', ' ')} UTC`;
 const bytes = (count: number) => (count < 1024 * 1024 ? `${(count / 1024).toFixed(1)} KiB` : `${(count / 1024 / 1024).toFixed(1)} MiB`);
 const KEY_SOURCES: Record<string, string> = {
-  env: 'RSA_PRIVATE_KEY_PEM (environment)', file: 'a mounted file (RSA_PRIVATE_KEY_PATH)', 'keys-dir': 'the keys directory (KEYS_DIR)', generated: 'the keys directory (KEYS_DIR), generated at first start',
+  env: 'RSA_PRIVATE_KEY_PEM (environment)', file: 'a mounted file (RSA_PRIVATE_KEY_PATH)', 'keys-dir': 'the keys directory (KEYS_DIR)', generated: 'the keys directory (KEYS_DIR), generated at first start', store: 'the shared store (Redis), encrypted with COOKIE_KEYS',
 };
 const ok = (good: boolean, yes: string, no: string) => html`<span class="badge ${good ? 'ok' : 'bad'}">${good ? yes : no}</span>`;
 

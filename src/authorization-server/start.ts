@@ -5,7 +5,7 @@ import { AuditVerifier, openAuditTrail, storedVerificationStatuses, type AuditTr
 import type { Config } from '../config/index.ts';
 import { gracefulClose } from '../http/graceful-close.ts';
 import { createOutboundFetch } from '../http/outbound/index.ts';
-import { describeKeySource, loadKeyRing, type KeyRing } from '../keys/index.ts';
+import { describeKeySource, watchKeyRing, type KeyRing, type SigningKeys } from '../keys/index.ts';
 import type { Logger } from '../log/index.ts';
 import { openStore, usesRedis, type Store } from '../storage/index.ts';
 import { UserDirectory } from './accounts/users.ts';
@@ -28,6 +28,8 @@ import { createRateLimits } from './rate-limits/limits.ts';
 import { observeGrants } from './token-events.ts';
 import { ResourceRegistry } from './resources.ts';
 import { checkSharedKeys } from './shared-keys.ts';
+import { openSigningKeys } from './signing-keys.ts';
+import { replaceSigningKeys } from './provider-keys.ts';
 import { drainAuditOutbox } from './audit-outbox.ts';
 import { recordClientUse } from './clients/last-use.ts';
 import { ClientService, scheduleIdleClientCleanUp } from '../admin/clients/index.ts';
@@ -43,7 +45,9 @@ export interface RunningAuthorizationServer {
   /** Where it listens, e.g. http://127.0.0.1:3000 (the issuer may differ behind a proxy). */
   url: string;
   issuer: string;
-  keys: KeyRing;
+  /** The ring in use now: it changes when a rotation or retirement anywhere reaches this instance. */
+  readonly keys: KeyRing;
+  signingKeys: SigningKeys;
   store: Store;
   users: UserDirectory;
   metrics: Metrics;
@@ -68,8 +72,6 @@ export interface StartOptions {
 export async function startAuthorizationServer(
   config: Config, log: Logger, metrics = new Metrics({ processMetrics: false }), options: StartOptions = {},
 ): Promise<RunningAuthorizationServer> {
-  const keys = await loadKeyRing({ pem: config.rsaPrivateKeyPem, secretPath: config.rsaPrivateKeyPath, keysDir: config.keysDir });
-  log.info({ kid: keys.signingKid, source: keys.source }, describeKeySource(keys));
   const cookieKeys = loadCookieKeys({ cookieKeys: config.cookieKeys, cookieKeysPath: config.cookieKeysPath, keysDir: config.keysDir });
   const audit = await openAuditTrail(config, log);
   const store = instrumentedStore(await openStore(config, log).catch(async (error: unknown) => {
@@ -77,6 +79,14 @@ export async function startAuthorizationServer(
     throw error;
   }), metrics);
   logStore(config, store, log);
+  const auditSink = timedAuditSink(audit.sink, metrics);
+  const { signingKeys, keys } = await loadSigningKeys(config, store, cookieKeys).catch(async (error: unknown) => {
+    await store.close();
+    await audit.close();
+    throw error;
+  });
+  let currentKeys = keys;
+  log.info({ kid: keys.signingKid, source: keys.source }, describeKeySource(keys));
   if (usesRedis(config)) await checkSharedKeys(store, { signing: keys, cookieKeys }, log);
   const users = new UserDirectory(store);
   const resources = new ResourceRegistry(config.resources, config.accessTokenTtlSeconds);
@@ -84,7 +94,6 @@ export async function startAuthorizationServer(
     log, allowLoopback: config.outboundAllowLoopback, maxResponseBytes: OUTBOUND_MAX_BYTES, ...(config.outboundCa ? { extraCa: config.outboundCa } : {}),
   });
   logRegistrationPolicy(config, log);
-  const auditSink = timedAuditSink(audit.sink, metrics);
   const auditVerifier = audit.log ? new AuditVerifier({
     dir: audit.log.dir, verifierKey: audit.log.verifierKey, statuses: storedVerificationStatuses(store, { dir: audit.log.dir, origin: config.auditOrigin }),
   }) : undefined;
@@ -94,6 +103,10 @@ export async function startAuthorizationServer(
     config, store, users, resources, signingKeys: keys.privateJwks(), cookieKeys, log, outboundFetch, elevation: createElevationHooks(resources, elevation),
   });
   if (config.trustProxy > 0) provider.proxy = true;
+  const keyWatch = watchKeyRing(signingKeys, keys, (ring) => {
+    replaceSigningKeys(provider, ring.privateJwks());
+    currentKeys = ring;
+  }, log);
   observeGrants(provider, { metrics, log, staticClientIds: new Set(config.clients.map((client) => client.client_id)) });
   // Before the write-ahead, like observeGrants, so a token the audit log withheld is no use.
   recordClientUse(provider, store, log);
@@ -115,9 +128,11 @@ export async function startAuthorizationServer(
     provider, store, log, secondFactors, passkeys, rule: secondFactorPolicy, csrfSecret, limits, metrics, audit: auditSink,
   });
   const consoleDependencies: ConsoleDeps = {
-    config, store, users, secondFactors, secondFactorRule: () => secondFactorPolicy, audit: auditSink, auditLog: audit.log, log, keys, resources, elevation, limits, provider,
+    config, store, users, secondFactors, secondFactorRule: () => secondFactorPolicy, audit: auditSink, auditLog: audit.log, log, resources, elevation, limits, provider,
+    keys: { get signingKid() { return currentKeys.signingKid; }, get source() { return currentKeys.source; }, publicJwks: () => currentKeys.publicJwks() },
     sessions: new AdminSessions(store, cookieKeys[0]!),
     auditVerifier,
+    signingKeys,
   };
   const operatorConsole = consoleMiddleware(consoleDependencies);
   const app = createApp({
@@ -157,6 +172,7 @@ export async function startAuthorizationServer(
       port: config.adminPort, host: config.adminHost, log, middleware: consoleListenerMiddleware(log, operatorConsole),
     });
   } catch (error) {
+    keyWatch.stop();
     await admin?.close();
     await closeServer();
     await store.close();
@@ -181,6 +197,7 @@ export async function startAuthorizationServer(
   })();
   if (!options.holdAudit) {
     await startAudit().catch(async (error: unknown) => {
+      keyWatch.stop();
       await admin?.close();
       if (consoleListener !== admin) await consoleListener?.close();
       await closeServer();
@@ -193,7 +210,10 @@ export async function startAuthorizationServer(
     startAudit,
     url: `http://127.0.0.1:${port}`,
     issuer: config.issuer,
-    keys,
+    get keys() {
+      return currentKeys;
+    },
+    signingKeys,
     store,
     users,
     metrics,
@@ -203,6 +223,7 @@ export async function startAuthorizationServer(
     auditVerifier,
     /** Stops accepting, lets requests in flight finish (their connections then close), closes the store and the audit log. */
     async close() {
+      keyWatch.stop();
       outbox?.stop();
       idleClients?.stop();
       await verifying?.stop();
@@ -213,6 +234,11 @@ export async function startAuthorizationServer(
       await audit.close();
     },
   };
+}
+
+async function loadSigningKeys(config: Config, store: Store, cookieKeys: string[]): Promise<{ signingKeys: SigningKeys; keys: KeyRing }> {
+  const signingKeys = await openSigningKeys(config, store, cookieKeys);
+  return { signingKeys, keys: await signingKeys.ring() };
 }
 
 /** Says which store holds the state. */

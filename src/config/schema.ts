@@ -143,6 +143,8 @@ export const configSchema = z.object({
   keysDir: z.string().min(1).default('./keys'),
   rsaPrivateKeyPem: z.string().optional(),
   rsaPrivateKeyPath: z.string().min(1).default('/run/secrets/rsa_private_key'),
+  /** A rotated key is published this long before it signs, so every instance and resource-server cache knows it first. */
+  keyActivationDelaySeconds: wholeNumber.min(0).max(24 * 3600).default(60),
   cookieKeys: z.string().optional(),
   /** Cookie keys mounted as a file (Docker/Kubernetes secret), used when COOKIE_KEYS is not set. */
   cookieKeysPath: z.string().min(1).default('/run/secrets/cookie_keys'),
@@ -271,6 +273,7 @@ export const ENV_NAMES = {
   keysDir: 'KEYS_DIR',
   rsaPrivateKeyPem: 'RSA_PRIVATE_KEY_PEM',
   rsaPrivateKeyPath: 'RSA_PRIVATE_KEY_PATH',
+  keyActivationDelaySeconds: 'KEY_ACTIVATION_DELAY_SECONDS',
   cookieKeys: 'COOKIE_KEYS',
   cookieKeysPath: 'COOKIE_KEYS_PATH',
   accessTokenTtlSeconds: 'ACCESS_TOKEN_TTL_SECONDS',

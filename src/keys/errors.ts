@@ -1,5 +1,5 @@
 /** The environment variable an operator has to fix when key loading fails. */
-export type KeySetting = 'RSA_PRIVATE_KEY_PEM' | 'RSA_PRIVATE_KEY_PATH' | 'KEYS_DIR';
+export type KeySetting = 'RSA_PRIVATE_KEY_PEM' | 'RSA_PRIVATE_KEY_PATH' | 'KEYS_DIR' | 'COOKIE_KEYS' | 'REDIS_URL';
 
 /**
  * A signing-key setting is unusable. The message is one line, starts with the setting name and

@@ -8,3 +8,8 @@ export type { PrivateSigningJwk, PublicSigningJwk } from './jwk.ts';
 export { KeyConfigError } from './errors.ts';
 export { writeFileAtomic } from './atomic-file.ts';
 export type { KeySetting } from './errors.ts';
+export { SigningKeys } from './service.ts';
+export type { KeyView, RecordKeyChange, SigningKeysOptions } from './service.ts';
+export { KeyChangeRefusedError } from './changes.ts';
+export type { KeyRefusal } from './changes.ts';
+export { watchKeyRing, KEY_RING_POLL_MS } from './watch.ts';

@@ -6,7 +6,7 @@ import type { PrivateSigningJwk, PublicSigningJwk } from './jwk.ts';
 import type { KeyStatus } from './manifest.ts';
 
 /** Where the signing key came from; 'generated' means this load created the first key in KEYS_DIR. */
-export type KeySource = 'env' | 'file' | 'keys-dir' | 'generated';
+export type KeySource = 'env' | 'file' | 'keys-dir' | 'generated' | 'store';
 
 export interface KeyOrigin {
   setting: KeySetting;
@@ -38,7 +38,8 @@ export interface KeyRing {
 export function createKeyRing(source: KeySource, origin: KeyOrigin, keys: readonly RingKey[]): KeyRing {
   const signing = keys.filter((key) => key.status === 'signing');
   if (signing.length !== 1 || !signing[0]) throw new TypeError(`a key ring needs exactly one signing key, got ${signing.length}`);
-  const ordered = [signing[0], ...keys.filter((key) => key.status === 'published')];
+  // A `next` key is published before it signs, so resource servers know it by then.
+  const ordered = [signing[0], ...keys.filter((key) => key.status === 'next'), ...keys.filter((key) => key.status === 'published')];
   const privateJwks = ordered.map((key) => toPrivateJwk(key.privateKey, key.kid));
   const publicJwks = ordered.map((key) => toPublicJwk(key.privateKey, key.kid));
   return {

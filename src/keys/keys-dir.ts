@@ -5,7 +5,9 @@ import { writeFileAtomic } from './atomic-file.ts';
 import { KeyConfigError, printable } from './errors.ts';
 import { computeKid } from './jwk.ts';
 import { LockTimeoutError, withKeysDirLock } from './lock.ts';
+import { KeyChangeRefusedError, withNextKey, withRetiredKey } from './changes.ts';
 import { readManifest, writeManifest } from './manifest.ts';
+import { keysAt } from './schedule.ts';
 import type { KeyInfo } from './manifest.ts';
 import { generateRsaPrivateKey, parseRsaPrivateKey, toPkcs8Pem } from './private-key.ts';
 
@@ -21,59 +23,58 @@ export interface LoadedKey {
 export async function loadKeysDir(dir: string): Promise<{ keys: LoadedKey[]; generated: boolean }> {
   const existing = await readActiveKeys(dir);
   if (existing) return { keys: existing, generated: false };
-  return changeKeysDir(dir, async () => {
-    const again = await readActiveKeys(dir);
-    if (again) return { keys: again, generated: false };
-    return { keys: [await addSigningKey(dir, [])], generated: true };
-  });
+  // Under the lock a concurrent first start may have won: then its key is used and ours dropped.
+  const first = await generateKey();
+  const keys = await changeManifest(dir, (current, now) => (current.length > 0 ? current : withNextKey([], first.kid, now, now, 'KEYS_DIR')), first);
+  const generated = keys.length === 1 && keys[0]!.kid === first.kid;
+  if (generated) return { keys: [{ info: keys[0]!, privateKey: first.privateKey }], generated };
+  return { keys: (await readActiveKeys(dir)) ?? [], generated };
 }
 
-/** Generates a key that becomes the signer; the previous signer stays published. */
-export async function rotateKey(keysDir: string): Promise<KeyInfo> {
-  return changeKeysDir(keysDir, async () => {
-    const manifest = (await readManifest(keysDir)) ?? [];
-    return (await addSigningKey(keysDir, manifest)).info;
-  });
+/** Generates a key, published now, that signs from `delaySeconds` on (0: at once); the previous signer stays published. */
+export async function rotateKey(keysDir: string, delaySeconds = 0): Promise<KeyInfo> {
+  const added = await generateKey();
+  const keys = await changeManifest(keysDir, (current, now) => withNextKey(current, added.kid, now, new Date(now.getTime() + delaySeconds * 1000), 'KEYS_DIR'), added);
+  return keys.find((key) => key.kid === added.kid)!;
 }
 
 /** Takes a published key out of the JWKS and deletes its PEM; refuses the signing key. */
 export async function retireKey(keysDir: string, kid: string): Promise<KeyInfo> {
-  const unknown = () => new KeyConfigError('KEYS_DIR', `no key with kid=${printable(kid)} in ${printable(keysDir)}`);
-  if ((await readManifest(keysDir)) === undefined) throw unknown();
-  return changeKeysDir(keysDir, async () => {
-    const manifest = (await readManifest(keysDir)) ?? [];
-    const entry = manifest.find((key) => key.kid === kid);
-    if (!entry) throw unknown();
-    if (entry.status === 'signing') {
-      throw new KeyConfigError('KEYS_DIR', `kid=${kid} is the signing key; rotate first, then retire it`);
-    }
-    if (entry.status !== 'retired') {
-      await writeManifest(keysDir, manifest.map((key) => (key.kid === kid ? { ...key, status: 'retired' } : key)));
-    }
-    // After the manifest, so a crash leaves an unlisted file rather than a listed key without one.
-    await rm(pemPath(keysDir, kid), { force: true });
-    return { ...entry, status: 'retired' };
+  const where = { setting: 'KEYS_DIR' as const, name: printable(keysDir) };
+  if ((await readManifest(keysDir)) === undefined) throw new KeyChangeRefusedError('KEYS_DIR', 'unknown', `no key with kid=${printable(kid)} in ${where.name}`);
+  const keys = await changeManifest(keysDir, (current) => withRetiredKey(current, kid, where));
+  return keys.find((key) => key.kid === kid)!;
+}
+
+/**
+ * Applies `change` to the manifest as it stands now (due rotations done), under the dir's lock.
+ * A new key's PEM is written before the manifest lists it; retired keys' PEMs are deleted after.
+ */
+export async function changeManifest(
+  dir: string, change: (keys: KeyInfo[], now: Date) => KeyInfo[], added?: { kid: string; privateKey: KeyObject },
+): Promise<KeyInfo[]> {
+  return changeKeysDir(dir, async () => {
+    const now = new Date();
+    const keys = keysAt(change(keysAt((await readManifest(dir)) ?? [], now), now), now);
+    if (added && keys.some((key) => key.kid === added.kid)) await writeFileAtomic(pemPath(dir, added.kid), toPkcs8Pem(added.privateKey));
+    await writeManifest(dir, keys);
+    for (const key of keys.filter((candidate) => candidate.status === 'retired')) await rm(pemPath(dir, key.kid), { force: true });
+    return keys;
   });
 }
 
-/** Every key in the manifest, oldest first; empty when the dir has no keys yet. */
+export async function generateKey(): Promise<{ kid: string; privateKey: KeyObject }> {
+  const privateKey = await generateRsaPrivateKey();
+  return { kid: await computeKid(privateKey), privateKey };
+}
+
+/** Every key in the manifest as it stands now, oldest first; empty when the dir has no keys yet. */
 export async function listKeys(keysDir: string): Promise<KeyInfo[]> {
-  return (await readManifest(keysDir)) ?? [];
+  return keysAt((await readManifest(keysDir)) ?? [], new Date());
 }
 
 function pemPath(dir: string, kid: string): string {
   return join(dir, `${kid}.pem`);
-}
-
-async function addSigningKey(dir: string, manifest: readonly KeyInfo[]): Promise<LoadedKey> {
-  const privateKey = await generateRsaPrivateKey();
-  const kid = await computeKid(privateKey);
-  const info: KeyInfo = { kid, createdAt: new Date().toISOString(), status: 'signing' };
-  // PEM first: the manifest must never list a key whose file is not there yet.
-  await writeFileAtomic(pemPath(dir, kid), toPkcs8Pem(privateKey));
-  const demoted = manifest.map((key): KeyInfo => (key.status === 'signing' ? { ...key, status: 'published' } : key));
-  await writeManifest(dir, [...demoted, info]);
-  return { info, privateKey };
 }
 
 async function readActiveKeys(dir: string): Promise<LoadedKey[] | undefined> {
@@ -82,7 +83,7 @@ async function readActiveKeys(dir: string): Promise<LoadedKey[] | undefined> {
     try {
       const manifest = await readManifest(dir);
       if (!manifest || manifest.length === 0) return undefined;
-      const active = manifest.filter((key) => key.status !== 'retired');
+      const active = keysAt(manifest, new Date()).filter((key) => key.status !== 'retired');
       return await Promise.all(active.map(async (info) => ({ info, privateKey: await readKeyFile(dir, info.kid) })));
     } catch (error) {
       if (!(error instanceof MissingKeyFileError) || attempt >= 2) throw error;

@@ -17,6 +17,15 @@ export interface LoadKeyRingOptions {
 
 /** Loads the signing keys from the env PEM, else the mounted secret, else the keys dir. */
 export async function loadKeyRing(options: LoadKeyRingOptions): Promise<KeyRing> {
+  const fixed = await loadFixedKeyRing(options);
+  if (fixed) return fixed;
+  const { keys, generated } = await loadKeysDir(options.keysDir);
+  const ringKeys = keys.map(({ info, privateKey }) => ({ kid: info.kid, status: info.status, privateKey }));
+  return createKeyRing(generated ? 'generated' : 'keys-dir', { setting: 'KEYS_DIR', path: options.keysDir }, ringKeys);
+}
+
+/** The key from the env PEM or the mounted secret, which the server cannot rotate; undefined when neither is set. */
+export async function loadFixedKeyRing(options: Omit<LoadKeyRingOptions, 'keysDir'>): Promise<KeyRing | undefined> {
   if (options.pem !== undefined && options.pem.trim() !== '') {
     return singleKeyRing('env', { setting: 'RSA_PRIVATE_KEY_PEM' }, unescapeNewlines(options.pem));
   }
@@ -24,9 +33,7 @@ export async function loadKeyRing(options: LoadKeyRingOptions): Promise<KeyRing>
   if (filePem !== undefined) {
     return singleKeyRing('file', { setting: 'RSA_PRIVATE_KEY_PATH', path: options.secretPath }, filePem);
   }
-  const { keys, generated } = await loadKeysDir(options.keysDir);
-  const ringKeys = keys.map(({ info, privateKey }) => ({ kid: info.kid, status: info.status, privateKey }));
-  return createKeyRing(generated ? 'generated' : 'keys-dir', { setting: 'KEYS_DIR', path: options.keysDir }, ringKeys);
+  return undefined;
 }
 
 async function singleKeyRing(source: KeySource, origin: KeyOrigin, pem: string): Promise<KeyRing> {

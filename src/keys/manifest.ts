@@ -3,18 +3,23 @@ import { join } from 'node:path';
 import { writeFileAtomic } from './atomic-file.ts';
 import { KeyConfigError, printable } from './errors.ts';
 
-export type KeyStatus = 'signing' | 'published' | 'retired';
+/** `next`: published, and signs from `activatesAt` on; `signing`: the current signer. */
+export type KeyStatus = 'next' | 'signing' | 'published' | 'retired';
 
 export interface KeyInfo {
   kid: string;
   /** ISO 8601 timestamp. */
   createdAt: string;
   status: KeyStatus;
+  /** When a `next` key becomes the signer (ISO 8601). */
+  activatesAt?: string;
+  /** When the key stopped signing (ISO 8601): tokens it signed live at most an access-token lifetime longer. */
+  supersededAt?: string;
 }
 
 export const MANIFEST_FILE = 'keyring.json';
 const MANIFEST_VERSION = 1;
-const STATUSES: readonly string[] = ['signing', 'published', 'retired'] satisfies KeyStatus[];
+const STATUSES: readonly string[] = ['next', 'signing', 'published', 'retired'] satisfies KeyStatus[];
 /** A SHA-256 JWK thumbprint in base64url; also keeps kids safe to use as file names. */
 const KID_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 
@@ -60,10 +65,18 @@ export function parseManifest(text: string, where: string): KeyInfo[] {
       throw corrupt(`keys[${index}].createdAt is not a date`);
     }
     if (typeof status !== 'string' || !STATUSES.includes(status)) {
-      throw corrupt(`keys[${index}].status must be signing, published or retired`);
+      throw corrupt(`keys[${index}].status must be next, signing, published or retired`);
     }
+    const dates: Pick<KeyInfo, 'activatesAt' | 'supersededAt'> = {};
+    for (const field of ['activatesAt', 'supersededAt'] as const) {
+      const value = entry[field];
+      if (value === undefined) continue;
+      if (typeof value !== 'string' || Number.isNaN(Date.parse(value))) throw corrupt(`keys[${index}].${field} is not a date`);
+      dates[field] = value;
+    }
+    if (status === 'next' && dates.activatesAt === undefined) throw corrupt(`keys[${index}] is next but has no activatesAt`);
     seen.add(kid);
-    keys.push({ kid, createdAt, status: status as KeyStatus });
+    keys.push({ kid, createdAt, status: status as KeyStatus, ...dates });
   }
   const signing = keys.filter((key) => key.status === 'signing').length;
   if (keys.length > 0 && signing !== 1) throw corrupt(`expected exactly one signing key, found ${signing}`);

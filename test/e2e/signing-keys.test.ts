@@ -74,7 +74,7 @@ describe('signing keys across restarts, sources and rotation', () => {
 
   it('rotates with the CLI: after a restart both keys are published, the new one signs, and retire unpublishes the old', async () => {
     const server = await startTestServer();
-    const env = { KEYS_DIR: server.dirs.keysDir, DATA_DIR: server.dirs.dataDir };
+    const env = { KEYS_DIR: server.dirs.keysDir, DATA_DIR: server.dirs.dataDir, KEY_ACTIVATION_DELAY_SECONDS: '0' };
     try {
       const oldKid = server.keys.signingKid;
       const oldToken = await serviceToken(server);
