@@ -6,7 +6,7 @@ import { b64, parseRecord, recordLeaf, recordWriter } from '../../src/audit/reco
 
 describe('audit records written on the fast path', () => {
   it('are byte for byte the canonical JSON of the record, with the same leaf hash', () => {
-    const event = { type: 'token.issued', client: 'c"lient\u2028', scopes: ['b', 'a'], nested: { z: 1, a: null, skipped: undefined }, n: 1.5 };
+    const event = { type: 'token.issued' as const, client: 'c"lient\u2028', scopes: ['b', 'a'], nested: { z: 1, a: null, skipped: undefined }, n: 1.5 };
     const [root, first, second] = [leafHash('root'), leafHash('one'), leafHash('two')];
     for (const prev of [undefined, [first, second]]) {
       const writer = recordWriter(41, '2026-12-02T00:00:00.000Z', event);
