@@ -27,8 +27,12 @@ export interface RefreshMeasurement {
 export interface RefreshGrantBenchResult {
   redis: RefreshMeasurement;
   embedded: RefreshMeasurement;
+  /** client_credentials grants on the same two servers, with the same load shape. */
+  clientCredentials: { redis: RefreshMeasurement; embedded: RefreshMeasurement };
   /** Redis / embedded, in refreshes per second. */
   redisVsEmbedded: number;
+  /** Refreshes / client_credentials grants per second on the same server. */
+  refreshVsClientCredentials: { redis: number; embedded: number };
   chains: number;
 }
 
@@ -37,7 +41,13 @@ const CLIENT = {
   client_id: 'bench-public', redirect_uris: ['http://127.0.0.1/callback'], token_endpoint_auth_method: 'none',
   grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'],
 };
+const SERVICE = {
+  client_id: 'bench-service', client_secret: 'bench-service-secret-0123456789abcdef', redirect_uris: [], response_types: [],
+  grant_types: ['client_credentials'], token_endpoint_auth_method: 'client_secret_basic',
+};
 const RESOURCE = 'https://api.bench.example/';
+type Engine = 'redis' | 'embedded';
+type Grant = 'refresh' | 'clientCredentials';
 
 export async function runRefreshGrantBench(options: { rounds?: number; seconds?: number; chains?: number; print?: boolean } = {}): Promise<RefreshGrantBenchResult> {
   const rounds = options.rounds ?? 4;
@@ -48,7 +58,7 @@ export async function runRefreshGrantBench(options: { rounds?: number; seconds?:
   const children: RunningChild[] = [];
   try {
     const configFile = join(root, 'config.json');
-    await writeFile(configFile, JSON.stringify({ clients: [CLIENT], resources: [{ uri: RESOURCE, scopes: ['api:read'] }] }));
+    await writeFile(configFile, JSON.stringify({ clients: [CLIENT, SERVICE], resources: [{ uri: RESOURCE, scopes: ['api:read'] }] }));
     const servers: Record<'redis' | 'embedded', { issuer: string; tokens: string[] }> = {} as never;
     for (const engine of ['redis', 'embedded'] as const) {
       const port = await freePort();
@@ -64,28 +74,42 @@ export async function runRefreshGrantBench(options: { rounds?: number; seconds?:
       servers[engine] = { issuer: child.url, tokens: await refreshTokens(child.url, chains) };
     }
 
-    const totals = { redis: { refreshes: 0, ms: 0 }, embedded: { refreshes: 0, ms: 0 } };
+    const totals: Record<`${Engine} ${Grant}`, { refreshes: number; ms: number }> = {
+      'redis refresh': { refreshes: 0, ms: 0 }, 'embedded refresh': { refreshes: 0, ms: 0 },
+      'redis clientCredentials': { refreshes: 0, ms: 0 }, 'embedded clientCredentials': { refreshes: 0, ms: 0 },
+    };
     for (let round = 0; round < rounds; round++) {
-      for (const engine of (round % 2 === 0 ? ['redis', 'embedded'] : ['embedded', 'redis']) as Array<'redis' | 'embedded'>) {
+      const order = Object.keys(totals) as Array<keyof typeof totals>;
+      for (const key of round % 2 === 0 ? order : order.reverse()) {
+        const [engine, grant] = key.split(' ') as [Engine, Grant];
         const started = performance.now();
         const deadline = started + seconds * 1000;
-        const counts = await Promise.all(servers[engine].tokens.map((_, chain) => refreshChain(servers[engine], chain, deadline)));
-        totals[engine].refreshes += counts.reduce((sum, count) => sum + count, 0);
-        totals[engine].ms += performance.now() - started;
+        const loop = grant === 'refresh' ? refreshChain : clientCredentialsChain;
+        const counts = await Promise.all(servers[engine].tokens.map((_, chain) => loop(servers[engine], chain, deadline)));
+        totals[key].refreshes += counts.reduce((sum, count) => sum + count, 0);
+        totals[key].ms += performance.now() - started;
       }
     }
     const measure = (total: { refreshes: number; ms: number }): RefreshMeasurement => ({
       refreshesPerSecond: Math.round(total.refreshes / (total.ms / 1000)), refreshes: total.refreshes, seconds: Math.round(total.ms / 100) / 10,
     });
+    const rate = (key: keyof typeof totals) => totals[key].refreshes / totals[key].ms;
     const result: RefreshGrantBenchResult = {
-      redis: measure(totals.redis), embedded: measure(totals.embedded), chains,
-      redisVsEmbedded: Number(((totals.redis.refreshes / totals.redis.ms) / (totals.embedded.refreshes / totals.embedded.ms)).toFixed(3)),
+      redis: measure(totals['redis refresh']), embedded: measure(totals['embedded refresh']), chains,
+      clientCredentials: { redis: measure(totals['redis clientCredentials']), embedded: measure(totals['embedded clientCredentials']) },
+      redisVsEmbedded: Number((rate('redis refresh') / rate('embedded refresh')).toFixed(3)),
+      refreshVsClientCredentials: {
+        redis: Number((rate('redis refresh') / rate('redis clientCredentials')).toFixed(3)),
+        embedded: Number((rate('embedded refresh') / rate('embedded clientCredentials')).toFixed(3)),
+      },
     };
     if (options.print ?? true) {
       console.log(`(2) refresh-token grant with rotation, ${chains} chains, ${rounds} alternating rounds of ${seconds} s`);
       console.log(`    Portcullis on Redis                         ${String(result.redis.refreshesPerSecond).padStart(8)} refreshes/s   (n=${result.redis.refreshes})`);
       console.log(`    Portcullis on the embedded engine           ${String(result.embedded.refreshesPerSecond).padStart(8)} refreshes/s   (n=${result.embedded.refreshes})`);
-      console.log(`    Redis / embedded = ${result.redisVsEmbedded.toFixed(2)}`);
+      console.log(`    client_credentials on Redis                 ${String(result.clientCredentials.redis.refreshesPerSecond).padStart(8)} grants/s      (n=${result.clientCredentials.redis.refreshes})`);
+      console.log(`    client_credentials on the embedded engine   ${String(result.clientCredentials.embedded.refreshesPerSecond).padStart(8)} grants/s      (n=${result.clientCredentials.embedded.refreshes})`);
+      console.log(`    Redis / embedded = ${result.redisVsEmbedded.toFixed(2)}   refresh / client_credentials: Redis ${result.refreshVsClientCredentials.redis.toFixed(2)}, embedded ${result.refreshVsClientCredentials.embedded.toFixed(2)}`);
     }
     return result;
   } finally {
@@ -108,6 +132,23 @@ async function refreshTokens(issuer: string, count: number): Promise<string[]> {
     tokens.push(granted.refresh_token);
   }
   return tokens;
+}
+
+/** Sends client_credentials grants one after another until the deadline (the same load shape as a refresh chain). */
+async function clientCredentialsChain(server: { issuer: string }, _chain: number, deadline: number): Promise<number> {
+  let count = 0;
+  const authorization = `Basic ${Buffer.from(`${SERVICE.client_id}:${SERVICE.client_secret}`).toString('base64')}`;
+  while (performance.now() < deadline) {
+    const response = await fetch(`${server.issuer.replace('localhost', '127.0.0.1')}/token`, {
+      method: 'POST',
+      headers: { authorization, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'api:read', resource: RESOURCE }),
+    });
+    const body = await response.json() as { access_token?: string; error?: string };
+    if (!response.ok || !body.access_token) throw new Error(`client_credentials failed: ${response.status} ${body.error ?? ''}`);
+    count++;
+  }
+  return count;
 }
 
 /** Refreshes one chain until the deadline, keeping the newest token for the next round. */

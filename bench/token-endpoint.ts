@@ -6,7 +6,7 @@
  * Run alone: ./node_modules/.bin/node bench/token-endpoint.ts [seconds-per-round]
  */
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeProtectedHeader } from 'jose';
@@ -29,9 +29,9 @@ export interface TokenEndpointBenchResult {
   portcullisVsBare: number;
 }
 
-const RESOURCE = 'https://mcp.bench.example/mcp';
+export const RESOURCE = 'https://mcp.bench.example/mcp';
 const SCOPES = 'notes:read notes:write';
-const CLIENT = {
+export const CLIENT = {
   client_id: 'bench-service',
   client_secret: 'bench-service-secret-0123456789abcdef',
   redirect_uris: [],
@@ -45,29 +45,14 @@ export async function runTokenEndpointBench(options: TokenEndpointBenchOptions =
   const pem = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
   const children: RunningChild[] = [];
   try {
-    const configFile = join(root, 'config.json');
-    await writeFile(configFile, JSON.stringify({ clients: [CLIENT], resources: [{ uri: RESOURCE, scopes: SCOPES.split(' '), default: true }] }));
     const [portcullisPort, barePort] = [await freePort(), await freePort()];
-    const portcullis = await startChild('src/main.ts', {
-      NODE_ENV: 'development', PORT: String(portcullisPort), HOST: '127.0.0.1', CONFIG_FILE: configFile, RSA_PRIVATE_KEY_PEM: pem,
-      DATA_DIR: join(root, 'data'), KEYS_DIR: join(root, 'keys'), RSA_PRIVATE_KEY_PATH: join(root, 'none'), COOKIE_KEYS_PATH: join(root, 'none'),
-      DEMO_MCP: 'off', LOG_LEVEL: 'warn', ...NO_RATE_LIMITS,
-    }, (line) => /^\s+issuer:\s+(\S+)/.exec(line)?.[1]);
+    const portcullis = await startPortcullis(root, pem, portcullisPort);
     children.push(portcullis);
     const bare = await startChild('bench/support/bare-provider.ts', {
       NODE_ENV: 'development', BENCH_PORT: String(barePort), BENCH_KEY_PEM: pem, BENCH_CLIENT: JSON.stringify(CLIENT), BENCH_RESOURCE: RESOURCE, BENCH_SCOPES: SCOPES,
     });
     children.push(bare);
 
-    const tokenRequest = (issuer: string): LoadRequest => ({
-      url: `${issuer.replace('localhost', '127.0.0.1')}/token`,
-      method: 'POST',
-      headers: {
-        authorization: `Basic ${Buffer.from(`${CLIENT.client_id}:${CLIENT.client_secret}`).toString('base64')}`,
-        'content-type': 'application/x-www-form-urlencoded',
-      },
-      body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'notes:read', resource: RESOURCE }).toString(),
-    });
     const requests = { portcullis: tokenRequest(portcullis.url), bare: tokenRequest(bare.url) };
     // Both must hand out the same thing: an at+jwt for the resource, signed with the same key.
     const kids = await Promise.all(Object.values(requests).map((request) => issuedKid(request)));
@@ -90,8 +75,33 @@ export async function runTokenEndpointBench(options: TokenEndpointBenchOptions =
   }
 }
 
+/** Portcullis as `npm start` runs it (embedded store, rate limits counted, audit log on), with the bench client and resource. */
+export async function startPortcullis(root: string, pem: string, port: number, env: Record<string, string> = {}): Promise<RunningChild> {
+  await mkdir(root, { recursive: true });
+  const configFile = join(root, 'config.json');
+  await writeFile(configFile, JSON.stringify({ clients: [CLIENT], resources: [{ uri: RESOURCE, scopes: SCOPES.split(' '), default: true }] }));
+  return startChild('src/main.ts', {
+    NODE_ENV: 'development', PORT: String(port), HOST: '127.0.0.1', CONFIG_FILE: configFile, RSA_PRIVATE_KEY_PEM: pem,
+    DATA_DIR: join(root, 'data'), KEYS_DIR: join(root, 'keys'), RSA_PRIVATE_KEY_PATH: join(root, 'none'), COOKIE_KEYS_PATH: join(root, 'none'),
+    DEMO_MCP: 'off', LOG_LEVEL: 'warn', ...NO_RATE_LIMITS, ...env,
+  }, (line) => /^\s+issuer:\s+(\S+)/.exec(line)?.[1]);
+}
+
+/** The bench client's client_credentials request to a server's token endpoint. */
+export function tokenRequest(issuer: string): LoadRequest {
+  return {
+    url: `${issuer.replace('localhost', '127.0.0.1')}/token`,
+    method: 'POST',
+    headers: {
+      authorization: `Basic ${Buffer.from(`${CLIENT.client_id}:${CLIENT.client_secret}`).toString('base64')}`,
+      'content-type': 'application/x-www-form-urlencoded',
+    },
+    body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'notes:read', resource: RESOURCE }).toString(),
+  };
+}
+
 /** One token request by hand: checks the answer is an at+jwt and returns its kid. */
-async function issuedKid(request: LoadRequest): Promise<string | undefined> {
+export async function issuedKid(request: LoadRequest): Promise<string | undefined> {
   const response = await fetch(request.url, { method: request.method, headers: request.headers, body: request.body ?? null });
   const body = await response.json() as { access_token?: string };
   if (!response.ok || !body.access_token) throw new Error(`${request.url}: ${response.status} ${JSON.stringify(body)}`);

@@ -1,11 +1,7 @@
 import { ConfigError, loadConfig, type Config } from './config/index.ts';
-import { KeyConfigError } from './keys/index.ts';
 import { configuredLogger, type Logger } from './log/index.ts';
-import { Metrics } from './metrics/index.ts';
-import { isClusterWorker, lockStore, printsBanner, reportMetricsToPrimary, runPrimary, runsWorkers, workerConfig } from './cluster.ts';
+import type { Metrics } from './metrics/index.ts';
 import { listenErrorMessage } from './listen-error.ts';
-import { startAuthorizationServer } from './authorization-server/start.ts';
-import { StoreUnavailableError } from './storage/index.ts';
 import { registeredCompanions, type RunningCompanion } from './companions.ts';
 
 let config: Config | undefined;
@@ -14,6 +10,10 @@ let config: Config | undefined;
 async function main(): Promise<void> {
   config = loadConfig();
   const log = configuredLogger(config);
+  // Loaded once the configuration is known to be good, so a bad setting is reported without the wait.
+  const [{ isClusterWorker, lockStore, printsBanner, reportMetricsToPrimary, runPrimary, runsWorkers, workerConfig }, { Metrics }, { startAuthorizationServer }] = await Promise.all([
+    import('./cluster.ts'), import('./metrics/index.ts'), import('./authorization-server/start.ts'),
+  ]);
   if (runsWorkers(config)) return runPrimary(config, log);
   config = workerConfig(config);
   // One process serves a DATA_DIR; under WORKERS the primary holds it for its workers.
@@ -68,7 +68,8 @@ async function startCompanions(config: Config, log: Logger, metrics: Metrics): P
   return running;
 }
 
-main().catch((error: unknown) => {
+main().catch(async (error: unknown) => {
+  const [{ KeyConfigError }, { StoreUnavailableError }] = await Promise.all([import('./keys/index.ts'), import('./storage/index.ts')]);
   if (error instanceof ConfigError || error instanceof KeyConfigError || error instanceof StoreUnavailableError) {
     process.stderr.write(`portcullis: ${error.message}\n`);
     process.exit(2);

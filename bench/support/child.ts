@@ -8,6 +8,7 @@ export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export interface RunningChild {
   /** What the child printed after `listening ` on its stdout. */
   url: string;
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -15,8 +16,8 @@ export interface RunningChild {
  * Runs a server script in its own process (so the load generator and the server do not share an
  * event loop) and waits until it prints `listening <url>`, or until `ready` matches a line.
  */
-export async function startChild(script: string, env: Record<string, string>, ready: (line: string) => string | undefined = readyLine): Promise<RunningChild> {
-  const child: ChildProcess = spawn(process.execPath, [script], {
+export async function startChild(script: string, env: Record<string, string>, ready: (line: string) => string | undefined = readyLine, nodeOptions: string[] = []): Promise<RunningChild> {
+  const child: ChildProcess = spawn(process.execPath, [...nodeOptions, script], {
     cwd: PROJECT_ROOT,
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -33,6 +34,7 @@ export async function startChild(script: string, env: Record<string, string>, re
   child.stdout!.resume();
   return {
     url,
+    pid: child.pid!,
     async stop() {
       if (child.exitCode !== null) return;
       const exited = once(child, 'exit');

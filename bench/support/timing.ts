@@ -46,3 +46,20 @@ export async function measureConcurrent(count: number, concurrency: number, oper
   const milliseconds = Number(process.hrtime.bigint() - start) / 1e6;
   return { operations: count, milliseconds, opsPerSecond: Math.round(count / (milliseconds / 1000)), microsecondsPerOp: (milliseconds * 1000) / count };
 }
+
+/** measureConcurrent that also keeps each operation's latency; returns the run and its p99 in ms. */
+export async function measureConcurrentLatency(count: number, concurrency: number, operation: (index: number) => Promise<unknown>): Promise<{ run: Measurement; latenciesMs: number[] }> {
+  const latenciesMs: number[] = [];
+  const run = await measureConcurrent(count, concurrency, async (index) => {
+    const started = performance.now();
+    await operation(index);
+    latenciesMs.push(performance.now() - started);
+  });
+  return { run, latenciesMs };
+}
+
+/** The p-th percentile (0-100) of a list of numbers. */
+export function percentile(values: readonly number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
+}

@@ -3,13 +3,12 @@ import { mkdir, open } from 'node:fs/promises';
 import { ConfigError } from '../config/index.ts';
 import { lockDirectory, type DirectoryLock } from '../lock/index.ts';
 import type { Logger } from '../log/index.ts';
-import { canonicalJson } from './canonical-json.ts';
 import { AuditUnavailableError, type AuditEvent, type AuditSink } from './events.ts';
 import { Checkpointer } from './checkpointer.ts';
 import { listLogFiles } from './files.ts';
 import { checkIdentity, type Handover } from './identity.ts';
 import { appendLeaf, rootOf, type Hash } from './merkle.ts';
-import { b64, recordLeaf, type AuditRecord } from './records.ts';
+import { recordWriter } from './records.ts';
 import { leafHashesFrom } from './read-log.ts';
 import { SegmentWriter, type OpenSegment } from './segment-writer.ts';
 import { verifierKey } from './signed-note.ts';
@@ -288,14 +287,12 @@ export class AuditLog implements AuditSink {
     const lines: string[] = [];
     const leaves: Hash[] = [];
     for (const { event } of chunk) {
-      const base = { seq: size, time, event };
-      const leaf = recordLeaf(base);
-      leaves.push(leaf);
+      const record = recordWriter(size, time, event);
+      leaves.push(record.leaf);
       const before = frontier;
-      frontier = appendLeaf(frontier, size, leaf);
-      const record: AuditRecord = { ...base, leaf: b64(leaf), root: b64(rootOf(frontier)) };
-      if (this.#writer!.records === 0 && lines.length === 0) record.prev = before.map(b64);
-      lines.push(canonicalJson(record));
+      frontier = appendLeaf(frontier, size, record.leaf);
+      const prev = this.#writer!.records === 0 && lines.length === 0 ? before : undefined;
+      lines.push(record.line(record.leaf, rootOf(frontier), prev));
       size += 1;
     }
     await this.#writer!.write(Buffer.from(`${lines.join('\n')}\n`, 'utf8'), chunk.length);

@@ -27,6 +27,20 @@ export function recordLeaf(record: Pick<AuditRecord, 'seq' | 'time' | 'event'>):
 
 export const b64 = (hash: Hash) => hash.toString('base64');
 
+/**
+ * The writer's fast path: the same bytes as canonicalJson of the record and of its leaf data,
+ * with the event (the bulk of a record) serialised once for both. Keys in canonical order.
+ */
+export function recordWriter(seq: number, time: string, event: AuditEvent) {
+  const head = `{"event":${canonicalJson(event)}`;
+  const tail = `"seq":${seq},"time":${JSON.stringify(time)}}`;
+  return {
+    leaf: leafHash(`${head},${tail}`),
+    line: (leaf: Hash, root: Hash, prev?: Hash[]) =>
+      `${head},"leaf":"${b64(leaf)}",${prev ? `"prev":${JSON.stringify(prev.map(b64))},` : ''}"root":"${b64(root)}",${tail}`,
+  };
+}
+
 /** Parses a line; undefined when it is not a canonical record (damaged, torn or edited). */
 export function parseRecord(line: string): AuditRecord | undefined {
   let value: unknown;

@@ -1,5 +1,6 @@
 import type Router from '@koa/router';
 import Koa, { type Middleware } from 'koa';
+import compose from 'koa-compose';
 import type { Store } from '../storage/index.ts';
 import { auditRoutes } from './audit-routes.ts';
 import { registrationGate } from './clients/registration-gate.ts';
@@ -8,7 +9,7 @@ import { interactionRoutes, type InteractionDependencies } from './interactions/
 import { federationRoutes } from './interactions/federation-routes.ts';
 import { accountRoutes, type AccountSection } from './account/account-routes.ts';
 import { problem, problemBoundary } from './problem.ts';
-import { REGISTRATION_PATH, TOKEN_PATH } from './provider.ts';
+import { PROTOCOL_ONLY_PATHS, REGISTRATION_PATH, TOKEN_PATH } from './provider.ts';
 import { replayedRequest } from '../http/replayed-request.ts';
 import { requestLogging } from '../http/request-log.ts';
 import { closeOnUnreadBody } from '../http/unread-body.ts';
@@ -65,33 +66,35 @@ export function createApp(deps: AppDependencies): Koa {
   app.use(problemBoundary(deps.log));
   app.use(securityHeaders({ https: deps.issuer.startsWith('https:') }));
 
-  app.use(async (ctx, next) => {
+  app.use((ctx, next) => {
     if (ctx.path === '/healthz') {
       ctx.body = { status: 'ok' };
       return;
     }
-    if (ctx.path === '/readyz') {
-      try {
-        await deps.store.ping();
-        ctx.body = { status: 'ready', store: deps.store.engine };
-      } catch {
-        problem(ctx, 503, 'Not ready', 'the store is unavailable', { status_detail: 'not_ready' });
-      }
-      return;
-    }
-    await next();
+    return ctx.path === '/readyz' ? readiness(ctx, next) : next();
   });
+  const readiness: Middleware = async (ctx) => {
+    try {
+      await deps.store.ping();
+      ctx.body = { status: 'ready', store: deps.store.engine };
+    } catch {
+      problem(ctx, 503, 'Not ready', 'the store is unavailable', { status_detail: 'not_ready' });
+    }
+  };
 
   if (deps.metricsAccess) app.use(metricsEndpoint(deps.metrics, deps.metricsAccess));
   if (deps.auditDir) app.use(auditRoutes(deps.auditDir));
   app.use(registrationGate({ path: REGISTRATION_PATH, store: deps.store, log: deps.log, mode: deps.registration.mode, rateLimit: deps.limits.registrationPerAddress }));
   app.use(tokenRateLimit({ path: TOKEN_PATH, limits: deps.limits, log: deps.log }));
-  if (deps.federation) app.use(federationRoutes({ ...deps, federation: deps.federation }).routes());
-  app.use(accountRoutes(deps).routes());
-  app.use(interactions.routes());
-  app.use(interactions.allowedMethods());
-  if (deps.operatorConsole) app.use(deps.operatorConsole);
-  for (const router of deps.routers ?? []) app.use(router.routes());
+  const pages: Middleware = compose<Koa.Context>([
+    ...(deps.federation ? [federationRoutes({ ...deps, federation: deps.federation }).routes()] : []),
+    accountRoutes(deps).routes(),
+    interactions.routes(),
+    interactions.allowedMethods(),
+    ...(deps.operatorConsole ? [deps.operatorConsole] : []),
+    ...(deps.routers ?? []).map((router) => router.routes()),
+  ] as Middleware[]);
+  app.use((ctx, next) => (PROTOCOL_ONLY_PATHS.has(ctx.path) ? next() : pages(ctx, next)));
 
   app.use(async (ctx) => {
     // RFC 8414 metadata is the same document as OIDC discovery; oidc-provider serves only the latter.

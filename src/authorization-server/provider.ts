@@ -40,6 +40,8 @@ export interface ProviderDependencies {
 
 export const REGISTRATION_PATH = '/reg';
 export const TOKEN_PATH = '/token';
+/** oidc-provider's endpoints where none of our pages live: requests to them skip the page routers. */
+export const PROTOCOL_ONLY_PATHS: ReadonlySet<string> = new Set([TOKEN_PATH, REGISTRATION_PATH, '/jwks', '/revoke', '/introspect', '/userinfo', '/par']);
 const SCOPES = ['openid', 'offline_access', 'profile', 'email'];
 /** Cap on any fetched body (a JWKS with several keys fits easily); the outbound fetch is built with it. */
 export const OUTBOUND_MAX_BYTES = 64 * 1024;

@@ -1,3 +1,4 @@
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import helmet from 'helmet';
 import type { Middleware } from 'koa';
 
@@ -7,6 +8,16 @@ import type { Middleware } from 'koa';
  * adds the hash of its own inline script to `script-src` when it renders a form_post response.
  */
 export function securityHeaders(options: { https: boolean }): Middleware {
+  const headers = Object.entries(helmetHeaders(options));
+  return (ctx, next) => {
+    for (const [name, value] of headers) ctx.res.setHeader(name, value!);
+    ctx.res.removeHeader('X-Powered-By');
+    return next();
+  };
+}
+
+/** The headers helmet sets with these settings; they depend on nothing in the request, so they are worked out once. */
+function helmetHeaders(options: { https: boolean }): OutgoingHttpHeaders {
   const apply = helmet({
     contentSecurityPolicy: {
       useDefaults: false,
@@ -27,10 +38,13 @@ export function securityHeaders(options: { https: boolean }): Middleware {
     crossOriginResourcePolicy: false,
     crossOriginOpenerPolicy: { policy: 'same-origin' },
   });
-  return async (ctx, next) => {
-    await new Promise<void>((resolve, reject) => {
-      apply(ctx.req as never, ctx.res as never, (error?: unknown) => (error ? reject(error) : resolve()));
-    });
-    await next();
-  };
+  const headers: OutgoingHttpHeaders = {};
+  const response = { setHeader: (name: string, value: string) => { headers[name] = value; }, removeHeader: () => {} };
+  let called = false;
+  apply({} as IncomingMessage, response as unknown as ServerResponse, (error?: unknown) => {
+    if (error) throw error;
+    called = true;
+  });
+  if (!called) throw new Error('helmet did not finish synchronously');
+  return headers;
 }

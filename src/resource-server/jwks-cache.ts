@@ -1,8 +1,9 @@
-import { importJWK, type CryptoKey, type JWK } from 'jose';
+import type { KeyObject } from 'node:crypto';
 import { jwkFitsAlgorithm, type PublicJwk, type SupportedAlgorithm } from './algorithms.ts';
 import { discoverIssuer, type IssuerMetadata } from './discovery.ts';
 import { TokenVerificationError } from './errors.ts';
 import { fetchJson, type FetchLike } from './fetch-json.ts';
+import { importVerificationKey } from './signature.ts';
 
 export interface JwksCacheOptions {
   issuer: string;
@@ -53,14 +54,14 @@ export class JwksCache {
   #keys: KeySet | undefined;
   #lastAttemptAt = Number.NEGATIVE_INFINITY;
   #inflight: Promise<void> | undefined;
-  readonly #imported = new Map<string, Promise<CryptoKey>>();
+  readonly #imported = new Map<string, KeyObject>();
 
   constructor(options: JwksCacheOptions) {
     this.#options = options;
   }
 
   /** The key to verify a token with this kid and alg, or a TokenVerificationError. */
-  async getKey(kid: string, alg: SupportedAlgorithm): Promise<CryptoKey> {
+  async getKey(kid: string, alg: SupportedAlgorithm): Promise<KeyObject> {
     const cacheKey = `${alg} ${kid}`;
     const now = this.#options.now();
     const fresh = this.#keys !== undefined && now - this.#keys.fetchedAt < this.#options.ttlMs;
@@ -96,13 +97,14 @@ export class JwksCache {
     return now - this.#lastAttemptAt >= this.#options.cooldownMs;
   }
 
-  #import(cacheKey: string, jwk: PublicJwk, alg: SupportedAlgorithm): Promise<CryptoKey> {
+  #import(cacheKey: string, jwk: PublicJwk, alg: SupportedAlgorithm): KeyObject {
     let imported = this.#imported.get(cacheKey);
     if (!imported) {
-      imported = (importJWK(jwk as JWK, alg) as Promise<CryptoKey>).catch((cause: unknown) => {
-        this.#imported.delete(cacheKey);
+      try {
+        imported = importVerificationKey(jwk, alg);
+      } catch (cause) {
         throw new TokenVerificationError('issuer_unreachable', 'the issuer published a key that cannot be imported', { cause });
-      });
+      }
       this.#imported.set(cacheKey, imported);
     }
     return imported;

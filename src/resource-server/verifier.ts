@@ -1,4 +1,3 @@
-import { compactVerify, errors as joseErrors } from 'jose';
 import { allowedAlgorithms, type SupportedAlgorithm } from './algorithms.ts';
 import { checkClaims } from './claims.ts';
 import { TokenVerificationError } from './errors.ts';
@@ -7,6 +6,7 @@ import { JwksCache } from './jwks-cache.ts';
 import { decodeJwsHeader, MAX_TOKEN_LENGTH, typMatches } from './jws-header.ts';
 import { assertScopes, normalizeRequiredScopes } from './scopes.ts';
 import { secureUrl } from './secure-url.ts';
+import { verifyCompactSignature } from './signature.ts';
 import { TokenCache } from './token-cache.ts';
 import type { VerifiedToken } from './verified-token.ts';
 
@@ -57,16 +57,6 @@ function nonNegative(value: number | undefined, fallback: number, name: string):
 }
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
-
-function signatureError(error: unknown): TokenVerificationError {
-  if (error instanceof TokenVerificationError) return error;
-  if (error instanceof joseErrors.JWSSignatureVerificationFailed) return new TokenVerificationError('invalid_signature', 'the token signature is invalid');
-  if (error instanceof joseErrors.JOSEAlgNotAllowed || error instanceof joseErrors.JOSENotSupported) {
-    return new TokenVerificationError('unsupported_alg', 'the token uses an unsupported algorithm or header parameter');
-  }
-  if (error instanceof joseErrors.JWSInvalid) return new TokenVerificationError('malformed', 'the token is not a valid JWS');
-  return new TokenVerificationError('invalid_signature', 'the token signature could not be verified');
-}
 
 /**
  * A verifier of JWT access tokens from one issuer for one resource.
@@ -119,12 +109,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     }
 
     const key = await keys.getKey(header.kid, alg);
-    let payload: Uint8Array;
-    try {
-      ({ payload } = await compactVerify(token, key, { algorithms: [alg] }));
-    } catch (error) {
-      throw signatureError(error);
-    }
+    const payload = verifyCompactSignature(token, header, key, alg);
 
     let claims: unknown;
     try {

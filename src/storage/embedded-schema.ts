@@ -29,6 +29,8 @@ export function prepareConnection(db: DatabaseSync, busyTimeoutMs: number): void
   // Tags are removed with their records by ON DELETE CASCADE, which needs this on every connection.
   db.exec('PRAGMA foreign_keys = ON');
   db.exec('PRAGMA journal_mode = WAL');
+  // Codes, grants and tokens are on disk when their commit returns.
+  db.exec('PRAGMA synchronous = FULL');
   db.exec('BEGIN IMMEDIATE');
   try {
     db.exec(SCHEMA);
@@ -37,4 +39,15 @@ export function prepareConnection(db: DatabaseSync, busyTimeoutMs: number): void
     if (db.isTransaction) db.exec('ROLLBACK');
     throw error;
   }
+}
+
+/**
+ * The second connection, for rate-limit counters: commits are not flushed to disk
+ * (WAL with synchronous=NORMAL), so they stay atomic and never corrupt the file, but a power
+ * loss may undo the last increments. A flushed commit would cost a disk flush on every request.
+ */
+export function prepareCounterConnection(db: DatabaseSync, busyTimeoutMs: number): void {
+  db.exec(`PRAGMA busy_timeout = ${Math.trunc(busyTimeoutMs)}`);
+  db.exec('PRAGMA foreign_keys = ON');
+  db.exec('PRAGMA synchronous = NORMAL');
 }

@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { tempDir, testLog } from '../audit/support.ts';
-import { PROJECT_ROOT, runProject } from '../support/processes.ts';
+import { CHILD_ENV, PROJECT_ROOT, runProject } from '../support/processes.ts';
 
 describe('the portcullis command: audit query across logs', () => {
   let env: Record<string, string>;
@@ -48,7 +48,7 @@ describe('the portcullis command: audit query across logs', () => {
   });
 
   it('exits quietly when the reader stops early, as `| head` does', async () => {
-    const child = spawn(process.execPath, ['src/cli/main.ts', 'audit', 'query'], { cwd: PROJECT_ROOT, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['src/cli/main.ts', 'audit', 'query'], { cwd: PROJECT_ROOT, env: { ...CHILD_ENV, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (chunk) => { stderr += chunk; });
     await once(child.stdout, 'data');

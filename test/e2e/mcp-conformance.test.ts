@@ -8,7 +8,7 @@ import { demoNotesResource } from '../../src/config/index.ts';
 import { PUBLIC_CLIENT, startTestServer, type TestServer } from '../support/authorization-server.ts';
 import { addUser } from '../support/oauth-client.ts';
 import { freePort } from '../support/ports.ts';
-import { PROJECT_ROOT } from '../support/processes.ts';
+import { CHILD_ENV, PROJECT_ROOT } from '../support/processes.ts';
 import { UserAgent } from '../support/user-agent.ts';
 
 const CONFORMANCE = join(PROJECT_ROOT, 'node_modules/@modelcontextprotocol/conformance/dist/index.js');
@@ -32,7 +32,7 @@ describe('the official MCP conformance suite\'s authorization-server scenarios',
     const port = await freePort();
     const child = spawn(process.execPath, [
       CONFORMANCE, 'authorization', '--url', server.issuer, '--client-id', PUBLIC_CLIENT.client_id, '--resource', NOTES, '-p', String(port), '-o', output,
-    ], { cwd: PROJECT_ROOT, env: { PATH: process.env.PATH ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    ], { cwd: PROJECT_ROOT, env: CHILD_ENV, stdio: ['ignore', 'pipe', 'pipe'] });
     let printed = '';
     const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
     const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);

@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { PUBLIC_CLIENT, TEST_PASSWORD, type TestServer } from '../support/authorization-server.ts';
 import { codeFlow, discover } from '../support/oauth-client.ts';
 import { freePort } from '../support/ports.ts';
-import { PROJECT_ROOT, runProject } from '../support/processes.ts';
+import { CHILD_ENV, PROJECT_ROOT, runProject } from '../support/processes.ts';
 
 describe('WORKERS=2: two processes sharing the port', () => {
   let root: string;
@@ -26,7 +26,7 @@ describe('WORKERS=2: two processes sharing the port', () => {
       resources: [{ uri: 'https://api.example.test/', scopes: ['api:read'] }],
     }));
     env = {
-      PATH: process.env.PATH ?? '', NODE_ENV: 'test', WORKERS: '2', PORT: String(port), DEMO_MCP: 'off', LOG_FORMAT: 'json',
+      ...CHILD_ENV, NODE_ENV: 'test', WORKERS: '2', PORT: String(port), DEMO_MCP: 'off', LOG_FORMAT: 'json',
       DATA_DIR: join(root, 'data'), KEYS_DIR: join(root, 'keys'), RSA_PRIVATE_KEY_PATH: join(root, 'no-secret'), CONFIG_FILE: join(root, 'config.json'),
     };
     primary = spawn(process.execPath, ['src/main.ts'], { cwd: PROJECT_ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
+import { constants, generateKeyPairSync, sign as cryptoSign, type KeyObject } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { exportSPKI, SignJWT } from 'jose';
 import { createTokenVerifier, type TokenVerifierOptions } from '../../src/resource-server/index.ts';
 import { rejectsWith } from './support/assertions.ts';
-import { manualClock, startFixtureIssuer, type FixtureIssuer } from './support/fixture-issuer.ts';
+import { manualClock, startFixtureIssuer, type FixtureIssuer, type FixtureKey } from './support/fixture-issuer.ts';
 
 const RESOURCE = 'api://notes-api';
 const HOUR = 3600;
@@ -165,6 +166,34 @@ describe('token verifier against an independent (Entra-like) issuer', () => {
       const forged = await idp.sign(claims(), { header: { kid: ecKey.kid } });
       await rejectsWith(verifier.verify(forged), 'unsupported_alg');
       assert.equal((await verifier.verify(await idp.sign(claims(), { key: ecKey }))).subject, 'user-oid-1', 'ES256 is accepted when allowed');
+    } finally {
+      idp.publish([idp.keys[0]!]);
+    }
+  });
+
+  it('checks PS256 signatures, and refuses crit headers and RSA keys under 2048 bits', async () => {
+    const { verifier, claims } = setup({ algorithms: ['RS256', 'PS256'] });
+    const handMade = (bits: number, kid: string) => {
+      const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: bits });
+      return { privateKey, key: { kid, alg: 'RS256' as const, publicJwk: { ...publicKey.export({ format: 'jwk' }), kid, use: 'sig' } } as unknown as FixtureKey };
+    };
+    const signed = (privateKey: KeyObject, header: Record<string, unknown>, padding?: number) => {
+      const input = `${Buffer.from(JSON.stringify(header)).toString('base64url')}.${Buffer.from(JSON.stringify(claims())).toString('base64url')}`;
+      const options = padding === undefined ? privateKey : { key: privateKey, padding, saltLength: 32 };
+      return `${input}.${cryptoSign('sha256', Buffer.from(input), options).toString('base64url')}`;
+    };
+    const strong = handMade(2048, 'hand-made-2048');
+    const weak = handMade(1024, 'hand-made-1024');
+    idp.publish([idp.keys[0]!, strong.key, weak.key]);
+    try {
+      const pss = signed(strong.privateKey, { alg: 'PS256', typ: 'JWT', kid: strong.key.kid }, constants.RSA_PKCS1_PSS_PADDING);
+      assert.equal((await verifier.verify(pss)).subject, 'user-oid-1');
+      const pssAsPkcs1 = signed(strong.privateKey, { alg: 'RS256', typ: 'JWT', kid: strong.key.kid }, constants.RSA_PKCS1_PSS_PADDING);
+      await rejectsWith(verifier.verify(pssAsPkcs1), 'invalid_signature');
+      const critical = signed(strong.privateKey, { alg: 'RS256', typ: 'JWT', kid: strong.key.kid, crit: ['exp'], exp: 1 });
+      await rejectsWith(verifier.verify(critical), 'unsupported_alg');
+      const weakKey = signed(weak.privateKey, { alg: 'RS256', typ: 'JWT', kid: weak.key.kid });
+      await rejectsWith(verifier.verify(weakKey), 'issuer_unreachable');
     } finally {
       idp.publish([idp.keys[0]!]);
     }

@@ -197,3 +197,41 @@ function spawnConsumer(dataDir: string, keys: string[]) {
   });
   return { ready, wins, go: () => child.stdin.end('go\n') };
 }
+
+// Counts up and writes a record, printing each acknowledged count, until it is killed.
+const COUNTER = `
+const [indexUrl, dataDir] = process.argv.slice(1);
+const { openStore } = await import(indexUrl);
+const store = await openStore({ dataDir });
+for (let n = 1; ; n++) {
+  await store.increment('ratelimit:crash', { ttlSeconds: 3600 });
+  await store.put('oidc:Grant:crash-' + n, { n });
+  process.stdout.write(n + '\\n');
+}
+`;
+
+describe('embedded engine: a process killed mid-write', () => {
+  test('keeps every acknowledged counter increment and record (counters are unflushed, not uncommitted)', async () => {
+    const dataDir = await tempDir();
+    const child = spawn(process.execPath, ['--input-type=module', '--eval', COUNTER, INDEX_URL, dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let acknowledged = 0;
+    await new Promise<void>((resolveKilled) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        const lines = chunk.toString().trim().split('\n');
+        acknowledged = Number(lines.at(-1));
+        if (acknowledged >= 30 && child.exitCode === null && !child.killed) child.kill('SIGKILL');
+      });
+      child.on('exit', () => resolveKilled());
+    });
+    assert.ok(acknowledged >= 30, 'the child acknowledged writes before it was killed');
+    const store = await openEmbeddedStore({ dataDir, sweepIntervalMs: 0 });
+    try {
+      const counted = (await store.get<number>('ratelimit:crash'))!.value;
+      assert.ok(counted >= acknowledged, `${counted} counted, ${acknowledged} acknowledged`);
+      assert.ok(counted <= acknowledged + 1, 'at most the increment in flight when killed is extra');
+      assert.deepEqual((await store.get(`oidc:Grant:crash-${acknowledged}`))?.value, { n: acknowledged });
+    } finally {
+      await store.close();
+    }
+  });
+});

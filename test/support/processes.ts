@@ -1,7 +1,23 @@
 import { spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/**
+ * What every child process of the tests gets: PATH, and Node's on-disk compile cache, so the
+ * project's modules are compiled once per test run instead of once per spawned process (about a
+ * third of a start-up). Test processes only; the cache directory is private to this user.
+ */
+export const CHILD_ENV: Record<string, string> = { PATH: process.env.PATH ?? '', NODE_COMPILE_CACHE: compileCacheDir() };
+
+function compileCacheDir(): string {
+  const dir = join(tmpdir(), `portcullis-test-compile-cache-${userInfo().uid}`);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  return dir;
+}
 
 export interface Finished {
   code: number | null;
@@ -16,7 +32,7 @@ export function runProject(
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...(options.nodeArgs ?? []), script, ...args], {
       cwd: PROJECT_ROOT,
-      env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', ...options.env },
+      env: { ...CHILD_ENV, NODE_ENV: 'test', ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -54,7 +70,7 @@ export function startProject(
 ): Promise<RunningProject> {
   const child = spawn(options.node ?? process.execPath, [...(options.nodeArgs ?? []), script], {
     cwd: options.cwd ?? PROJECT_ROOT,
-    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', ...env },
+    env: { ...CHILD_ENV, NODE_ENV: 'test', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -21,8 +21,7 @@ export interface RegistrationGateOptions {
  */
 export function registrationGate(options: RegistrationGateOptions): Middleware {
   const { path, mode, rateLimit, store, log } = options;
-  return async (ctx, next) => {
-    if (ctx.path !== path || ctx.method !== 'POST' || mode === 'off') return next();
+  const gate: Middleware = async (ctx, next) => {
     const retryAfter = await rateLimit.hit(addressSubject(ctx.ip));
     if (retryAfter !== undefined) {
       log.warn({ ip: ctx.ip, retryAfter, event: 'rate_limited', limit: 'registration' }, 'client registration rate limit reached');
@@ -42,4 +41,5 @@ export function registrationGate(options: RegistrationGateOptions): Middleware {
     }
     await next();
   };
+  return (ctx, next) => (ctx.path !== path || ctx.method !== 'POST' || mode === 'off' ? next() : gate(ctx, next));
 }

@@ -19,8 +19,7 @@ export const READ_BODY = 'portcullisReadBody';
  */
 export function tokenRateLimit(options: { path: string; limits: RateLimits; log: Logger }): Middleware {
   const { path, limits, log } = options;
-  return async (ctx, next) => {
-    if (ctx.path !== path || ctx.method !== 'POST') return next();
+  const gate: Middleware = async (ctx, next) => {
     const refuse = (retryAfter: number, description: string, fields: Record<string, unknown>) => {
       log.warn({ ...fields, retryAfter, event: 'rate_limited', limit: 'token' }, 'token endpoint rate limit reached');
       tooManyRequests(ctx, retryAfter, `${description}; try again in ${retryAfter} seconds`);
@@ -49,6 +48,7 @@ export function tokenRateLimit(options: { path: string; limits: RateLimits; log:
     await next();
     if (clientId !== undefined && ctx.res.statusCode === 200) await limits.tokenPerClient.hit(clientId);
   };
+  return (ctx, next) => (ctx.path !== path || ctx.method !== 'POST' ? next() : gate(ctx, next));
 }
 
 /** client_id from HTTP Basic (RFC 6749 §2.3.1, form-encoded inside) or from the form body. */
