@@ -35,7 +35,6 @@ export const AUDIT_EVENT_TYPES = [
   'second_factor.enrolled',
   'second_factor.removed',
   'second_factor.reset',
-  'admin.settings.changed',
 ] as const;
 
 /** Operator actions from the console or the CLI: `admin.user.disabled`, `admin.keys.rotated`, ... */

@@ -137,6 +137,7 @@ export async function startAuthorizationServer(
     sessions: new AdminSessions(store, cookieKeys[0]!),
     auditVerifier,
     signingKeys,
+    settings,
   };
   const operatorConsole = consoleMiddleware(consoleDependencies);
   const app = createApp({

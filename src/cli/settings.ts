@@ -1,8 +1,8 @@
-import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { DISABLED_AUDIT } from '../audit/index.ts';
 import type { Config } from '../config/index.ts';
 import { auditOutbox } from '../authorization-server/audit-outbox.ts';
+import { cliActor } from '../admin/admin-events.ts';
 import { displayValue, openSettings, type ApplyResult } from '../settings/index.ts';
 import { openStore } from '../storage/index.ts';
 import { printTable, UsageError } from './io.ts';
@@ -42,7 +42,7 @@ export async function settingsCommand(config: Config, args: string[]): Promise<v
       }));
       const expected = values['expect-version'];
       if (expected !== undefined && !/^\d+$/.test(expected)) throw new UsageError('--expect-version is a version number from settings list --json');
-      const result = await settings.apply(changes, { expectedVersion: expected === undefined ? settings.version : Number(expected), actor: `cli:${userInfo().username}` });
+      const result = await settings.apply(changes, { expectedVersion: expected === undefined ? settings.version : Number(expected), actor: cliActor() });
       reportResult(result);
       return;
     }

@@ -15,8 +15,8 @@ export type ApplyResult =
   | { ok: false; reason: 'invalid'; errors: FieldError[] }
   | { ok: false; reason: 'conflict'; currentVersion: number };
 
-/** Who changes settings: a console user, or the CLI ("cli:<os user>"). */
-export type Actor = string | { subject: string; name: string };
+/** Who changes settings: a console user or the CLI (src/admin/admin-events.ts AdminActor), or a plain name. */
+export type Actor = string | { subject: string; name: string; via?: string };
 
 type Checked = { ok: true; changes: Change[]; next: SettingValues } | { ok: false; errors: FieldError[] };
 
@@ -203,7 +203,8 @@ export class SettingsService {
     this.#adopt(document);
     try {
       await this.#audit.append({
-        type: 'admin.settings.changed', actor, ...(typeof options.actor === 'string' ? {} : { subject: options.actor.subject }),
+        type: 'admin.settings.changed', actor,
+        ...(typeof options.actor === 'string' ? {} : { subject: options.actor.subject, ...(options.actor.via ? { via: options.actor.via } : {}) }),
         version: document.version, changes: checked.changes,
       });
     } catch (error) {

@@ -1,5 +1,7 @@
 import { html, type SafeHtml } from '../../authorization-server/interactions/html.ts';
 import { displayValue, type Change, type FieldError, type SettingDescription } from '../../settings/index.ts';
+import type { ConsoleViewer } from '../console-guard.ts';
+import { consoleForm, dataTable } from '../layout.ts';
 
 const SOURCE_WORDS: Record<SettingDescription['source'], string> = {
   default: 'Default',
@@ -16,7 +18,7 @@ export function formValue(value: unknown): string {
 export interface SettingsFormView {
   settings: SettingDescription[];
   version: number;
-  csrf: string;
+  viewer: ConsoleViewer;
   /** What the operator typed, shown again next to the errors. */
   submitted?: Record<string, string>;
   errors?: FieldError[];
@@ -29,17 +31,15 @@ export function settingsForm(view: SettingsFormView): SafeHtml {
   return html`
 <p>Changes apply on every server within 30 seconds, without a restart, and are recorded in the audit log.
 Settings given in the environment or the configuration file are fixed here: change them there.</p>
-${view.errors?.length ? html`<div class="error" role="alert"><p>Nothing was changed. Please correct:</p><ul>${view.errors.map((error) => html`<li><strong>${error.name}</strong> ${error.message}${error.allowed ? html` (allowed: ${error.allowed})` : ''}</li>`)}</ul></div>` : ''}
-<form method="post" action="/admin/settings/review" class="settings">
-  <input type="hidden" name="csrf" value="${view.csrf}">
+${view.errors?.length ? html`<div class="banner error" role="alert"><p>Nothing was changed. Please correct:</p><ul>${view.errors.map((error) => html`<li><strong>${error.name}</strong> ${error.message}${error.allowed ? html` (allowed: ${error.allowed})` : ''}</li>`)}</ul></div>` : ''}
+${consoleForm(view.viewer, '/admin/settings/review', html`
   <input type="hidden" name="version" value="${view.version}">
   ${groups.map((group) => html`
-  <fieldset>
+  <fieldset class="panel settings-group">
     <legend>${group}</legend>
     ${view.settings.filter((setting) => setting.group === group).map((setting) => settingRow(setting, view.submitted?.[setting.name], errorOf(setting.name)))}
   </fieldset>`)}
-  <button type="submit" class="primary">Review changes</button>
-</form>`;
+  <div class="actions"><button type="submit" class="primary">Review changes</button></div>`)}`;
 }
 
 function settingRow(setting: SettingDescription, submitted: string | undefined, error: FieldError | undefined): SafeHtml {
@@ -48,28 +48,25 @@ function settingRow(setting: SettingDescription, submitted: string | undefined, 
   const value = submitted ?? formValue(setting.value);
   const about = html`<small id="${describedBy}" class="muted"><code>${setting.name}</code> · ${SOURCE_WORDS[setting.source]}${setting.changedBy ? html` by ${setting.changedBy}${setting.changedAt ? html` at ${setting.changedAt.slice(0, 16).replace('T', ' ')} UTC` : ''}` : ''} · Allowed: ${setting.allowed}</small>`;
   if (!setting.editable) {
-    return html`<div class="setting fixed" id="${id}"><span class="label">${setting.label}</span><strong>${setting.display}</strong>${about}</div>`;
+    return html`<div class="settings-field" id="${id}"><span class="settings-label">${setting.label}</span><strong>${setting.display}</strong> <span class="badge warn">${SOURCE_WORDS[setting.source]}</span>${about}</div>`;
   }
   const options = /^one of (.+)$/.exec(setting.allowed)?.[1]?.split(', ');
   const invalid = error ? html` aria-invalid="true"` : '';
   const control = options
     ? html`<select id="${id}-input" name="${setting.name}" aria-describedby="${describedBy}"${invalid}>${options.map((option) => html`<option value="${option}"${option === value ? html` selected` : ''}>${option}</option>`)}</select>`
     : html`<input id="${id}-input" name="${setting.name}" value="${value}" aria-describedby="${describedBy}" autocomplete="off" spellcheck="false"${invalid}>`;
-  return html`<div class="setting${error ? ' invalid' : ''}" id="${id}"><label for="${id}-input">${setting.label}</label>${control}${error ? html`<span class="error">${error.message}</span>` : ''}${about}</div>`;
+  return html`<div class="settings-field" id="${id}"><label for="${id}-input">${setting.label}</label>${control}${error ? html`<span class="field-error">${error.message}</span>` : ''}${about}</div>`;
 }
 
-function changesTable(changes: Change[], labels: Map<string, string>): SafeHtml {
-  return html`<table class="diff">
-<thead><tr><th scope="col">Setting</th><th scope="col">Now</th><th scope="col">After</th></tr></thead>
-<tbody>${changes.map((change) => html`<tr><th scope="row">${labels.get(change.name) ?? change.name}<br><small><code>${change.name}</code></small></th><td>${displayValue(change.name, change.before)}</td><td><strong>${displayValue(change.name, change.after)}</strong></td></tr>`)}</tbody>
-</table>`;
+function changesTable(changes: Change[], labels: Map<string, string>, headers = ['Setting', 'Now', 'After']): SafeHtml {
+  return html`<div class="settings-diff">${dataTable(headers, changes.map((change) => html`<tr><th scope="row">${labels.get(change.name) ?? change.name}<br><small><code>${change.name}</code></small></th><td>${displayValue(change.name, change.before)}</td><td><strong>${displayValue(change.name, change.after)}</strong></td></tr>`))}</div>`;
 }
 
 export interface ReviewView {
   changes: Change[];
   settings: SettingDescription[];
   version: number;
-  csrf: string;
+  viewer: ConsoleViewer;
 }
 
 /** The diff to confirm; the form carries the same values and the version they were made against. */
@@ -78,13 +75,10 @@ export function reviewChanges(view: ReviewView): SafeHtml {
   return html`
 <p>Please check these changes. They apply on every server within 30 seconds.</p>
 ${changesTable(view.changes, labels)}
-<form method="post" action="/admin/settings/apply">
-  <input type="hidden" name="csrf" value="${view.csrf}">
+${consoleForm(view.viewer, '/admin/settings/apply', html`
   <input type="hidden" name="version" value="${view.version}">
   ${view.changes.map((change) => html`<input type="hidden" name="${change.name}" value="${formValue(change.after)}">`)}
-  <button type="submit" class="primary">Apply these changes</button>
-</form>
-<p><a href="/admin/settings">Back without changing anything</a></p>`;
+  <div class="actions"><button type="submit" class="primary">Apply these changes</button> <a href="/admin/settings">Back without changing anything</a></div>`)}`;
 }
 
 export interface ConflictView {
@@ -97,9 +91,9 @@ export interface ConflictView {
 export function settingsConflict(view: ConflictView): SafeHtml {
   const labels = new Map(view.settings.map((setting) => [setting.name, setting.label]));
   return html`
-<div class="error" role="alert"><p>Someone else changed the settings while you were editing them. Nothing of your change was applied.</p></div>
+<p class="banner error" role="alert">Someone else changed the settings while you were editing them. Nothing of your change was applied.</p>
 ${view.wanted.length
-    ? html`<p>What you wanted, compared with the values in force now:</p>${changesTable(view.wanted, labels)}`
+    ? html`<p>What you wanted, compared with the values in force now:</p>${changesTable(view.wanted, labels, ['Setting', 'In force now', 'You wanted'])}`
     : html`<p>The values in force now are already what you wanted.</p>`}
 <p><a href="/admin/settings">Look at the current settings and try again</a></p>`;
 }
