@@ -25,7 +25,7 @@ import { Metrics } from '../metrics/index.ts';
 import { instrumentedStore } from '../metrics/instrumented-store.ts';
 import { timedAuditSink } from '../metrics/timed-audit.ts';
 import { createRateLimits, rateLimitSettings } from './rate-limits/limits.ts';
-import { openSettings, type SettingsService } from '../settings/index.ts';
+import { openSettings, type SettingsService, type SettingValues } from '../settings/index.ts';
 import { observeGrants } from './token-events.ts';
 import { ResourceRegistry } from './resources.ts';
 import { checkSharedKeys } from './shared-keys.ts';
@@ -103,7 +103,7 @@ export async function startAuthorizationServer(
   const outboundFetch = createOutboundFetch({
     log, allowLoopback: config.outboundAllowLoopback, maxResponseBytes: OUTBOUND_MAX_BYTES, ...(config.outboundCa ? { extraCa: config.outboundCa } : {}),
   });
-  logRegistrationPolicy(config, log);
+  logRegistrationPolicy(config, settings.current(), log);
   const auditVerifier = audit.log ? new AuditVerifier({
     dir: audit.log.dir, verifierKey: audit.log.verifierKey, statuses: storedVerificationStatuses(store, { dir: audit.log.dir, origin: config.auditOrigin }),
   }) : undefined;
@@ -255,12 +255,12 @@ function logStore(config: Config, store: Store, log: Logger): void {
   log.info(usesRedis(config) ? { store: store.engine, redisPrefix: config.redisPrefix } : { store: store.engine, dataDir: config.dataDir }, 'store opened');
 }
 
-/** Says at start which clients may introduce themselves, and warns about the test-only switch. */
-function logRegistrationPolicy(config: Config, log: Logger): void {
+/** Says at start which clients may introduce themselves (the live settings may change it later), and warns about the test-only switch. */
+function logRegistrationPolicy(config: Config, live: SettingValues, log: Logger): void {
   log.info({
-    registration: config.registration,
-    cimd: config.cimd,
-    cimdAllowedHosts: config.cimdAllowedHosts.length ? config.cimdAllowedHosts : 'any public host',
+    registration: live.registration,
+    cimd: live.cimd,
+    cimdAllowedHosts: live.cimdAllowedHosts.length ? live.cimdAllowedHosts : 'any public host',
   }, 'client onboarding: dynamic registration and client metadata documents');
   if (config.outboundAllowLoopback) log.warn('OUTBOUND_ALLOW_LOOPBACK=true: outbound fetches may reach loopback (test suites only)');
   for (const client of config.clients.filter((candidate) => candidate.pkce === 'optional')) {

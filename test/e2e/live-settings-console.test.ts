@@ -123,6 +123,12 @@ describe('live settings in the console, on two instances sharing Redis', () => {
     assert.match(await forged.text(), /fixed by the environment \(TOKEN_RATE_LIMIT_PER_ADDRESS\)/);
     const withoutToken = await session.agent.postForm(`${urlA}/admin/settings/apply`, { version, loginLockoutThreshold: '9' });
     assert.equal(withoutToken.status, 403);
+    const review = await (await session.agent.postForm(`${urlA}/admin/settings/review`, { csrf: session.csrf, version, secondFactorRequired: 'everyone' })).text();
+    assert.match(review, /action="\/admin\/settings\/apply-with-password"[\s\S]*name="password"/, 'who must use a second factor needs the password again');
+    const withoutPassword = await session.agent.postForm(`${urlA}/admin/settings/apply`, { csrf: session.csrf, version, SECOND_FACTOR_REQUIRED: 'none' });
+    assert.equal(withoutPassword.status, 400);
+    const wrongPassword = await session.agent.postForm(`${urlA}/admin/settings/apply-with-password`, { csrf: session.csrf, version, secondFactorRequired: 'everyone', password: 'not the password' });
+    assert.equal(wrongPassword.status, 403);
     const after = await (await session.agent.get(`${urlA}/admin/settings`)).text();
     assert.match(after, new RegExp(`name="version" value="${version}"`), 'nothing was stored');
   });

@@ -1,12 +1,15 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import { SETTING_NAMES, type FieldError, type SettingsService } from '../../settings/index.ts';
+import { SETTING_NAMES, settingNamed, type FieldError, type SettingsService } from '../../settings/index.ts';
 import { ConsoleRefusal, guardedForm, requireAdmin, type ConsoleViewer } from '../console-guard.ts';
 import type { ConsolePage } from '../console-page.ts';
 import { renderConsolePage, type ConsoleMessage } from '../layout.ts';
 import { reviewChanges, settingsConflict, settingsForm } from '../settings/settings-views.ts';
 
 const TITLE = 'Settings';
+/** The form's own fields; every other field names a setting. */
+const FORM_FIELDS = new Set(['csrf', 'version', 'password']);
+const REAUTH_SETTING = 'secondFactorRequired';
 
 /** Fixed texts for the page after a change (the query names one; nothing from it is echoed). */
 const DONE: Record<string, string> = {
@@ -52,19 +55,29 @@ export const settingsPage: ConsolePage = (deps) => {
       return showForm(ctx, viewer, { submitted, errors: preview.errors, version });
     }
     if (preview.changes.length === 0) return seeOther(ctx, '/admin/settings?done=unchanged');
-    ctx.body = renderConsolePage({ title: 'Check the changes', current: '/admin/settings', viewer, body: reviewChanges({ changes: preview.changes, settings: settings.describe(), version, viewer }) });
+    ctx.body = renderConsolePage({ title: 'Check the changes', current: '/admin/settings', viewer, body: reviewChanges({
+      changes: preview.changes, settings: settings.describe(), version, viewer, reauth: preview.changes.some((change) => change.name === REAUTH_SETTING),
+    }) });
   });
 
-  router.post('/apply', async (ctx) => {
-    const { viewer, form } = await guardedForm(ctx, { role: 'admin' });
+  // Who must use a second factor is as sensitive as removing one: that change asks for the password again.
+  for (const reauth of [false, true]) {
+    router.post(reauth ? '/apply-with-password' : '/apply', async (ctx) => {
+      const { viewer, form } = await guardedForm(ctx, { role: 'admin', reauth });
+      const { version, submitted } = readSubmission(form);
+      if (!reauth && Object.keys(submitted).some((name) => settingNamed(name) === REAUTH_SETTING)) throw new ConsoleRefusal(400, 'Changing who must use a second factor needs your password. Review the change again; nothing was changed.');
+      await apply(ctx, viewer, version, submitted);
+    });
+  }
+
+  const apply = async (ctx: Context, viewer: ConsoleViewer, version: number, submitted: Record<string, string>) => {
     const settings = service();
-    const { version, submitted } = readSubmission(form);
     const result = await settings.apply(submitted, { expectedVersion: version, actor: viewer.actor });
     if (result.ok) return seeOther(ctx, `/admin/settings?done=${result.changes.length ? 'applied' : 'unchanged'}`);
     if (result.reason === 'conflict') return conflict(ctx, viewer, settings, submitted);
     ctx.status = 400;
     showForm(ctx, viewer, { submitted, errors: result.errors, version });
-  });
+  };
 
   return router;
 };
@@ -74,7 +87,7 @@ function readSubmission(form: URLSearchParams): { version: number; submitted: Re
   const version = form.get('version') ?? '';
   if (!/^\d{1,12}$/.test(version)) throw new ConsoleRefusal(400, 'This form is incomplete. Reload the settings page and try again; nothing was changed.');
   const submitted: Record<string, string> = {};
-  for (const [name, value] of form) if (name !== 'csrf' && name !== 'version') submitted[name] = value;
+  for (const [name, value] of form) if (!FORM_FIELDS.has(name)) submitted[name] = value;
   return { version: Number(version), submitted };
 }
 

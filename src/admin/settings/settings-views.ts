@@ -1,7 +1,7 @@
 import { html, type SafeHtml } from '../../authorization-server/interactions/html.ts';
 import { displayValue, type Change, type FieldError, type SettingDescription } from '../../settings/index.ts';
 import type { ConsoleViewer } from '../console-guard.ts';
-import { consoleForm, dataTable } from '../layout.ts';
+import { consoleForm, dataTable, passwordAgainField } from '../layout.ts';
 
 const SOURCE_WORDS: Record<SettingDescription['source'], string> = {
   default: 'Default',
@@ -67,6 +67,8 @@ export interface ReviewView {
   settings: SettingDescription[];
   version: number;
   viewer: ConsoleViewer;
+  /** The change needs the password again (posted to /apply-with-password). */
+  reauth: boolean;
 }
 
 /** The diff to confirm; the form carries the same values and the version they were made against. */
@@ -75,9 +77,10 @@ export function reviewChanges(view: ReviewView): SafeHtml {
   return html`
 <p>Please check these changes. They apply on every server within 30 seconds.</p>
 ${changesTable(view.changes, labels)}
-${consoleForm(view.viewer, '/admin/settings/apply', html`
+${consoleForm(view.viewer, view.reauth ? '/admin/settings/apply-with-password' : '/admin/settings/apply', html`
   <input type="hidden" name="version" value="${view.version}">
   ${view.changes.map((change) => html`<input type="hidden" name="${change.name}" value="${formValue(change.after)}">`)}
+  ${view.reauth ? passwordAgainField() : ''}
   <div class="actions"><button type="submit" class="primary">Apply these changes</button> <a href="/admin/settings">Back without changing anything</a></div>`)}`;
 }
 
