@@ -86,7 +86,7 @@ export const settingsPage: ConsolePage = (deps) => {
 function readSubmission(form: URLSearchParams): { version: number; submitted: Record<string, string> } {
   const version = form.get('version') ?? '';
   if (!/^\d{1,12}$/.test(version)) throw new ConsoleRefusal(400, 'This form is incomplete. Reload the settings page and try again; nothing was changed.');
-  const submitted: Record<string, string> = {};
+  const submitted: Record<string, string> = Object.create(null);
   for (const [name, value] of form) if (!FORM_FIELDS.has(name)) submitted[name] = value;
   return { version: Number(version), submitted };
 }

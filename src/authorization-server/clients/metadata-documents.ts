@@ -115,7 +115,8 @@ export function explainMetadataDocumentFailures(provider: Provider, log: Logger,
 function failureReason(failure: errors.OIDCProviderError, enabled: () => boolean): string | undefined {
   const cause = failure.cause;
   if (cause instanceof OutboundError) return cause.message;
-  if (failure.error_description === 'client_id metadata document fetch not allowed') {
+  // Fetching is refused before a document is read; a cached document is refused when the client is built.
+  if (failure.error_description === 'client_id metadata document fetch not allowed' || failure.error_description === 'client is not allowed') {
     return enabled() ? 'its host is not in CIMD_ALLOWED_HOSTS' : 'this server does not accept client metadata documents (CIMD is off)';
   }
   const detail = failure.error_detail ?? '';
