@@ -146,6 +146,25 @@ describe('live settings in the console, on two instances sharing Redis', () => {
     assert.match(text, /In force now[\s\S]*You wanted[\s\S]*>3<[\s\S]*>7</);
     assert.match(await (await second.agent.get(`${urlB}/admin/settings`)).text(), /id="setting-breakGlassPerHour-input" name="breakGlassPerHour" value="3"/);
   });
+
+  it('asks admins for a second factor on the other instance too once an admin, confirming with the password, says so', async () => {
+    const plain = await addConsoleUser({ store, users: new UserDirectory(store) }, { secondFactor: false });
+    assert.equal((await consoleSession(`${urlB}/admin`, plain)).status, 200, 'no second factor needed yet');
+    const user = await admin();
+    const session = await consoleSession(`${urlA}/admin`, user);
+    const version = /name="version" value="(\d+)"/.exec(await (await session.agent.get(`${urlA}/admin/settings`)).text())![1]!;
+    const applied = await session.agent.postForm(`${urlA}/admin/settings/apply-with-password`, { csrf: session.csrf, version, secondFactorRequired: 'admin', password: user.password });
+    assert.equal(applied.status, 303);
+    const deadline = Date.now() + 30_000;
+    let refused: { status: number; text: string } | undefined;
+    while (!refused && Date.now() < deadline) {
+      const attempt = await consoleSession(`${urlB}/admin`, plain);
+      if (attempt.status === 403) refused = attempt;
+      else await sleep(500);
+    }
+    assert.ok(refused, 'B asks for a second factor within 30 seconds');
+    assert.match(refused.text, /\/account/);
+  });
 });
 
 async function shoot(page: import('playwright-core').Page, name: string): Promise<void> {
