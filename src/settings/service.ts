@@ -74,7 +74,7 @@ export class SettingsService {
     this.#log = options.log;
     this.#baseline = baselineOf(options.config);
     this.#fixed = Object.fromEntries(SETTING_NAMES.flatMap((name) => {
-      const source = options.config.settingSources?.[name];
+      const source = options.config.settingSources[name];
       return source ? [[name, source]] : [];
     }));
     this.#values = this.#baseline;
