@@ -109,7 +109,6 @@ export function createProvider(deps: ProviderDependencies): Provider {
       clientIdMetadataDocument: metadataDocumentFeature(() => ({
         enabled: live().cimd === 'on',
         allowedHosts: live().cimdAllowedHosts,
-        maxBytes: live().cimdMaxBytes,
         cacheMinSeconds: live().cimdCacheMinSeconds,
         cacheMaxSeconds: live().cimdCacheMaxSeconds,
       }), !fixedOff('cimd')),

@@ -8,8 +8,6 @@ import { assertSelfIntroducedClient } from './self-introduced.ts';
 
 export interface MetadataDocumentPolicy {
   enabled: boolean;
-  /** Largest document, in bytes. */
-  maxBytes: number;
   /** Host names or `*.domain` patterns; empty allows any public host. */
   allowedHosts: readonly string[];
   cacheMinSeconds: number;
