@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { allEvents } from '../../src/audit/index.ts';
-import { SERVICE_CLIENT, OTHER_RESOURCE, startTestServer, type TestServer } from '../support/authorization-server.ts';
+import { accountTag, storedModelKey } from '../../src/authorization-server/adapter.ts';
+import { NOTES_RESOURCE, OTHER_RESOURCE, PUBLIC_CLIENT, SERVICE_CLIENT, startTestServer, type TestServer } from '../support/authorization-server.ts';
+import { addUser, codeFlow, discover } from '../support/oauth-client.ts';
 import { runProject } from '../support/processes.ts';
 
 /** Polls until `check` is true: the change reaches the server by its 5-second poll, not at a fixed time. */
@@ -43,6 +45,18 @@ describe('a running server follows its live settings', () => {
     assert.equal((await refused.json() as { error: string }).error, 'temporarily_unavailable');
     await change({ tokenRateLimitPerClient: 600 });
     assert.equal((await tokenRequest()).status, 200, 'raising the limit lets the client in again at once');
+  });
+
+  it('gives new refresh tokens and sign-in sessions the changed lifetimes', async () => {
+    await change({ refreshTokenTtlSeconds: 7200, sessionIdleSeconds: 600 });
+    const user = await addUser(server);
+    const { tokens } = await codeFlow(await discover(server, PUBLIC_CLIENT.client_id), server, user, { redirectUri: 'http://127.0.0.1/callback', scope: 'notes:read', resource: NOTES_RESOURCE });
+    const now = Math.floor(Date.now() / 1000);
+    const refresh = await server.store.get(storedModelKey('RefreshToken', tokens.refresh_token!));
+    assert.ok(refresh?.expiresAt && refresh.expiresAt - now > 7000 && refresh.expiresAt - now <= 7201, `refresh token lives ${refresh?.expiresAt! - now} s`);
+    const session = (await server.store.findByTag(accountTag(user.id))).find((record) => record.key.startsWith('oidc:Session:'));
+    assert.ok(session?.expiresAt && session.expiresAt - now > 500 && session.expiresAt - now <= 601, `session lives ${session?.expiresAt! - now} s`);
+    await change({ refreshTokenTtlSeconds: 14 * 24 * 3600, sessionIdleSeconds: 3600 });
   });
 
   it('turns registration and client metadata documents off and on, in discovery and at /reg', async () => {
