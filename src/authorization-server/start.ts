@@ -194,7 +194,7 @@ export async function startAuthorizationServer(
     await audit.start();
     await recordEvent(auditSink, log, {
       type: 'config.loaded', issuer: config.issuer, signing_kid: keys.signingKid, key_source: keys.source, config_file: config.configFile,
-      resources: config.resources.map((resource) => resource.uri), registration: config.registration, cimd: config.cimd,
+      resources: config.resources.map((resource) => resource.uri), registration: live().registration, cimd: live().cimd, settings_version: settings.version,
     });
     outbox = drainAuditOutbox(store, auditSink, log);
     const clients = new ClientService({ store, staticClients: config.clients, audit: auditSink, log });
