@@ -44,6 +44,11 @@ export interface ConsoleDeps {
   settings?: SettingsService;
 }
 
+/** The default access-token lifetime in force (a live setting), for pages that show it. */
+export function defaultAccessTokenTtl(deps: Pick<ConsoleDeps, 'config' | 'settings'>): number {
+  return deps.settings?.current().accessTokenTtlSeconds ?? deps.config.accessTokenTtlSeconds;
+}
+
 /**
  * One page (or group of pages) of the console: a router with full paths under /admin
  * (`new Router({ prefix: '/admin/clients' })`). Register it in src/admin/pages.ts. The shell has
