@@ -31,8 +31,8 @@ describe('the layout in ARCHITECTURE.md', () => {
     }
   });
 
-  it('keeps the lower layers (config, keys, storage, log, http, audit) from importing upward', async () => {
-    for (const layer of ['src/config', 'src/keys', 'src/storage', 'src/log', 'src/http', 'src/audit']) {
+  it('keeps the lower layers (config, keys, storage, log, http, audit, settings) from importing upward', async () => {
+    for (const layer of ['src/config', 'src/keys', 'src/storage', 'src/log', 'src/http', 'src/audit', 'src/settings']) {
       for (const file of await sourceFiles(layer)) {
         for (const specifier of await importsOf(file)) {
           assert.doesNotMatch(specifier, /authorization-server|resource-server|\/cli\/|examples/, `${file} imports ${specifier}`);

@@ -4,6 +4,7 @@ import type { AuditLog, AuditSink, AuditVerifier } from '../audit/index.ts';
 import type { Config } from '../config/index.ts';
 import type { KeyRing, SigningKeys } from '../keys/index.ts';
 import type { Logger } from '../log/index.ts';
+import type { SettingsService } from '../settings/index.ts';
 import type { Store } from '../storage/index.ts';
 import type { SecondFactorRule } from '../authorization-server/accounts/second-factor-policy.ts';
 import type { SecondFactors } from '../authorization-server/accounts/second-factors.ts';
@@ -39,6 +40,13 @@ export interface ConsoleDeps {
   auditVerifier?: AuditVerifier | undefined;
   /** Rotate, retire and list signing keys (the Signing keys page). */
   signingKeys?: SigningKeys;
+  /** The live settings (Settings page, export and import). */
+  settings?: SettingsService;
+}
+
+/** The default access-token lifetime in force (a live setting), for pages that show it. */
+export function defaultAccessTokenTtl(deps: Pick<ConsoleDeps, 'config' | 'settings'>): number {
+  return deps.settings?.current().accessTokenTtlSeconds ?? deps.config.accessTokenTtlSeconds;
 }
 
 /**

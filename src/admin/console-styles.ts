@@ -57,4 +57,5 @@ code{font-family:ui-monospace,monospace;overflow-wrap:anywhere}
 @media (prefers-color-scheme:dark){:root{--bg:#111;--panel:#1c1c1f;--line:#333;--muted:#aaa}body{color:#eee}.notice{background:#1f2a44}.banner.error{background:#4a1820}.error{color:#ff8a80}.warning,.once{background:#4a3b10}.badge{background:#333}}
 .audit-note{white-space:pre-wrap;overflow-wrap:anywhere;font-family:ui-monospace,monospace;font-size:.85rem;background:var(--bg);padding:.6rem;border-radius:.4rem}.audit-hashes{padding-left:1.5rem;font-size:.85rem}@media (max-width:40rem){.audit-records thead{display:none}.audit-records tr{display:block;border-bottom:1px solid var(--line);padding:.4rem 0}.audit-records table.data td{display:block;border:0;padding:.1rem .25rem}.audit-records td::before{content:attr(data-label) ": ";font-weight:600}}
 .keys-kid{overflow-wrap:anywhere}
+.settings-field{margin:0 0 .9rem}.settings-field small{display:block;margin-top:.2rem}.settings-label{display:block;font-weight:600;margin:.75rem 0 .25rem}fieldset.settings-group{min-width:0}.settings-diff table.data thead th{overflow-wrap:normal;white-space:nowrap}
 `;

@@ -5,6 +5,7 @@ import type { Store } from '../storage/index.ts';
 import { auditRoutes } from './audit-routes.ts';
 import { registrationGate } from './clients/registration-gate.ts';
 import type { RegistrationMode } from './clients/registration-policy.ts';
+import type { Live } from '../settings/index.ts';
 import { interactionRoutes, type InteractionDependencies } from './interactions/routes.ts';
 import { federationRoutes } from './interactions/federation-routes.ts';
 import { accountRoutes, type AccountSection } from './account/account-routes.ts';
@@ -24,7 +25,8 @@ import { securityHeaders } from './security-headers.ts';
 export interface AppDependencies extends InteractionDependencies {
   store: Store;
   issuer: string;
-  registration: { mode: RegistrationMode };
+  /** Read at each registration: a live setting. */
+  registration: { mode: Live<RegistrationMode> };
   limits: RateLimits;
   /** Honour X-Forwarded-For/-Proto from this many proxies in front (0: none). */
   trustedProxies: number;

@@ -2,6 +2,7 @@ import Provider, { type ClientMetadata, type Configuration, type KoaContextWithO
 import type { Config } from '../config/index.ts';
 import type { OutboundFetch } from '../http/outbound/index.ts';
 import type { Logger } from '../log/index.ts';
+import type { SettingsService } from '../settings/index.ts';
 import type { Store } from '../storage/index.ts';
 import type { UserDirectory } from './accounts/users.ts';
 import { profileClaims } from './accounts/profile-claims.ts';
@@ -9,7 +10,8 @@ import { storeAdapter } from './adapter.ts';
 import { forProvider, retryAfterOutage } from './store-unavailable.ts';
 import { clientSecretMatches } from './clients/secrets.ts';
 import { loopbackRedirectMatches } from './clients/redirect-uris.ts';
-import { explainMetadataDocumentFailures, metadataDocumentFeature } from './clients/metadata-documents.ts';
+import { explainMetadataDocumentFailures, metadataDocumentFeature, withDocumentSizeLimit } from './clients/metadata-documents.ts';
+import { liveDiscovery } from './live-discovery.ts';
 import { registrationMetadata } from './clients/registration-policy.ts';
 import type { ResourceRegistry } from './resources.ts';
 import { defaultScopesWhenMissing, loadGrantWithGrantedScopes } from './requested-scopes.ts';
@@ -36,6 +38,8 @@ export interface ProviderDependencies {
   outboundFetch: OutboundFetch;
   /** Elevated scopes: fresh password, elevation step, tokens that end with the elevation. */
   elevation: ElevationHooks;
+  /** Lifetimes, registration mode and CIMD policy are read from here at each use. */
+  settings: SettingsService;
 }
 
 export const REGISTRATION_PATH = '/reg';
@@ -50,6 +54,10 @@ const SIGNING_ALGS = ['RS256', 'PS256', 'ES256', 'EdDSA'];
 /** Every oidc-provider policy decision Portcullis makes, in one place. */
 export function createProvider(deps: ProviderDependencies): Provider {
   const { config, resources } = deps;
+  const live = () => deps.settings.current();
+  // A feature switched off by the environment or CONFIG_FILE stays out of oidc-provider; otherwise it
+  // exists and the live setting decides in front of it (and in discovery, see live-discovery.ts).
+  const fixedOff = (name: 'registration' | 'cimd') => deps.settings.snapshot().fixed[name] !== undefined && config[name] === 'off';
   const withoutPkce = new Set(config.clients.filter((client) => client.pkce === 'optional').map((client) => client.client_id));
   const directory = { findActiveById: (id: string) => forProvider(deps.log, () => deps.users.findActiveById(id)) };
   const configuration: Configuration = {
@@ -97,13 +105,13 @@ export function createProvider(deps: ProviderDependencies): Provider {
       revocation: { enabled: true, allowedPolicy: ownTokensOnly },
       rpInitiatedLogout: logoutFeature,
       // RFC 7591 at /reg; who may call it is decided in front of it (clients/registration-gate.ts).
-      registration: { enabled: config.registration !== 'off', initialAccessToken: false, issueRegistrationAccessToken: false },
-      clientIdMetadataDocument: metadataDocumentFeature({
-        enabled: config.cimd === 'on',
-        allowedHosts: config.cimdAllowedHosts,
-        cacheMinSeconds: config.cimdCacheMinSeconds,
-        cacheMaxSeconds: config.cimdCacheMaxSeconds,
-      }),
+      registration: { enabled: !fixedOff('registration'), initialAccessToken: false, issueRegistrationAccessToken: false },
+      clientIdMetadataDocument: metadataDocumentFeature(() => ({
+        enabled: live().cimd === 'on',
+        allowedHosts: live().cimdAllowedHosts,
+        cacheMinSeconds: live().cimdCacheMinSeconds,
+        cacheMaxSeconds: live().cimdCacheMaxSeconds,
+      }), !fixedOff('cimd')),
       resourceIndicators: {
         enabled: true,
         defaultResource: (_ctx, _client, oneOf) => oneOf ?? resources.defaultUri,
@@ -112,12 +120,13 @@ export function createProvider(deps: ProviderDependencies): Provider {
       },
     },
 
-    extraClientMetadata: registrationMetadata(config.registration, SCOPES),
+    extraClientMetadata: registrationMetadata(() => live().registration, SCOPES),
     extraParams: { scope: defaultScopesWhenMissing(resources) },
     loadExistingGrant: loadGrantWithGrantedScopes,
-    fetch: deps.outboundFetch,
+    fetch: withDocumentSizeLimit(deps.outboundFetch, () => live().cimdMaxBytes),
     fetchResponseBodyLimits: {
-      'client_id metadata document': config.cimdMaxBytes,
+      // Checked live by withDocumentSizeLimit; the outbound fetch caps every body at OUTBOUND_MAX_BYTES anyway.
+      'client_id metadata document': Number.POSITIVE_INFINITY,
       jwks_uri: OUTBOUND_MAX_BYTES,
       sector_identifier_uri: OUTBOUND_MAX_BYTES,
     },
@@ -140,14 +149,14 @@ export function createProvider(deps: ProviderDependencies): Provider {
     },
     expiresWithSession: async (_ctx, code) => !outlivesSession(code.scopes),
     ttl: {
-      AccessToken: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? config.accessTokenTtlSeconds,
-      ClientCredentials: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? config.accessTokenTtlSeconds,
+      AccessToken: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? live().accessTokenTtlSeconds,
+      ClientCredentials: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? live().accessTokenTtlSeconds,
       AuthorizationCode: 60,
       IdToken: 3600,
       Interaction: 3600,
-      RefreshToken: config.refreshTokenTtlSeconds,
-      Grant: config.refreshTokenTtlSeconds,
-      Session: (_ctx, session) => sessionSeconds(session.loginTs, config),
+      RefreshToken: () => live().refreshTokenTtlSeconds,
+      Grant: () => live().refreshTokenTtlSeconds,
+      Session: (_ctx, session) => sessionSeconds(session.loginTs, live()),
     },
 
     routes: {
@@ -173,7 +182,8 @@ export function createProvider(deps: ProviderDependencies): Provider {
   const provider = new Provider(config.issuer, configuration);
   allowLoopbackRedirectsOnAnyPort(provider);
   compareHashedClientSecrets(provider);
-  explainMetadataDocumentFailures(provider, deps.log);
+  explainMetadataDocumentFailures(provider, deps.log, () => live().cimd === 'on');
+  provider.use(liveDiscovery(live));
   provider.use(closeOnUnreadBody());
   provider.use(retryAfterOutage);
   undoRefusedTokenRequests(provider, deps.log);

@@ -1,5 +1,6 @@
 import { errors, type ResourceServer } from 'oidc-provider';
 import type { ResourceConfig } from '../config/index.ts';
+import { valueOf, type Live } from '../settings/index.ts';
 
 /**
  * The registered resources (MCP servers and APIs). A token is only ever minted for one of
@@ -7,9 +8,10 @@ import type { ResourceConfig } from '../config/index.ts';
  */
 export class ResourceRegistry {
   readonly #byUri: Map<string, ResourceConfig>;
-  readonly #defaultTtl: number;
+  readonly #defaultTtl: Live<number>;
 
-  constructor(resources: readonly ResourceConfig[], defaultAccessTokenTtl: number) {
+  /** `defaultAccessTokenTtl` may be live: it is read at each token. */
+  constructor(resources: readonly ResourceConfig[], defaultAccessTokenTtl: Live<number>) {
     this.#byUri = new Map(resources.map((resource) => [resource.uri, resource]));
     this.#defaultTtl = defaultAccessTokenTtl;
   }
@@ -38,7 +40,7 @@ export class ResourceRegistry {
     return {
       scope: resource.scopes.join(' '),
       audience: resource.uri,
-      accessTokenTTL: resource.accessTokenTtlSeconds ?? this.#defaultTtl,
+      accessTokenTTL: resource.accessTokenTtlSeconds ?? valueOf(this.#defaultTtl),
       accessTokenFormat: 'jwt',
       jwt: { sign: { alg: 'RS256' } },
     };

@@ -24,7 +24,8 @@ import { startAdminListener, type AdminListener } from '../metrics/admin-listene
 import { Metrics } from '../metrics/index.ts';
 import { instrumentedStore } from '../metrics/instrumented-store.ts';
 import { timedAuditSink } from '../metrics/timed-audit.ts';
-import { createRateLimits } from './rate-limits/limits.ts';
+import { createRateLimits, rateLimitSettings } from './rate-limits/limits.ts';
+import { openSettings, type SettingsService, type SettingValues } from '../settings/index.ts';
 import { observeGrants } from './token-events.ts';
 import { ResourceRegistry } from './resources.ts';
 import { checkSharedKeys } from './shared-keys.ts';
@@ -50,6 +51,8 @@ export interface RunningAuthorizationServer {
   signingKeys: SigningKeys;
   store: Store;
   users: UserDirectory;
+  /** The live settings (console, CLI, import change them; every instance follows within 5 s). */
+  settings: SettingsService;
   metrics: Metrics;
   /** The separate /metrics listener, when METRICS_PORT is set. */
   admin: AdminListener | undefined;
@@ -89,18 +92,25 @@ export async function startAuthorizationServer(
   log.info({ kid: keys.signingKid, source: keys.source }, describeKeySource(keys));
   if (usesRedis(config)) await checkSharedKeys(store, { signing: keys, cookieKeys }, log);
   const users = new UserDirectory(store);
-  const resources = new ResourceRegistry(config.resources, config.accessTokenTtlSeconds);
+  const settings = await openSettings({ config, store, audit: auditSink, log }).catch(async (error: unknown) => {
+    await store.close();
+    await audit.close();
+    throw error;
+  });
+  settings.watch();
+  const live = () => settings.current();
+  const resources = new ResourceRegistry(config.resources, () => live().accessTokenTtlSeconds);
   const outboundFetch = createOutboundFetch({
     log, allowLoopback: config.outboundAllowLoopback, maxResponseBytes: OUTBOUND_MAX_BYTES, ...(config.outboundCa ? { extraCa: config.outboundCa } : {}),
   });
-  logRegistrationPolicy(config, log);
+  logRegistrationPolicy(config, settings.current(), log);
   const auditVerifier = audit.log ? new AuditVerifier({
     dir: audit.log.dir, verifierKey: audit.log.verifierKey, statuses: storedVerificationStatuses(store, { dir: audit.log.dir, origin: config.auditOrigin }),
   }) : undefined;
-  const elevation = createElevationService(config, store, auditSink, log);
+  const elevation = createElevationService(config, store, auditSink, log, live);
   registerBreakGlassGauge(metrics.registry, elevation.records);
   const provider = createProvider({
-    config, store, users, resources, signingKeys: keys.privateJwks(), cookieKeys, log, outboundFetch, elevation: createElevationHooks(resources, elevation),
+    config, store, users, resources, signingKeys: keys.privateJwks(), cookieKeys, log, outboundFetch, elevation: createElevationHooks(resources, elevation), settings,
   });
   if (config.trustProxy > 0) provider.proxy = true;
   const keyWatch = watchKeyRing(signingKeys, keys, (ring) => {
@@ -112,32 +122,27 @@ export async function startAuthorizationServer(
   recordClientUse(provider, store, log);
   auditProtocolEvents(provider, auditSink, log);
   provider.on('server_error', (_ctx, error) => log.error({ err: { name: error.name, message: error.message } }, 'oidc-provider server error'));
-  const limits = createRateLimits(store, {
-    registrationPerAddress: { max: config.registrationRateLimit, windowSeconds: config.registrationRateLimitWindowSeconds },
-    tokenPerAddress: { max: config.tokenRateLimitPerAddress, windowSeconds: config.tokenRateLimitWindowSeconds },
-    tokenPerClient: { max: config.tokenRateLimitPerClient, windowSeconds: config.tokenRateLimitWindowSeconds },
-    loginFailuresPerAddress: { max: config.loginFailureLimitPerAddress, windowSeconds: config.loginFailureLimitWindowSeconds },
-    loginLockout: { threshold: config.loginLockoutThreshold, baseSeconds: config.loginLockoutBaseSeconds, maxSeconds: config.loginLockoutMaxSeconds },
-  }, (limit) => metrics.rateLimited.inc({ limit }));
+  const limits = createRateLimits(store, () => rateLimitSettings(live()), (limit) => metrics.rateLimited.inc({ limit }));
   const csrfSecret = csrfSecretFrom(cookieKeys);
   const secondFactors = new SecondFactors(store, new URL(config.issuer).host);
   const issuerUrl = new URL(config.issuer);
   const passkeys = new Passkeys(store, secondFactors, { rpId: issuerUrl.hostname, origin: issuerUrl.origin, rpName: issuerUrl.host });
-  const secondFactorPolicy = secondFactorRule(config);
+  const secondFactorPolicy = () => secondFactorRule({ secondFactorRequired: live().secondFactorRequired, nodeEnv: config.nodeEnv });
   const secondFactor = secondFactorStep({
     provider, store, log, secondFactors, passkeys, rule: secondFactorPolicy, csrfSecret, limits, metrics, audit: auditSink,
   });
   const consoleDependencies: ConsoleDeps = {
-    config, store, users, secondFactors, secondFactorRule: () => secondFactorPolicy, audit: auditSink, auditLog: audit.log, log, resources, elevation, limits, provider,
+    config, store, users, secondFactors, secondFactorRule: secondFactorPolicy, audit: auditSink, auditLog: audit.log, log, resources, elevation, limits, provider,
     keys: { get signingKid() { return currentKeys.signingKid; }, get source() { return currentKeys.source; }, publicJwks: () => currentKeys.publicJwks() },
     sessions: new AdminSessions(store, cookieKeys[0]!),
     auditVerifier,
     signingKeys,
+    settings,
   };
   const operatorConsole = consoleMiddleware(consoleDependencies);
   const app = createApp({
     provider, store, users, resources, issuer: config.issuer, log, csrfSecret, audit: auditSink, elevation,
-    registration: { mode: config.registration },
+    registration: { mode: () => live().registration },
     limits,
     secondFactor,
     accountSections: [secondFactorAccountSection],
@@ -173,6 +178,7 @@ export async function startAuthorizationServer(
     });
   } catch (error) {
     keyWatch.stop();
+    settings.close();
     await admin?.close();
     await closeServer();
     await store.close();
@@ -188,7 +194,7 @@ export async function startAuthorizationServer(
     await audit.start();
     await recordEvent(auditSink, log, {
       type: 'config.loaded', issuer: config.issuer, signing_kid: keys.signingKid, key_source: keys.source, config_file: config.configFile,
-      resources: config.resources.map((resource) => resource.uri), registration: config.registration, cimd: config.cimd,
+      resources: config.resources.map((resource) => resource.uri), registration: live().registration, cimd: live().cimd, settings_version: settings.version,
     });
     outbox = drainAuditOutbox(store, auditSink, log);
     const clients = new ClientService({ store, staticClients: config.clients, audit: auditSink, log });
@@ -198,6 +204,7 @@ export async function startAuthorizationServer(
   if (!options.holdAudit) {
     await startAudit().catch(async (error: unknown) => {
       keyWatch.stop();
+      settings.close();
       await admin?.close();
       if (consoleListener !== admin) await consoleListener?.close();
       await closeServer();
@@ -216,6 +223,7 @@ export async function startAuthorizationServer(
     signingKeys,
     store,
     users,
+    settings,
     metrics,
     admin,
     consoleUrl: consoleListener ? `${consoleListener.url}/admin` : `http://127.0.0.1:${port}/admin`,
@@ -227,6 +235,7 @@ export async function startAuthorizationServer(
       outbox?.stop();
       idleClients?.stop();
       await verifying?.stop();
+      settings.close();
       await admin?.close();
       if (consoleListener !== admin) await consoleListener?.close();
       await closeServer();
@@ -246,12 +255,12 @@ function logStore(config: Config, store: Store, log: Logger): void {
   log.info(usesRedis(config) ? { store: store.engine, redisPrefix: config.redisPrefix } : { store: store.engine, dataDir: config.dataDir }, 'store opened');
 }
 
-/** Says at start which clients may introduce themselves, and warns about the test-only switch. */
-function logRegistrationPolicy(config: Config, log: Logger): void {
+/** Says at start which clients may introduce themselves (the live settings may change it later), and warns about the test-only switch. */
+function logRegistrationPolicy(config: Config, live: SettingValues, log: Logger): void {
   log.info({
-    registration: config.registration,
-    cimd: config.cimd,
-    cimdAllowedHosts: config.cimdAllowedHosts.length ? config.cimdAllowedHosts : 'any public host',
+    registration: live.registration,
+    cimd: live.cimd,
+    cimdAllowedHosts: live.cimdAllowedHosts.length ? live.cimdAllowedHosts : 'any public host',
   }, 'client onboarding: dynamic registration and client metadata documents');
   if (config.outboundAllowLoopback) log.warn('OUTBOUND_ALLOW_LOOPBACK=true: outbound fetches may reach loopback (test suites only)');
   for (const client of config.clients.filter((candidate) => candidate.pkce === 'optional')) {

@@ -8,6 +8,7 @@ import { clientsCommand, clientsUsage } from './clients.ts';
 import { elevationsCommand, elevationsUsage } from './elevations.ts';
 import { UsageError } from './io.ts';
 import { keysCommand, keysUsage } from './keys.ts';
+import { settingsCommand, settingsUsage } from './settings.ts';
 import { usersCommand, usersUsage } from './users.ts';
 
 const commands: Record<string, (config: ReturnType<typeof loadConfig>, args: string[]) => Promise<void>> = {
@@ -16,6 +17,7 @@ const commands: Record<string, (config: ReturnType<typeof loadConfig>, args: str
   keys: keysCommand,
   audit: auditCommand,
   elevations: elevationsCommand,
+  settings: settingsCommand,
 };
 
 const usage = `usage: portcullis <command>
@@ -26,6 +28,7 @@ ${clientsUsage}
 ${keysUsage}
 ${auditUsage}
 ${elevationsUsage}
+${settingsUsage}
 
 Settings come from the environment and CONFIG_FILE, as for the server (DATA_DIR, KEYS_DIR, ...).`;
 

@@ -21,6 +21,8 @@ export interface Config extends Omit<ParsedConfig, 'issuer' | 'resources' | 'dem
   outboundCa?: string;
   /** Where the file part came from, if any (for the start-up log). */
   configFile?: string;
+  /** Settings given by the environment or CONFIG_FILE (the rest are defaults); live settings named here are fixed. */
+  settingSources: Partial<Record<keyof ParsedConfig, 'environment' | 'config file'>>;
 }
 
 /** A bad setting: the message is one line that names it; the process exits with code 2. */
@@ -48,7 +50,11 @@ export function loadConfig(env: Env = process.env): Config {
   );
   const result = configSchema.safeParse({ ...fromFile, ...fromEnv });
   if (!result.success) throw toConfigError(result.error, fromEnv, fromFile, configFile);
-  return finish(result.data, env, configFile);
+  const settingSources = Object.fromEntries([
+    ...Object.keys(fromFile).map((field) => [field, 'config file'] as const),
+    ...Object.keys(fromEnv).map((field) => [field, 'environment'] as const),
+  ]);
+  return { ...finish(result.data, env, configFile), settingSources };
 }
 
 function readConfigFile(path: string): Record<string, unknown> {
@@ -84,7 +90,7 @@ function resourceNamed(path: PropertyKey[], fromFile: Record<string, unknown>): 
   return typeof uri === 'string' ? ` (resource ${uri})` : '';
 }
 
-function finish(parsed: ParsedConfig, env: Env, configFile?: string): Config {
+function finish(parsed: ParsedConfig, env: Env, configFile?: string): Omit<Config, 'settingSources'> {
   const issuer = (parsed.issuer ?? `http://localhost:${parsed.port}`).replace(/\/$/, '');
   if (/[?#]/.test(issuer)) throw new ConfigError('ISSUER', 'must not contain a query or fragment');
   if (parsed.nodeEnv === 'production' && !issuer.startsWith('https://')) {

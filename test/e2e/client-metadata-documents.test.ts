@@ -99,6 +99,28 @@ describe('client ID metadata documents', () => {
     assert.equal(fetchesOf('/cached/client.json'), 1);
   });
 
+  it('follows the live settings: a lower size limit, a host allowlist or CIMD off refuse documents, cached ones too', async () => {
+    const change = async (changes: Record<string, unknown>) => {
+      assert.equal((await server.settings.apply(changes, { expectedVersion: server.settings.version, actor: 'test' })).ok, true);
+    };
+    const cached = `${fixture.origin}/cached/client.json`;
+    const clientId = publish('/live/client.json', { client_uri: `https://chatgpt.com/${'x'.repeat(600)}` });
+    const loads = async (id: string) => (await fetch(authorizeUrl(server, { client_id: id, redirect_uri: CHATGPT_REDIRECT, scope: 'notes:read', code_challenge: pkce().challenge }), { redirect: 'manual' })).status === 303;
+    try {
+      await change({ cimdMaxBytes: 512 });
+      assert.match((await authorizationError(clientId)).error_description, /larger than CIMD_MAX_BYTES \(512 bytes\)/);
+      await change({ cimdMaxBytes: 5120, cimdAllowedHosts: 'chatgpt.com' });
+      assert.match((await authorizationError(clientId)).error_description, /not in CIMD_ALLOWED_HOSTS/);
+      assert.match((await authorizationError(cached)).error_description, /not in CIMD_ALLOWED_HOSTS/, 'a cached document is refused too');
+      await change({ cimd: 'off', cimdAllowedHosts: '' });
+      assert.match((await authorizationError(clientId)).error_description, /CIMD is off/);
+      await change({ cimd: 'on' });
+      assert.ok(await loads(clientId), 'the document is accepted again');
+    } finally {
+      await change({ cimd: 'on', cimdAllowedHosts: '', cimdMaxBytes: 5120 });
+    }
+  });
+
   const REFUSED: Array<{ case: string; path: string; serve: () => string; error: string; description: RegExp }> = [
     { case: 'a document naming another client_id', path: '/mismatch.json', error: 'invalid_client_metadata', description: /client_id does not match/,
       serve: () => { fixture.json('/mismatch.json', { client_id: 'https://elsewhere.example/client.json', client_name: 'x', redirect_uris: [CHATGPT_REDIRECT] }); return `${fixture.origin}/mismatch.json`; } },

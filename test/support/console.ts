@@ -23,7 +23,7 @@ const usedSteps = new Map<string, number>();
  * A new user with these roles (default: admin) and, unless `secondFactor: false`, an
  * authenticator app set up, as a person would at /account.
  */
-export async function addConsoleUser(server: TestServer, options: { roles?: string[]; secondFactor?: boolean; prefix?: string } = {}): Promise<ConsoleUser> {
+export async function addConsoleUser(server: Pick<TestServer, 'users' | 'store'>, options: { roles?: string[]; secondFactor?: boolean; prefix?: string } = {}): Promise<ConsoleUser> {
   const user = await addUser(server, options.prefix ?? 'admin');
   const roles = options.roles ?? ['admin'];
   if (roles.length > 0) await server.users.changeRoles(user.username, { add: roles });

@@ -16,7 +16,7 @@ export function userAgentFor(server: TestServer): UserAgent {
 
 let counter = 0;
 /** A fresh user with the shared test password. */
-export async function addUser(server: TestServer, prefix = 'user'): Promise<{ username: string; password: string; id: string }> {
+export async function addUser(server: Pick<TestServer, 'users'>, prefix = 'user'): Promise<{ username: string; password: string; id: string }> {
   counter += 1;
   const username = `${prefix}${counter}-${process.pid}`;
   const user = await server.users.add(username, TEST_PASSWORD);

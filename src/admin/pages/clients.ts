@@ -3,7 +3,7 @@ import type { Context } from 'koa';
 import { ClientError } from '../../authorization-server/clients/registry.ts';
 import { ClientService } from '../clients/index.ts';
 import { ConsoleRefusal, guardedForm, requireAdmin, type ConsoleViewer } from '../console-guard.ts';
-import type { ConsolePage } from '../console-page.ts';
+import { defaultAccessTokenTtl, type ConsolePage } from '../console-page.ts';
 import type { ConsoleMessage } from '../layout.ts';
 import { clientPath, renderCleanUpPreview, renderCleanUpRefused, renderClient, renderClientsList } from '../clients-views.ts';
 
@@ -21,7 +21,8 @@ const DEFAULT_IDLE_DAYS = 90;
 export const clientsPage: ConsolePage = (deps) => {
   const clients = new ClientService({ store: deps.store, staticClients: deps.config.clients, audit: deps.audit, log: deps.log });
   const scheduledIdleDays = deps.config.registeredClientMaxIdleDays;
-  const accessTokenMinutes = Math.ceil(Math.max(deps.config.accessTokenTtlSeconds, ...deps.config.resources.map((resource) => resource.accessTokenTtlSeconds ?? 0)) / 60);
+  // Read at each request: the default lifetime is a live setting.
+  const accessTokenMinutes = () => Math.ceil(Math.max(defaultAccessTokenTtl(deps), ...deps.config.resources.map((resource) => resource.accessTokenTtlSeconds ?? 0)) / 60);
   const router = new Router({ prefix: '/admin/clients' });
 
   router.get('/', async (ctx) => {
@@ -82,7 +83,7 @@ export const clientsPage: ConsolePage = (deps) => {
     const client = await clients.find(clientId);
     if (!client) throw new ConsoleRefusal(404, 'There is no such client.');
     ctx.type = 'html';
-    ctx.body = renderClient({ viewer, client, message, newSecret, accessTokenMinutes });
+    ctx.body = renderClient({ viewer, client, message, newSecret, accessTokenMinutes: accessTokenMinutes() });
   }
 
   return router;

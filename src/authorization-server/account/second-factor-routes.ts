@@ -5,6 +5,7 @@ import QRCode from 'qrcode';
 import type { AuditSink } from '../../audit/index.ts';
 import type { Logger } from '../../log/index.ts';
 import { secondFactorRequired, type SecondFactorRule } from '../accounts/second-factor-policy.ts';
+import type { Live } from '../../settings/index.ts';
 import type { SecondFactors } from '../accounts/second-factors.ts';
 import type { Passkeys } from '../accounts/passkeys.ts';
 import type { PublicUser, UserDirectory } from '../accounts/users.ts';
@@ -22,7 +23,8 @@ export interface AccountSecondFactorDependencies {
   provider: Provider;
   users: UserDirectory;
   secondFactors: SecondFactors;
-  rule: SecondFactorRule;
+  /** Read at each sign-in: a live setting. */
+  rule: Live<SecondFactorRule>;
   csrfSecret: string;
   limits: Pick<RateLimits, 'loginLockout'>;
   audit: AuditSink;

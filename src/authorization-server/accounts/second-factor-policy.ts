@@ -1,4 +1,5 @@
 import type { Config } from '../../config/index.ts';
+import { valueOf, type Live } from '../../settings/index.ts';
 
 /** Who must sign in with a second factor. */
 export type SecondFactorRule = { kind: 'everyone' } | { kind: 'roles'; roles: string[] };
@@ -10,6 +11,8 @@ export function secondFactorRule(config: Pick<Config, 'secondFactorRequired' | '
   return { kind: 'roles', roles: setting.filter((entry) => entry !== 'none') };
 }
 
-export function secondFactorRequired(rule: SecondFactorRule, roles: readonly string[]): boolean {
+/** `rule` may be live (the console changes SECOND_FACTOR_REQUIRED while the server runs). */
+export function secondFactorRequired(live: Live<SecondFactorRule>, roles: readonly string[]): boolean {
+  const rule = valueOf(live);
   return rule.kind === 'everyone' || rule.roles.some((role) => roles.includes(role));
 }

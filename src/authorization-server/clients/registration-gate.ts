@@ -1,6 +1,7 @@
 import type { Middleware } from 'koa';
 import { addressSubject } from '../../http/ip-address.ts';
 import type { Logger } from '../../log/index.ts';
+import { valueOf, type Live } from '../../settings/index.ts';
 import type { Store } from '../../storage/index.ts';
 import { tooManyRequests, type Limit } from '../rate-limits/index.ts';
 import { redeemInitialAccessToken } from './initial-access-tokens.ts';
@@ -8,7 +9,8 @@ import type { RegistrationMode } from './registration-policy.ts';
 
 export interface RegistrationGateOptions {
   path: string;
-  mode: RegistrationMode;
+  /** Read at each request: a live setting. */
+  mode: Live<RegistrationMode>;
   rateLimit: Limit;
   store: Store;
   log: Logger;
@@ -20,8 +22,15 @@ export interface RegistrationGateOptions {
  * registration-policy.ts.
  */
 export function registrationGate(options: RegistrationGateOptions): Middleware {
-  const { path, mode, rateLimit, store, log } = options;
+  const { path, rateLimit, store, log } = options;
   const gate: Middleware = async (ctx, next) => {
+    const mode = valueOf(options.mode);
+    if (mode === 'off') {
+      ctx.status = 404;
+      ctx.set('Cache-Control', 'no-store');
+      ctx.body = { error: 'invalid_request', error_description: 'client registration is turned off at this server' };
+      return;
+    }
     const retryAfter = await rateLimit.hit(addressSubject(ctx.ip));
     if (retryAfter !== undefined) {
       log.warn({ ip: ctx.ip, retryAfter, event: 'rate_limited', limit: 'registration' }, 'client registration rate limit reached');
@@ -41,5 +50,5 @@ export function registrationGate(options: RegistrationGateOptions): Middleware {
     }
     await next();
   };
-  return (ctx, next) => (ctx.path !== path || ctx.method !== 'POST' || mode === 'off' ? next() : gate(ctx, next));
+  return (ctx, next) => (ctx.path !== path || ctx.method !== 'POST' ? next() : gate(ctx, next));
 }

@@ -1,4 +1,5 @@
 import { errors, type ClientMetadata, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import { valueOf, type Live } from '../../settings/index.ts';
 import { applicationTypeFor, applicationTypeProblem } from './redirect-uris.ts';
 import { assertSelfIntroducedClient } from './self-introduced.ts';
 
@@ -14,7 +15,7 @@ const AUTH_METHODS = new Set(['none', 'client_secret_basic', 'client_secret_post
  * ctx only for registrations. There it applies the registration policy and stamps the mark;
  * for every other client (static, stored, metadata documents) it changes nothing.
  */
-export function registrationMetadata(mode: RegistrationMode, staticScopes: readonly string[]): NonNullable<Configuration['extraClientMetadata']> {
+export function registrationMetadata(mode: Live<RegistrationMode>, staticScopes: readonly string[]): NonNullable<Configuration['extraClientMetadata']> {
   return {
     properties: [DYNAMIC_REGISTRATION],
     validator(ctx: KoaContextWithOIDC | undefined, key: string, _value: unknown, metadata: ClientMetadata) {
@@ -24,7 +25,7 @@ export function registrationMetadata(mode: RegistrationMode, staticScopes: reado
       const problem = Array.isArray(metadata.redirect_uris) ? applicationTypeProblem(declaredType, metadata.redirect_uris as string[]) : undefined;
       if (problem) throw new errors.InvalidClientMetadata(`redirect_uris: ${problem}`);
       negotiate(metadata, new Set(staticScopes));
-      assertSelfIntroducedClient(metadata, { allowClientCredentials: mode === 'token' });
+      assertSelfIntroducedClient(metadata, { allowClientCredentials: valueOf(mode) === 'token' });
       metadata[DYNAMIC_REGISTRATION] = 'dynamic';
     },
   };

@@ -1,3 +1,4 @@
+import { valueOf, type Live } from '../../settings/index.ts';
 import type { Store } from '../../storage/index.ts';
 
 export interface BreakGlassLimitSettings {
@@ -14,8 +15,8 @@ const HOUR = 3600;
  */
 export class BreakGlassLimits {
   readonly #store: Store;
-  readonly #settings: BreakGlassLimitSettings;
-  constructor(store: Store, settings: BreakGlassLimitSettings) {
+  readonly #settings: Live<BreakGlassLimitSettings>;
+  constructor(store: Store, settings: Live<BreakGlassLimitSettings>) {
     this.#store = store;
     this.#settings = settings;
   }
@@ -24,14 +25,15 @@ export class BreakGlassLimits {
   async tryTake(userId: string): Promise<'user' | 'everyone' | undefined> {
     const userKey = `break-glass:user:${userId}`;
     const allKey = 'break-glass:all';
-    if (await this.#used(userKey) >= this.#settings.perUserPerDay) return 'user';
-    if (await this.#used(allKey) >= this.#settings.perHour) return 'everyone';
+    const limits = valueOf(this.#settings);
+    if (await this.#used(userKey) >= limits.perUserPerDay) return 'user';
+    if (await this.#used(allKey) >= limits.perHour) return 'everyone';
     // Two racing requests may both pass the reads above; the counts after incrementing decide.
     const [user, all] = await Promise.all([
       this.#store.increment(userKey, { ttlSeconds: DAY }), this.#store.increment(allKey, { ttlSeconds: HOUR }),
     ]);
-    if (user.value > this.#settings.perUserPerDay) return 'user';
-    if (all.value > this.#settings.perHour) return 'everyone';
+    if (user.value > limits.perUserPerDay) return 'user';
+    if (all.value > limits.perHour) return 'everyone';
     return undefined;
   }
 

@@ -5,6 +5,7 @@ import QRCode from 'qrcode';
 import { addressSubject } from '../../http/ip-address.ts';
 import type { Store } from '../../storage/index.ts';
 import { secondFactorRequired, type SecondFactorRule } from '../accounts/second-factor-policy.ts';
+import type { Live } from '../../settings/index.ts';
 import type { SecondFactors } from '../accounts/second-factors.ts';
 import type { Passkeys } from '../accounts/passkeys.ts';
 import { asksForSecondFactor, signInFacts, type SecondFactorMethod } from '../accounts/sign-in-methods.ts';
@@ -19,7 +20,8 @@ import { renderRecoveryCodesPage, renderSecondFactorPage, renderTotpEnrolmentPag
 export interface SecondFactorStepDependencies extends Pick<InteractionDependencies, 'provider' | 'log' | 'csrfSecret' | 'limits' | 'metrics' | 'audit'> {
   store: Store;
   secondFactors: SecondFactors;
-  rule: SecondFactorRule;
+  /** Read at each sign-in: a live setting. */
+  rule: Live<SecondFactorRule>;
   passkeys: Passkeys;
 }
 

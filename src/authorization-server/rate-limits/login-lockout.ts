@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { addressSubject } from '../../http/ip-address.ts';
+import { valueOf, type Live } from '../../settings/index.ts';
 import type { Store } from '../../storage/index.ts';
 
 export interface LockoutPolicy {
@@ -23,10 +24,10 @@ const FAILURE_MEMORY_SECONDS = 24 * 3600;
  */
 export class LoginLockout {
   readonly #store: Store;
-  readonly #policy: LockoutPolicy;
+  readonly #policy: Live<LockoutPolicy>;
   readonly #onRefused: ((limit: string) => void) | undefined;
 
-  constructor(store: Store, policy: LockoutPolicy, onRefused?: (limit: string) => void) {
+  constructor(store: Store, policy: Live<LockoutPolicy>, onRefused?: (limit: string) => void) {
     this.#store = store;
     this.#policy = policy;
     this.#onRefused = onRefused;
@@ -43,7 +44,7 @@ export class LoginLockout {
 
   /** Counts a failure; returns the pause in seconds when this failure starts one. */
   async failed(username: string, address: string): Promise<number | undefined> {
-    const { threshold, baseSeconds, maxSeconds } = this.#policy;
+    const { threshold, baseSeconds, maxSeconds } = valueOf(this.#policy);
     const failures = await this.#store.increment(this.#key('failures', username, address), { ttlSeconds: FAILURE_MEMORY_SECONDS });
     if (failures.value % threshold !== 0) return undefined;
     const round = failures.value / threshold;
