@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { OTHER_RESOURCE, PUBLIC_CLIENT, SERVICE_CLIENT, startTestServer, type TestServer } from '../support/authorization-server.ts';
@@ -44,7 +45,8 @@ describe('token endpoint rate limits', () => {
 
   it('shares each limit between instances on one Redis, counting on the store', async () => {
     const prefix = uniqueRedisPrefix('ratelimit');
-    const shared = { REDIS_URL: TEST_REDIS_URL, REDIS_PREFIX: prefix, TOKEN_RATE_LIMIT_PER_ADDRESS: '3' };
+    // Instances on one Redis share their cookie keys (the signing-key ring there is sealed with them).
+    const shared = { REDIS_URL: TEST_REDIS_URL, REDIS_PREFIX: prefix, TOKEN_RATE_LIMIT_PER_ADDRESS: '3', COOKIE_KEYS: randomBytes(32).toString('base64url') };
     const first = await startTestServer(shared);
     const second = await startTestServer(shared);
     try {
