@@ -109,12 +109,14 @@ async function removeClient(clientId: string, deps: TransferDependencies, undo: 
 /** Returns a conflict message when the settings moved (nothing of them applied). */
 async function replaceSettings(settings: ImportPlan['settings'], deps: TransferDependencies, actor: TransferActor, undo: Undo[]): Promise<string | undefined> {
   const previous = Object.fromEntries(deps.settings.describe().filter((setting) => setting.source === 'stored').map((setting) => [setting.name, setting.value]));
-  const result = await deps.settings.replace(settings.values, { expectedVersion: settings.expectedVersion, actor: actor.name });
+  const result = await deps.settings.replace(settings.values, { expectedVersion: settings.expectedVersion, actor: settingsActor(actor) });
   if (!result.ok && result.reason === 'conflict') return 'Someone changed a setting after the preview. Nothing was applied; look at the changes again.';
   if (!result.ok) throw new Error(`settings refused after the preview: ${result.errors.map((error) => error.name).join(', ')}`);
-  undo.push(() => deps.settings.replace(previous, { expectedVersion: result.version, actor: actor.name }));
+  undo.push(() => deps.settings.replace(previous, { expectedVersion: result.version, actor: settingsActor(actor) }));
   return undefined;
 }
+
+const settingsActor = (actor: TransferActor) => (actor.subject ? { subject: actor.subject, name: actor.name } : actor.name);
 
 async function rollBack(undo: Undo[], deps: TransferDependencies): Promise<void> {
   for (const step of undo.reverse()) {

@@ -4,7 +4,10 @@ import type { UserDirectory } from '../../authorization-server/accounts/users.ts
 import { DYNAMIC_REGISTRATION } from '../../authorization-server/clients/registration-policy.ts';
 import type { Store } from '../../storage/index.ts';
 import { DOCUMENT_FORMAT, DOCUMENT_VERSION, type ClientEntry, type DocumentBody } from './document.ts';
-import type { SettingsPort } from './settings-port.ts';
+import type { SettingsService } from '../../settings/index.ts';
+
+/** What export and import use of the live settings. */
+export type SettingsPort = Pick<SettingsService, 'version' | 'describe' | 'preview' | 'replace' | 'refresh'>;
 
 /** What the whole configuration is read from. */
 export interface ConfigurationSources {

@@ -2,4 +2,4 @@ export { applyImport, type ImportOutcome, type TransferActor, type TransferDepen
 export { exportConfiguration, type ExportResult } from './export.ts';
 export { previewImport, type ImportPreview, type ImportProblem } from './preview.ts';
 export type { Difference, SectionDiff } from './diff.ts';
-export type { SettingsPort } from './settings-port.ts';
+export type { ConfigurationSources, SettingsPort } from './current-document.ts';

@@ -145,7 +145,7 @@ async function roleChanges(incoming: ConfigDocument, current: ConfigDocument, so
 /** The settings that differ, validated by the settings service (the start-up schemas); fixed ones may not differ. */
 function settingsChanges(incoming: ConfigDocument, sources: ConfigurationSources, problems: ImportProblem[]): { changes: Difference[]; values: Record<string, unknown> } {
   const described = sources.settings.describe();
-  const currentValues = new Map(described.map((setting) => [setting.name, setting.value]));
+  const currentValues = new Map<string, unknown>(described.map((setting) => [setting.name, setting.value]));
   const wanted = Object.fromEntries(Object.entries(incoming.settings)
     .filter(([name, entry]) => !currentValues.has(name) || canonicalJson(currentValues.get(name)) !== canonicalJson(entry.value))
     .map(([name, entry]) => [name, entry.value]));
@@ -154,7 +154,7 @@ function settingsChanges(incoming: ConfigDocument, sources: ConfigurationSources
     problems.push(...preview.errors.map((error) => ({ path: `settings.${error.name}.value`, message: error.allowed ? `${error.message} (allowed: ${error.allowed})` : error.message })));
     return { changes: [], values: {} };
   }
-  const after = new Map(preview.changes.map((change) => [change.name, change.after]));
+  const after = new Map<string, unknown>(preview.changes.map((change) => [change.name, change.after]));
   const values = Object.fromEntries(described.filter((setting) => setting.editable && (after.has(setting.name) || setting.source === 'stored'))
     .map((setting) => [setting.name, after.has(setting.name) ? after.get(setting.name) : setting.value]));
   return { changes: preview.changes.map((change) => ({ key: change.name, before: change.before, after: change.after })), values };
