@@ -1,9 +1,9 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { auditOutbox } from '../authorization-server/audit-outbox.ts';
 import { UserDirectory } from '../authorization-server/accounts/users.ts';
 import { applyImport, exportConfiguration, previewImport, type ImportPreview, type TransferDependencies } from '../admin/config-transfer/index.ts';
+import { cliActor } from '../admin/admin-events.ts';
 import { differenceLines, signatureText } from '../admin/config-transfer/describe.ts';
 import { DISABLED_AUDIT } from '../audit/index.ts';
 import { loadConfigSignatureKey, signDocument, type Config } from '../config/index.ts';
@@ -16,7 +16,6 @@ export const configUsage = `portcullis config export [--output FILE]
 portcullis config import <file|-> [--dry-run]
 portcullis config sign <file> [--output FILE]   (signs CONFIG_FILE or an export with CONFIG_SIGNATURE_KEY)`;
 
-const actor = () => ({ name: `cli:${userInfo().username}` });
 
 /** Export and import the whole configuration; changes reach the audit log through the running server (audit outbox). */
 export async function configCommand(config: Config, args: string[]): Promise<void> {
@@ -29,7 +28,7 @@ export async function configCommand(config: Config, args: string[]): Promise<voi
     const audit = config.audit === 'off' ? DISABLED_AUDIT : auditOutbox(store);
     const deps: TransferDependencies = { config, store, users: new UserDirectory(store), settings: await openSettings({ config, store, audit }), audit, log: silentLogger() };
     if (action === 'export') {
-      const exported = await exportConfiguration(deps, actor());
+      const exported = await exportConfiguration(deps, cliActor());
       if (values.output) await writeFile(values.output, exported.text, { mode: 0o600 });
       else process.stdout.write(exported.text);
       process.stderr.write(exported.signed ? `signed with CONFIG_SIGNATURE_KEY\n` : 'not signed: CONFIG_SIGNATURE_KEY is not set or holds only a public key\n');
@@ -43,7 +42,7 @@ export async function configCommand(config: Config, args: string[]): Promise<voi
       process.stdout.write('dry run: nothing was applied\n');
       return;
     }
-    const outcome = await applyImport(text, deps, { actor: actor() });
+    const outcome = await applyImport(text, deps, { actor: cliActor() });
     if (outcome.status === 'conflict') throw new UsageError(outcome.message);
     printPreview(outcome.preview);
     if (outcome.status === 'refused') throw new UsageError('the document is refused; nothing was applied');

@@ -4,16 +4,13 @@ import { modelKey } from '../../authorization-server/adapter.ts';
 import { DYNAMIC_REGISTRATION } from '../../authorization-server/clients/registration-policy.ts';
 import { generateClientSecret, hashClientSecret } from '../../authorization-server/clients/secrets.ts';
 import type { Logger } from '../../log/index.ts';
+import { recordAdminEvent, type AdminActor } from '../admin-events.ts';
 import { STORED_CLIENTS_TAG, type ConfigurationSources } from './current-document.ts';
 import type { ClientEntry } from './document.ts';
 import { previewImport, type ImportPlan, type ImportPreview } from './preview.ts';
 
-export interface TransferActor {
-  /** Shown in the audit log: the admin's username, or cli:<os user>. */
-  name: string;
-  /** The admin's subject identifier, when a person signed in to the console. */
-  subject?: string;
-}
+/** The admin in the console (`viewer.actor`) or the person at the command line (`cliActor()`). */
+export type TransferActor = AdminActor;
 
 export interface TransferDependencies extends ConfigurationSources {
   audit: AuditSink;
@@ -70,9 +67,8 @@ async function applyPlan(preview: ImportPreview, plan: ImportPlan, deps: Transfe
         return { status: 'conflict', message: conflict };
       }
     }
-    await deps.audit.append({
-      type: 'admin.config.imported', ...(actor.subject ? { subject: actor.subject } : {}), actor: actor.name,
-      document_sha256: preview.document?.sha256, signature: preview.signature.status,
+    await recordAdminEvent(deps.audit, deps.log, {
+      type: 'admin.config.imported', actor, document_sha256: preview.document?.sha256, signature: preview.signature.status,
       changes: Object.fromEntries(preview.sections.filter((section) => !section.fixedBy).map((section) => [section.id, { added: section.added.length, changed: section.changed.length, removed: section.removed.length }])),
     });
   } catch (error) {
@@ -116,7 +112,7 @@ async function replaceSettings(settings: ImportPlan['settings'], deps: TransferD
   return undefined;
 }
 
-const settingsActor = (actor: TransferActor) => (actor.subject ? { subject: actor.subject, name: actor.name } : actor.name);
+const settingsActor = (actor: TransferActor) => ({ subject: actor.subject, name: actor.name });
 
 async function rollBack(undo: Undo[], deps: TransferDependencies): Promise<void> {
   for (const step of undo.reverse()) {

@@ -3,6 +3,8 @@ import { canonicalJson } from '../../audit/canonical-json.ts';
 /** One entry of a section that the import adds, changes or removes. */
 export interface Difference {
   key: string;
+  /** Plain words for the key, where there are some (a setting's label). */
+  label?: string;
   before?: unknown;
   after?: unknown;
 }

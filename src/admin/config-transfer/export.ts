@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '../../audit/canonical-json.ts';
 import { signDocument } from '../../config/index.ts';
+import { recordAdminEvent } from '../admin-events.ts';
 import type { TransferActor, TransferDependencies } from './apply.ts';
 import { currentDocument } from './current-document.ts';
 
@@ -18,8 +19,8 @@ export async function exportConfiguration(deps: TransferDependencies, actor: Tra
   const body = await currentDocument(deps, now);
   const key = deps.config.configSignatureKey;
   const document = key?.privateKey ? signDocument(body, key) : body;
-  await deps.audit.append({
-    type: 'admin.config.exported', ...(actor.subject ? { subject: actor.subject } : {}), actor: actor.name, signed: document !== body,
+  await recordAdminEvent(deps.audit, deps.log, {
+    type: 'admin.config.exported', actor, signed: document !== body,
     document_sha256: createHash('sha256').update(canonicalJson(document)).digest('hex'),
   });
   const stamp = now.toISOString().slice(0, 19).replace(/[-:]/g, '').replace('T', '-');

@@ -157,7 +157,8 @@ function settingsChanges(incoming: ConfigDocument, sources: ConfigurationSources
   const after = new Map<string, unknown>(preview.changes.map((change) => [change.name, change.after]));
   const values = Object.fromEntries(described.filter((setting) => setting.editable && (after.has(setting.name) || setting.source === 'stored'))
     .map((setting) => [setting.name, after.has(setting.name) ? after.get(setting.name) : setting.value]));
-  return { changes: preview.changes.map((change) => ({ key: change.name, before: change.before, after: change.after })), values };
+  const labels = new Map(described.map((setting) => [setting.name, setting.label]));
+  return { changes: preview.changes.map((change) => ({ key: change.name, label: labels.get(change.name), before: change.before, after: change.after })), values };
 }
 
 function fixedSections(current: ConfigDocument, incoming: ConfigDocument): SectionDiff[] {
