@@ -175,6 +175,9 @@ for (const [engine, openStore] of engines) {
       assert.equal(preview.ok, false);
       assert.deepEqual(preview.problems.map((problem) => problem.path).sort(), ['clients.0.client_secret', 'roles.users.alice.0']);
       assert.equal((await previewImport('{"format": "portcullis-config"', deps)).problems[0]?.path, '(document)');
+      for (const unreadable of ['{"settings": {"cimdMaxBytes": {"value": 1e999}}}', `{"a": ${'['.repeat(5000)}${']'.repeat(5000)}}`]) {
+        assert.match((await previewImport(unreadable, deps)).problems[0]?.message ?? '', /too large to represent .* or is nested more than 32 levels deep/);
+      }
     });
 
     it('refuses a document whose resources differ from the configuration file, naming the resource', async () => {

@@ -69,7 +69,7 @@ export async function previewImport(text: string, sources: ConfigurationSources)
     ...fixedSections(current, incoming),
   ];
   for (const fixed of sections.filter((entry) => entry.fixedBy)) problems.push(...fixedProblems(fixed));
-  const document = { issuer: incoming.issuer, exportedAt: incoming.exported_at, sha256: createHash('sha256').update(canonicalJson(raw)).digest('hex') };
+  const document = { issuer: incoming.issuer, exportedAt: incoming.exported_at, sha256: createHash('sha256').update(text).digest('hex') };
   if (problems.length > 0) return { ...refused(signature, problems), sections, document };
   const incomingStored = storedClients(incoming);
   return {
@@ -97,7 +97,18 @@ function parseObject(text: string): Record<string, unknown> | string {
     return 'This is not JSON. Paste the whole exported document, from the first { to the last }.';
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return 'The document must be a JSON object, as an export is.';
+  if (!plainJson(value, 0)) return `The document holds a number too large to represent (such as 1e999) or is nested more than ${MAX_DEPTH} levels deep; an export never is.`;
   return value as Record<string, unknown>;
+}
+
+const MAX_DEPTH = 32;
+
+/** Finite numbers and a bounded depth: what canonical JSON (signatures, comparisons) can represent. */
+function plainJson(value: unknown, depth: number): boolean {
+  if (typeof value === 'number') return Number.isFinite(value);
+  if (value === null || typeof value !== 'object') return true;
+  if (depth >= MAX_DEPTH) return false;
+  return Object.values(value).every((item) => plainJson(item, depth + 1));
 }
 
 function pathText(path: readonly PropertyKey[]): string {
