@@ -120,7 +120,7 @@ for (const [engine, openStore] of engines) {
       const document = JSON.parse((await exportConfiguration(deps, admin)).text) as Json;
       document.settings.tokenRateLimitPerClient.value = 42;
       document.settings.cimdAllowedHosts.value = ['chatgpt.com'];
-      document.roles.users.bob = ['approver'];
+      document.roles.users.BOB = ['approver']; // user names are not case-sensitive
       document.clients = [{ client_id: 'ci-pipeline', client_name: 'CI pipeline', redirect_uris: ['https://ci.example.com/cb'], token_endpoint_auth_method: 'client_secret_basic', grant_types: ['authorization_code', 'refresh_token'], source: 'operator' }];
       const text = JSON.stringify(document);
 

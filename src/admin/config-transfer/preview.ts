@@ -65,7 +65,7 @@ export async function previewImport(text: string, sources: ConfigurationSources)
   const sections: SectionDiff[] = [
     section('settings', { added: [], changed: settings.changes, removed: [] }),
     section('clients', stored),
-    section('roles.users', diffEntries(current.roles.users, incoming.roles.users)),
+    section('roles.users', roles.diff),
     ...fixedSections(current, incoming),
   ];
   for (const fixed of sections.filter((entry) => entry.fixedBy)) problems.push(...fixedProblems(fixed));
@@ -76,7 +76,7 @@ export async function previewImport(text: string, sources: ConfigurationSources)
     ok: true, signature, problems: [], sections, basis, document,
     plan: {
       clients: { put: [...stored.added, ...stored.changed].map((entry) => incomingStored[entry.key]!), remove: stored.removed.map((entry) => entry.key) },
-      roles,
+      roles: roles.plan,
       settings: { values: settings.values, changed: settings.changes.length > 0, expectedVersion: sources.settings.version },
     },
   };
@@ -141,16 +141,21 @@ function clientProblems(incoming: ConfigDocument, current: ConfigDocument): Impo
   return problems;
 }
 
-async function roleChanges(incoming: ConfigDocument, current: ConfigDocument, sources: ConfigurationSources, problems: ImportProblem[]): Promise<ImportPlan['roles']> {
+/** Role assignments by the names users have here (user names are not case-sensitive); a user unknown here is a problem. */
+async function roleChanges(incoming: ConfigDocument, current: ConfigDocument, sources: ConfigurationSources, problems: ImportProblem[]): Promise<{ diff: ReturnType<typeof diffEntries>; plan: ImportPlan['roles'] }> {
   const known = new Map((await sources.users.list()).map((user) => [user.name.toLowerCase(), user]));
-  for (const name of Object.keys(incoming.roles.users)) {
-    if (!known.has(name.toLowerCase())) problems.push({ path: `roles.users.${name}`, message: `there is no user ${name} on this server; add the user first or leave them out` });
+  const wanted: Record<string, string[]> = {};
+  for (const [name, roles] of Object.entries(incoming.roles.users)) {
+    const user = known.get(name.toLowerCase());
+    if (!user) problems.push({ path: `roles.users.${name}`, message: `there is no user ${name} on this server; add the user first or leave them out` });
+    else if (wanted[user.name]) problems.push({ path: `roles.users.${name}`, message: `${user.name} is listed twice` });
+    else wanted[user.name] = [...new Set(roles)].sort();
   }
-  const { added, changed, removed } = diffEntries(current.roles.users, incoming.roles.users);
-  return [...added, ...changed, ...removed].flatMap((entry) => {
-    const user = known.get(entry.key.toLowerCase());
-    return user ? [{ name: user.name, before: user.roles, after: [...new Set((entry.after as string[] | undefined) ?? [])].sort() }] : [];
-  });
+  const diff = diffEntries(current.roles.users, wanted);
+  const plan = [...diff.added, ...diff.changed, ...diff.removed].map((entry) => ({
+    name: entry.key, before: known.get(entry.key.toLowerCase())?.roles ?? [], after: (entry.after as string[] | undefined) ?? [],
+  }));
+  return { diff, plan };
 }
 
 /** The settings that differ, validated by the settings service (the start-up schemas); fixed ones may not differ. */
