@@ -7,7 +7,7 @@ import { allEvents } from '../../src/audit/index.ts';
 import { loadConfigSignatureKey, signDocument } from '../../src/config/index.ts';
 import { startTestServer, type TestServer } from '../support/authorization-server.ts';
 import { launchBrowser, openTestPage } from '../support/browser.ts';
-import { addConsoleUser, signInToConsole } from '../support/console.ts';
+import { addConsoleUser, consoleSession, signInToConsole } from '../support/console.ts';
 
 const NO_JS: BrowserContextOptions = { javaScriptEnabled: false, acceptDownloads: true };
 const PHONE: BrowserContextOptions = { ...NO_JS, viewport: { width: 390, height: 844 } };
@@ -89,6 +89,36 @@ describe('export and import in the console (Chromium, without JavaScript)', () =
     const imported = (await allEvents(server.config.auditDir)).map((record) => record.event).find((event) => event.type === 'admin.config.imported');
     assert.equal(imported?.subject, admin.id);
 
+  });
+
+  it('changes nothing for a wrong password, applies a previewed import once, and explains a document that is not JSON (HTTP)', async () => {
+    const admin = await addConsoleUser(server);
+    const { agent, csrf } = await consoleSession(server.consoleUrl, admin);
+    const exported = await agent.postForm('/admin/export/download', { csrf });
+    assert.equal(exported.status, 200);
+    assert.match(exported.headers.get('content-disposition') ?? '', /attachment; filename="portcullis-config-/);
+    const document = JSON.parse(await exported.text()) as Record<string, any>;
+    document.settings.loginLockoutThreshold.value = 7;
+    const signed = signDocument(document, loadConfigSignatureKey(signingPem)!);
+
+    const notJson = await agent.postForm('/admin/export/preview', { csrf, document: '{"format": ' });
+    assert.equal(notJson.status, 400);
+    assert.match(await notJson.text(), /This is not JSON/);
+
+    const preview = await agent.postForm('/admin/export/preview', { csrf, document: JSON.stringify(signed) });
+    assert.equal(preview.status, 200);
+    const pending = /name="pending" value="([^"]+)"/.exec(await preview.text())?.[1];
+    assert.ok(pending, 'the changes page holds the import to confirm');
+
+    const wrongPassword = await agent.postForm('/admin/export/apply', { csrf, pending, password: 'not my password' });
+    assert.equal(wrongPassword.status, 403);
+    assert.equal(server.settings.current().loginLockoutThreshold, 5, 'nothing applied');
+    const applied = await agent.postForm('/admin/export/apply', { csrf, pending, password: admin.password });
+    assert.equal(applied.status, 200);
+    assert.equal(server.settings.current().loginLockoutThreshold, 7);
+    const again = await agent.postForm('/admin/export/apply', { csrf, pending, password: admin.password });
+    assert.equal(again.status, 409);
+    assert.match(await again.text(), /applied already or its preview expired/);
   });
 
   it('fits a 390 px screen', async (t: TestContext) => {
