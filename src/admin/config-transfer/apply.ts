@@ -1,6 +1,8 @@
 import type { ClientMetadata } from 'oidc-provider';
 import type { AuditSink } from '../../audit/index.ts';
 import { modelKey } from '../../authorization-server/adapter.ts';
+import { revokeClientGrants } from '../../authorization-server/clients/client-grants.ts';
+import { forgetLastUse } from '../../authorization-server/clients/last-use.ts';
 import { DYNAMIC_REGISTRATION } from '../../authorization-server/clients/registration-policy.ts';
 import { generateClientSecret, hashClientSecret } from '../../authorization-server/clients/secrets.ts';
 import type { Logger } from '../../log/index.ts';
@@ -75,7 +77,21 @@ async function applyPlan(preview: ImportPreview, plan: ImportPlan, deps: Transfe
     await rollBack(undo, deps);
     throw error;
   }
+  await endGrantsOfRemoved(plan.clients.remove, deps);
   return { status: 'applied', preview, newSecrets };
+}
+
+/** Once the import is on the record (this cannot be undone): a removed client's grants and last use go too, as when it is deleted. */
+async function endGrantsOfRemoved(clientIds: string[], deps: TransferDependencies): Promise<void> {
+  for (const clientId of clientIds) {
+    try {
+      await revokeClientGrants(deps.store, clientId);
+      await forgetLastUse(deps.store, clientId);
+    } catch (error) {
+      // The client is gone, so its grants are of no use to anyone; a later delete or clean-up is not needed.
+      deps.log.warn({ err: { name: (error as Error).name, message: (error as Error).message }, clientId }, 'grants of a client removed by an import not ended');
+    }
+  }
 }
 
 /** Stored metadata keeps its secret hash; a client that now needs a secret and has none gets a new one, shown once. */
