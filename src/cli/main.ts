@@ -5,6 +5,7 @@ import { StoreUnavailableError } from '../storage/index.ts';
 import { ProofError } from '../audit/index.ts';
 import { auditCommand, auditUsage } from './audit.ts';
 import { clientsCommand, clientsUsage } from './clients.ts';
+import { configCommand, configUsage, signCommand } from './config.ts';
 import { elevationsCommand, elevationsUsage } from './elevations.ts';
 import { UsageError } from './io.ts';
 import { keysCommand, keysUsage } from './keys.ts';
@@ -18,6 +19,7 @@ const commands: Record<string, (config: ReturnType<typeof loadConfig>, args: str
   audit: auditCommand,
   elevations: elevationsCommand,
   settings: settingsCommand,
+  config: configCommand,
 };
 
 const usage = `usage: portcullis <command>
@@ -29,6 +31,7 @@ ${keysUsage}
 ${auditUsage}
 ${elevationsUsage}
 ${settingsUsage}
+${configUsage}
 
 Settings come from the environment and CONFIG_FILE, as for the server (DATA_DIR, KEYS_DIR, ...).`;
 
@@ -36,6 +39,10 @@ async function run(argv: string[]): Promise<void> {
   const [name, ...args] = argv;
   if (name === 'start') {
     await import('../main.ts');
+    return;
+  }
+  if (name === 'config' && args[0] === 'sign') {
+    await signCommand(args);
     return;
   }
   const command = name ? commands[name] : undefined;

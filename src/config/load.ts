@@ -4,6 +4,11 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { demoNotesResource } from './demo-resource.ts';
 import { configSchema, ENV_NAMES, type ParsedConfig, type ResourceConfig, type StaticClientConfig } from './schema.ts';
+import { ConfigError } from './errors.ts';
+import { checkSignature } from './signed-document.ts';
+import { loadConfigSignatureKey, type ConfigSignatureKey } from './signature-key.ts';
+
+export { ConfigError };
 
 const MIN_CLIENT_SECRET_LENGTH = 32;
 
@@ -23,16 +28,8 @@ export interface Config extends Omit<ParsedConfig, 'issuer' | 'resources' | 'dem
   configFile?: string;
   /** Settings given by the environment or CONFIG_FILE (the rest are defaults); live settings named here are fixed. */
   settingSources: Partial<Record<keyof ParsedConfig, 'environment' | 'config file'>>;
-}
-
-/** A bad setting: the message is one line that names it; the process exits with code 2. */
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-  readonly setting: string;
-  constructor(setting: string, message: string) {
-    super(`${setting}: ${message}`);
-    this.setting = setting;
-  }
+  /** CONFIG_SIGNATURE_KEY (environment only): CONFIG_FILE and imports must carry a signature it verifies; exports are signed with it. */
+  configSignatureKey?: ConfigSignatureKey;
 }
 
 type Env = Record<string, string | undefined>;
@@ -42,7 +39,8 @@ const SECRET_FIELDS = new Set(['rsaPrivateKeyPem', 'cookieKeys', 'redisUrl', 'au
 
 export function loadConfig(env: Env = process.env): Config {
   const configFile = env.CONFIG_FILE || undefined;
-  const fromFile = configFile ? readConfigFile(configFile) : {};
+  const configSignatureKey = loadConfigSignatureKey(env.CONFIG_SIGNATURE_KEY);
+  const fromFile = configFile ? readConfigFile(configFile, configSignatureKey) : {};
   const fromEnv = Object.fromEntries(
     Object.entries(ENV_NAMES)
       .map(([field, name]) => [field, env[name]] as const)
@@ -54,23 +52,29 @@ export function loadConfig(env: Env = process.env): Config {
     ...Object.keys(fromFile).map((field) => [field, 'config file'] as const),
     ...Object.keys(fromEnv).map((field) => [field, 'environment'] as const),
   ]);
-  return { ...finish(result.data, env, configFile), settingSources };
+  return { ...finish(result.data, env, configFile), settingSources, ...(configSignatureKey ? { configSignatureKey } : {}) };
 }
 
-function readConfigFile(path: string): Record<string, unknown> {
+function readConfigFile(path: string, signatureKey: ConfigSignatureKey | undefined): Record<string, unknown> {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
     throw new ConfigError('CONFIG_FILE', `cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
   }
+  let parsed: Record<string, unknown>;
   try {
-    const parsed: unknown = JSON.parse(text);
+    parsed = JSON.parse(text) as Record<string, unknown>;
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
-    return parsed as Record<string, unknown>;
   } catch {
     throw new ConfigError('CONFIG_FILE', `${path} is not a JSON object`);
   }
+  const check = checkSignature(parsed, signatureKey);
+  if (check.status === 'refused') {
+    throw new ConfigError('CONFIG_FILE', `${path} is refused because ${check.reason}; with CONFIG_SIGNATURE_KEY set it must carry a valid signature (portcullis config sign ${path})`);
+  }
+  const { signature: _checked, ...settings } = parsed;
+  return settings;
 }
 
 function toConfigError(error: z.ZodError, fromEnv: Record<string, unknown>, fromFile: Record<string, unknown>, configFile?: string): ConfigError {

@@ -36,9 +36,9 @@ function isAddressOrRange(entry: string): boolean {
 const hostPort = z.string().regex(/^([a-z0-9.-]+|\[[0-9a-f:.]+\]):\d{1,5}$/i, 'each entry is host:port, e.g. 10.0.0.5:26379 or [::1]:6379');
 const hostPortList = z.preprocess((value) => typeof value === 'string' ? value.split(/[\s,]+/).filter(Boolean) : value, z.array(hostPort).min(1));
 
-const resourceUri = absoluteUrl.refine((uri) => !uri.includes('#'), 'a resource indicator has no fragment');
+export const resourceUri = absoluteUrl.refine((uri) => !uri.includes('#'), 'a resource indicator has no fragment');
 
-const roleName = z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, 'a role is 1-32 lower-case letters, digits, - and _, starting with a letter');
+export const roleName = z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, 'a role is 1-32 lower-case letters, digits, - and _, starting with a letter');
 const scopeName = z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'a scope is printable ASCII without spaces, quotes or backslashes');
 
 /** How some of a resource's scopes are elevated: never standing, activated for a while with a reason (issue 16). */
