@@ -134,7 +134,7 @@ export function createProvider(deps: ProviderDependencies): Provider {
     // auth_time, amr and acr (RFC 9068 §2.2.1) let resource servers demand a recent or stronger
     // sign-in for risky tools (RFC 9470 step-up); the client then asks again with max_age / acr_values.
     extraTokenClaims: async (ctx, token) => {
-      const claims = { ...(await accessTokenClaims(ctx, token as never, resources, directory)), ...deps.elevation.tokenClaims(ctx) };
+      const claims = { ...(await accessTokenClaims(ctx, token as never, resources, directory)), ...deps.elevation.tokenClaims(ctx, token as never) };
       return Object.keys(claims).length ? claims : undefined;
     },
 
@@ -142,7 +142,11 @@ export function createProvider(deps: ProviderDependencies): Provider {
 
     // Refresh tokens rotate on every use (once the request is known to succeed, see token-refusals.ts);
     // oidc-provider revokes the whole grant when a rotated one comes back.
-    rotateRefreshToken: refreshTargetChecked(resources),
+    rotateRefreshToken: async (ctx) => {
+      const rotate = await refreshTargetChecked(resources)(ctx);
+      await deps.elevation.refuseRefreshAwaitingStepUp(ctx);
+      return rotate;
+    },
     issueRefreshToken: async (ctx, client, code) => {
       await deps.elevation.dropFromStandingGrant(ctx, code);
       return client.grantTypeAllowed('refresh_token') && outlivesSession(code.scopes);

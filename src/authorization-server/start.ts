@@ -34,7 +34,7 @@ import { replaceSigningKeys } from './provider-keys.ts';
 import { drainAuditOutbox } from './audit-outbox.ts';
 import { recordClientUse } from './clients/last-use.ts';
 import { ClientService, scheduleIdleClientCleanUp } from '../admin/clients/index.ts';
-import { createElevationHooks, createElevationService, elevationStatusRoutes, registerBreakGlassGauge } from './elevation/index.ts';
+import { createElevationHooks, createElevationService, elevationStatusRoutes, registerBreakGlassGauge, StepUpSignals, stepUpSignalRoutes } from './elevation/index.ts';
 import { consoleElsewhere, consoleMiddleware } from '../admin/console.ts';
 import type { ConsoleDeps } from '../admin/console-page.ts';
 import { AdminSessions } from '../admin/session.ts';
@@ -109,8 +109,9 @@ export async function startAuthorizationServer(
   }) : undefined;
   const elevation = createElevationService(config, store, auditSink, log, live);
   registerBreakGlassGauge(metrics.registry, elevation.records);
+  const stepUps = new StepUpSignals(store);
   const provider = createProvider({
-    config, store, users, resources, signingKeys: keys.privateJwks(), cookieKeys, log, outboundFetch, elevation: createElevationHooks(resources, elevation), settings,
+    config, store, users, resources, signingKeys: keys.privateJwks(), cookieKeys, log, outboundFetch, elevation: createElevationHooks(resources, elevation, stepUps), settings,
   });
   if (config.trustProxy > 0) provider.proxy = true;
   const keyWatch = watchKeyRing(signingKeys, keys, (ring) => {
@@ -148,6 +149,7 @@ export async function startAuthorizationServer(
     accountSections: [secondFactorAccountSection],
     routers: [
       elevationStatusRoutes(elevation.records),
+      stepUpSignalRoutes({ issuer: config.issuer, resources, signals: stepUps, jwks: () => keys.publicJwks() as never, log }),
       passkeyScriptRoutes(),
       accountSecondFactorRoutes({ provider, users, secondFactors, passkeys, rule: secondFactorPolicy, csrfSecret, limits, audit: auditSink, log }),
     ],
