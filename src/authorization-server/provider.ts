@@ -12,6 +12,7 @@ import { clientSecretMatches } from './clients/secrets.ts';
 import { loopbackRedirectMatches } from './clients/redirect-uris.ts';
 import { explainMetadataDocumentFailures, metadataDocumentFeature, withDocumentSizeLimit } from './clients/metadata-documents.ts';
 import { liveDiscovery } from './live-discovery.ts';
+import { DeclaredApplicationTypes } from './clients/declared-application-types.ts';
 import { registrationMetadata } from './clients/registration-policy.ts';
 import type { ResourceRegistry } from './resources.ts';
 import { defaultScopesWhenMissing, loadGrantWithGrantedScopes } from './requested-scopes.ts';
@@ -59,6 +60,7 @@ export function createProvider(deps: ProviderDependencies): Provider {
   // exists and the live setting decides in front of it (and in discovery, see live-discovery.ts).
   const fixedOff = (name: 'registration' | 'cimd') => deps.settings.snapshot().fixed[name] !== undefined && config[name] === 'off';
   const withoutPkce = new Set(config.clients.filter((client) => client.pkce === 'optional').map((client) => client.client_id));
+  const declaredTypes = new DeclaredApplicationTypes();
   const directory = { findActiveById: (id: string) => forProvider(deps.log, () => deps.users.findActiveById(id)) };
   const configuration: Configuration = {
     adapter: storeAdapter(deps.store, deps.log),
@@ -111,7 +113,7 @@ export function createProvider(deps: ProviderDependencies): Provider {
         allowedHosts: live().cimdAllowedHosts,
         cacheMinSeconds: live().cimdCacheMinSeconds,
         cacheMaxSeconds: live().cimdCacheMaxSeconds,
-      }), !fixedOff('cimd')),
+      }), !fixedOff('cimd'), (clientId) => declaredTypes.of(clientId)),
       resourceIndicators: {
         enabled: true,
         defaultResource: (_ctx, _client, oneOf) => oneOf ?? resources.defaultUri,
@@ -123,7 +125,7 @@ export function createProvider(deps: ProviderDependencies): Provider {
     extraClientMetadata: registrationMetadata(() => live().registration, SCOPES),
     extraParams: { scope: defaultScopesWhenMissing(resources) },
     loadExistingGrant: loadGrantWithGrantedScopes,
-    fetch: withDocumentSizeLimit(deps.outboundFetch, () => live().cimdMaxBytes),
+    fetch: declaredTypes.recording(withDocumentSizeLimit(deps.outboundFetch, () => live().cimdMaxBytes)),
     fetchResponseBodyLimits: {
       // Checked live by withDocumentSizeLimit; the outbound fetch caps every body at OUTBOUND_MAX_BYTES anyway.
       'client_id metadata document': Number.POSITIVE_INFINITY,
