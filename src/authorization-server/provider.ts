@@ -13,7 +13,7 @@ import { loopbackRedirectMatches } from './clients/redirect-uris.ts';
 import { explainMetadataDocumentFailures, metadataDocumentFeature, withDocumentSizeLimit } from './clients/metadata-documents.ts';
 import { liveDiscovery } from './live-discovery.ts';
 import { DeclaredApplicationTypes } from './clients/declared-application-types.ts';
-import { registrationMetadata } from './clients/registration-policy.ts';
+import { PKCE_METADATA, registrationMetadata } from './clients/registration-policy.ts';
 import type { ResourceRegistry } from './resources.ts';
 import { defaultScopesWhenMissing, loadGrantWithGrantedScopes } from './requested-scopes.ts';
 import { grantableServerInfo } from './accounts/grantable-scopes.ts';
@@ -80,9 +80,10 @@ export function createProvider(deps: ProviderDependencies): Provider {
 
     // OAuth 2.1: authorization code with PKCE S256 for every client, nothing implicit or hybrid.
     responseTypes: ['code'],
-    // OAuth 2.1: PKCE for every client, except a confidential static client configured with
-    // `"pkce": "optional"` (ChatGPT Actions send no code_verifier); start-up warns about each.
-    pkce: { required: (_ctx, client) => !withoutPkce.has(client.clientId) },
+    // OAuth 2.1: PKCE for every client, except a confidential client configured with
+    // `"pkce": "optional"` or added with `clients add --pkce optional` (ChatGPT Actions send no
+    // code_verifier); start-up warns about each.
+    pkce: { required: (_ctx, client) => !withoutPkce.has(client.clientId) && !(client.metadata()[PKCE_METADATA] === 'optional' && client.clientAuthMethod !== 'none') },
     clientAuthMethods: ['none', 'client_secret_basic', 'client_secret_post', 'private_key_jwt'],
     enabledJWA: {
       clientAuthSigningAlgValues: SIGNING_ALGS,

@@ -8,6 +8,7 @@ import { createOutboundFetch } from '../http/outbound/index.ts';
 import { describeKeySource, watchKeyRing, type KeyRing, type SigningKeys } from '../keys/index.ts';
 import type { Logger } from '../log/index.ts';
 import { openStore, usesRedis, type Store } from '../storage/index.ts';
+import { pkceOptionalWarning, storedClientsWithoutPkce } from './clients/registry.ts';
 import { UserDirectory } from './accounts/users.ts';
 import { SecondFactors } from './accounts/second-factors.ts';
 import { secondFactorRule } from './accounts/second-factor-policy.ts';
@@ -104,6 +105,7 @@ export async function startAuthorizationServer(
     log, allowLoopback: config.outboundAllowLoopback, maxResponseBytes: OUTBOUND_MAX_BYTES, ...(config.outboundCa ? { extraCa: config.outboundCa } : {}),
   });
   logRegistrationPolicy(config, settings.current(), log);
+  await warnAboutStoredClientsWithoutPkce(store, log);
   const auditVerifier = audit.log ? new AuditVerifier({
     dir: audit.log.dir, verifierKey: audit.log.verifierKey, statuses: storedVerificationStatuses(store, { dir: audit.log.dir, origin: config.auditOrigin }),
   }) : undefined;
@@ -149,7 +151,7 @@ export async function startAuthorizationServer(
     accountSections: [secondFactorAccountSection],
     routers: [
       elevationStatusRoutes(elevation.records),
-      stepUpSignalRoutes({ issuer: config.issuer, resources, signals: stepUps, jwks: () => keys.publicJwks() as never, log }),
+      stepUpSignalRoutes({ issuer: config.issuer, resources, signals: stepUps, jwks: () => currentKeys.publicJwks() as never, log }),
       passkeyScriptRoutes(),
       accountSecondFactorRoutes({ provider, users, secondFactors, passkeys, rule: secondFactorPolicy, csrfSecret, limits, audit: auditSink, log }),
     ],
@@ -265,7 +267,9 @@ function logRegistrationPolicy(config: Config, live: SettingValues, log: Logger)
     cimdAllowedHosts: live.cimdAllowedHosts.length ? live.cimdAllowedHosts : 'any public host',
   }, 'client onboarding: dynamic registration and client metadata documents');
   if (config.outboundAllowLoopback) log.warn('OUTBOUND_ALLOW_LOOPBACK=true: outbound fetches may reach loopback (test suites only)');
-  for (const client of config.clients.filter((candidate) => candidate.pkce === 'optional')) {
-    log.warn({ client: client.client_id }, `client ${client.client_id} may redeem authorization codes without PKCE ("pkce": "optional"); keep that for ChatGPT Actions`);
-  }
+  for (const client of config.clients.filter((candidate) => candidate.pkce === 'optional')) log.warn({ client: client.client_id }, pkceOptionalWarning(client.client_id));
+}
+
+async function warnAboutStoredClientsWithoutPkce(store: Store, log: Logger): Promise<void> {
+  for (const clientId of await storedClientsWithoutPkce(store)) log.warn({ client: clientId }, pkceOptionalWarning(clientId));
 }
