@@ -1,3 +1,4 @@
+import type Provider from 'oidc-provider';
 import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -50,6 +51,8 @@ export interface RunningAuthorizationServer {
   /** The ring in use now: it changes when a rotation or retirement anywhere reaches this instance. */
   readonly keys: KeyRing;
   signingKeys: SigningKeys;
+  /** oidc-provider itself (tests listen to its events). */
+  provider: Provider;
   store: Store;
   users: UserDirectory;
   /** The live settings (console, CLI, import change them; every instance follows within 5 s). */
@@ -219,6 +222,7 @@ export async function startAuthorizationServer(
   }
   return {
     startAudit,
+    provider,
     url: `http://127.0.0.1:${port}`,
     issuer: config.issuer,
     get keys() {

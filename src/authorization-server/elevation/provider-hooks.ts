@@ -2,6 +2,7 @@ import Provider, { errors, interactionPolicy, type KoaContextWithOIDC, type Reso
 import type { ResourceRegistry } from '../resources.ts';
 import { elevatedRequest, elevatedScopes, withoutScopes, type ElevatedRequest } from './policy.ts';
 import { currentStatus, type Elevation, type ElevationRecords } from './records.ts';
+import { keepForUndo } from '../token-refusals.ts';
 import { GRANT_REF_CLAIM, grantRef, type StepUpSignals } from './step-up-signals.ts';
 
 const { Check, Prompt } = interactionPolicy;
@@ -127,14 +128,17 @@ export class ElevationHooks {
    * issueRefreshToken runs after the access token is minted and before the refresh token is
    * built from the code: the refresh token and the grant lose the elevated scopes here.
    */
-  async dropFromStandingGrant(ctx: Context, source: { scope?: string; kind?: string; grantId?: string }): Promise<void> {
+  async dropFromStandingGrant(ctx: Context, source: { scope?: string; kind?: string; grantId?: string; jti?: string }): Promise<void> {
     if (source.kind !== 'AuthorizationCode') return;
     await this.#signals.answered(source.grantId);
     if (!source.scope) return;
     const elevated = new Set(this.#resources.uris.flatMap((uri) => [...elevatedScopes(this.#resources.find(uri))]));
     if (!source.scope.split(' ').some((scope) => elevated.has(scope))) return;
-    source.scope = withoutScopes(source.scope, elevated);
     const grant = ctx.oidc.entities.Grant as (InstanceType<Provider['Grant']> & { resources?: Record<string, string> }) | undefined;
+    // A later refusal of this request puts both back as they were (token-refusals.ts).
+    if (source.jti) await keepForUndo(ctx, ctx.oidc.provider.AuthorizationCode as never, source.jti);
+    if (grant?.jti) await keepForUndo(ctx, ctx.oidc.provider.Grant as never, grant.jti);
+    source.scope = withoutScopes(source.scope, elevated);
     if (!grant?.resources) return;
     for (const [indicator, scope] of Object.entries(grant.resources)) grant.resources[indicator] = withoutScopes(scope, elevated);
     await grant.save();
