@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { NOTES_RESOURCE, TEST_PASSWORD, startTestServer, type TestServer } from '../support/authorization-server.ts';
 import { client, codeFlow, discover, userAgentFor } from '../support/oauth-client.ts';
+import { captureLog } from '../support/captured-log.ts';
 import { runProject } from '../support/processes.ts';
 import { register } from '../support/registration.ts';
 import { modelKey } from '../../src/authorization-server/adapter.ts';
-import { storedClientsWithoutPkce } from '../../src/authorization-server/clients/registry.ts';
 import { SecondFactors } from '../../src/authorization-server/accounts/second-factors.ts';
 import { totpCode } from '../../src/authorization-server/accounts/totp.ts';
 import { allEvents } from '../../src/audit/index.ts';
@@ -129,7 +129,18 @@ describe('the portcullis command: users and clients', () => {
     assert.equal(added.code, 0, added.stderr);
     assert.match(added.stderr, /may redeem authorization codes without PKCE \("pkce": "optional"\); keep that for ChatGPT Actions/);
     const registered = JSON.parse(added.stdout) as { client_id: string; client_secret: string };
-    assert.deepEqual(await storedClientsWithoutPkce(server.store), [registered.client_id], 'start-up warns about it like a config-file client');
+
+    // Start-up warns about it like a config-file client: the server starts again on the same data.
+    const original = server;
+    await original.stop();
+    const captured = captureLog('info');
+    const watched = await startTestServer({ PORT: new URL(original.url).port }, original.dirs, [], captured.log);
+    await watched.stop();
+    const restarted = await original.restart();
+    server = { ...restarted, destroy: async () => { await restarted.stop(); await original.destroy(); } };
+    const warning = captured.lines.find((line) => line.client === registered.client_id);
+    assert.equal(warning?.level, 40);
+    assert.match(String(warning?.msg), /may redeem authorization codes without PKCE/);
 
     const authorize = new URL(`${server.issuer}/authorize`);
     for (const [name, value] of Object.entries({ response_type: 'code', client_id: registered.client_id, redirect_uri: redirectUri, state: 'gpt', scope: 'notes:read', resource: NOTES_RESOURCE })) {
