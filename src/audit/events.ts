@@ -7,6 +7,7 @@ export const AUDIT_EVENT_TYPES = [
   'key.rotated',
   'login.succeeded',
   'login.failed',
+  'login.switched_user',
   'consent.granted',
   'consent.denied',
   'token.issued',

@@ -12,7 +12,8 @@ import { clientSecretMatches } from './clients/secrets.ts';
 import { loopbackRedirectMatches } from './clients/redirect-uris.ts';
 import { explainMetadataDocumentFailures, metadataDocumentFeature, withDocumentSizeLimit } from './clients/metadata-documents.ts';
 import { liveDiscovery } from './live-discovery.ts';
-import { registrationMetadata } from './clients/registration-policy.ts';
+import { DeclaredApplicationTypes } from './clients/declared-application-types.ts';
+import { PKCE_METADATA, registrationMetadata } from './clients/registration-policy.ts';
 import type { ResourceRegistry } from './resources.ts';
 import { defaultScopesWhenMissing, loadGrantWithGrantedScopes } from './requested-scopes.ts';
 import { grantableServerInfo } from './accounts/grantable-scopes.ts';
@@ -59,6 +60,7 @@ export function createProvider(deps: ProviderDependencies): Provider {
   // exists and the live setting decides in front of it (and in discovery, see live-discovery.ts).
   const fixedOff = (name: 'registration' | 'cimd') => deps.settings.snapshot().fixed[name] !== undefined && config[name] === 'off';
   const withoutPkce = new Set(config.clients.filter((client) => client.pkce === 'optional').map((client) => client.client_id));
+  const declaredTypes = new DeclaredApplicationTypes();
   const directory = { findActiveById: (id: string) => forProvider(deps.log, () => deps.users.findActiveById(id)) };
   const configuration: Configuration = {
     adapter: storeAdapter(deps.store, deps.log),
@@ -78,9 +80,10 @@ export function createProvider(deps: ProviderDependencies): Provider {
 
     // OAuth 2.1: authorization code with PKCE S256 for every client, nothing implicit or hybrid.
     responseTypes: ['code'],
-    // OAuth 2.1: PKCE for every client, except a confidential static client configured with
-    // `"pkce": "optional"` (ChatGPT Actions send no code_verifier); start-up warns about each.
-    pkce: { required: (_ctx, client) => !withoutPkce.has(client.clientId) },
+    // OAuth 2.1: PKCE for every client, except a confidential client configured with
+    // `"pkce": "optional"` or added with `clients add --pkce optional` (ChatGPT Actions send no
+    // code_verifier); start-up warns about each.
+    pkce: { required: (_ctx, client) => !withoutPkce.has(client.clientId) && !(client.metadata()[PKCE_METADATA] === 'optional' && client.clientAuthMethod !== 'none') },
     clientAuthMethods: ['none', 'client_secret_basic', 'client_secret_post', 'private_key_jwt'],
     enabledJWA: {
       clientAuthSigningAlgValues: SIGNING_ALGS,
@@ -111,7 +114,7 @@ export function createProvider(deps: ProviderDependencies): Provider {
         allowedHosts: live().cimdAllowedHosts,
         cacheMinSeconds: live().cimdCacheMinSeconds,
         cacheMaxSeconds: live().cimdCacheMaxSeconds,
-      }), !fixedOff('cimd')),
+      }), !fixedOff('cimd'), (clientId) => declaredTypes.of(clientId)),
       resourceIndicators: {
         enabled: true,
         defaultResource: (_ctx, _client, oneOf) => oneOf ?? resources.defaultUri,
@@ -123,7 +126,7 @@ export function createProvider(deps: ProviderDependencies): Provider {
     extraClientMetadata: registrationMetadata(() => live().registration, SCOPES),
     extraParams: { scope: defaultScopesWhenMissing(resources) },
     loadExistingGrant: loadGrantWithGrantedScopes,
-    fetch: withDocumentSizeLimit(deps.outboundFetch, () => live().cimdMaxBytes),
+    fetch: declaredTypes.recording(withDocumentSizeLimit(deps.outboundFetch, () => live().cimdMaxBytes)),
     fetchResponseBodyLimits: {
       // Checked live by withDocumentSizeLimit; the outbound fetch caps every body at OUTBOUND_MAX_BYTES anyway.
       'client_id metadata document': Number.POSITIVE_INFINITY,
@@ -134,7 +137,7 @@ export function createProvider(deps: ProviderDependencies): Provider {
     // auth_time, amr and acr (RFC 9068 §2.2.1) let resource servers demand a recent or stronger
     // sign-in for risky tools (RFC 9470 step-up); the client then asks again with max_age / acr_values.
     extraTokenClaims: async (ctx, token) => {
-      const claims = { ...(await accessTokenClaims(ctx, token as never, resources, directory)), ...deps.elevation.tokenClaims(ctx) };
+      const claims = { ...(await accessTokenClaims(ctx, token as never, resources, directory)), ...deps.elevation.tokenClaims(ctx, token as never) };
       return Object.keys(claims).length ? claims : undefined;
     },
 
@@ -142,7 +145,11 @@ export function createProvider(deps: ProviderDependencies): Provider {
 
     // Refresh tokens rotate on every use (once the request is known to succeed, see token-refusals.ts);
     // oidc-provider revokes the whole grant when a rotated one comes back.
-    rotateRefreshToken: refreshTargetChecked(resources),
+    rotateRefreshToken: async (ctx) => {
+      const rotate = await refreshTargetChecked(resources)(ctx);
+      await deps.elevation.refuseRefreshAwaitingStepUp(ctx);
+      return rotate;
+    },
     issueRefreshToken: async (ctx, client, code) => {
       await deps.elevation.dropFromStandingGrant(ctx, code);
       return client.grantTypeAllowed('refresh_token') && outlivesSession(code.scopes);

@@ -1,3 +1,4 @@
+import type Provider from 'oidc-provider';
 import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -8,6 +9,7 @@ import { createOutboundFetch } from '../http/outbound/index.ts';
 import { describeKeySource, watchKeyRing, type KeyRing, type SigningKeys } from '../keys/index.ts';
 import type { Logger } from '../log/index.ts';
 import { openStore, usesRedis, type Store } from '../storage/index.ts';
+import { pkceOptionalWarning, storedClientsWithoutPkce } from './clients/registry.ts';
 import { UserDirectory } from './accounts/users.ts';
 import { SecondFactors } from './accounts/second-factors.ts';
 import { secondFactorRule } from './accounts/second-factor-policy.ts';
@@ -34,7 +36,7 @@ import { replaceSigningKeys } from './provider-keys.ts';
 import { drainAuditOutbox } from './audit-outbox.ts';
 import { recordClientUse } from './clients/last-use.ts';
 import { ClientService, scheduleIdleClientCleanUp } from '../admin/clients/index.ts';
-import { createElevationHooks, createElevationService, elevationStatusRoutes, registerBreakGlassGauge } from './elevation/index.ts';
+import { createElevationHooks, createElevationService, elevationStatusRoutes, registerBreakGlassGauge, StepUpSignals, stepUpSignalRoutes } from './elevation/index.ts';
 import { consoleElsewhere, consoleMiddleware } from '../admin/console.ts';
 import type { ConsoleDeps } from '../admin/console-page.ts';
 import { AdminSessions } from '../admin/session.ts';
@@ -49,6 +51,8 @@ export interface RunningAuthorizationServer {
   /** The ring in use now: it changes when a rotation or retirement anywhere reaches this instance. */
   readonly keys: KeyRing;
   signingKeys: SigningKeys;
+  /** oidc-provider itself (tests listen to its events). */
+  provider: Provider;
   store: Store;
   users: UserDirectory;
   /** The live settings (console, CLI, import change them; every instance follows within 5 s). */
@@ -104,13 +108,15 @@ export async function startAuthorizationServer(
     log, allowLoopback: config.outboundAllowLoopback, maxResponseBytes: OUTBOUND_MAX_BYTES, ...(config.outboundCa ? { extraCa: config.outboundCa } : {}),
   });
   logRegistrationPolicy(config, settings.current(), log);
+  await warnAboutStoredClientsWithoutPkce(store, log);
   const auditVerifier = audit.log ? new AuditVerifier({
     dir: audit.log.dir, verifierKey: audit.log.verifierKey, statuses: storedVerificationStatuses(store, { dir: audit.log.dir, origin: config.auditOrigin }),
   }) : undefined;
   const elevation = createElevationService(config, store, auditSink, log, live);
   registerBreakGlassGauge(metrics.registry, elevation.records);
+  const stepUps = new StepUpSignals(store);
   const provider = createProvider({
-    config, store, users, resources, signingKeys: keys.privateJwks(), cookieKeys, log, outboundFetch, elevation: createElevationHooks(resources, elevation), settings,
+    config, store, users, resources, signingKeys: keys.privateJwks(), cookieKeys, log, outboundFetch, elevation: createElevationHooks(resources, elevation, stepUps), settings,
   });
   if (config.trustProxy > 0) provider.proxy = true;
   const keyWatch = watchKeyRing(signingKeys, keys, (ring) => {
@@ -148,6 +154,7 @@ export async function startAuthorizationServer(
     accountSections: [secondFactorAccountSection],
     routers: [
       elevationStatusRoutes(elevation.records),
+      stepUpSignalRoutes({ issuer: config.issuer, resources, signals: stepUps, jwks: () => currentKeys.publicJwks() as never, log }),
       passkeyScriptRoutes(),
       accountSecondFactorRoutes({ provider, users, secondFactors, passkeys, rule: secondFactorPolicy, csrfSecret, limits, audit: auditSink, log }),
     ],
@@ -215,6 +222,7 @@ export async function startAuthorizationServer(
   }
   return {
     startAudit,
+    provider,
     url: `http://127.0.0.1:${port}`,
     issuer: config.issuer,
     get keys() {
@@ -263,7 +271,9 @@ function logRegistrationPolicy(config: Config, live: SettingValues, log: Logger)
     cimdAllowedHosts: live.cimdAllowedHosts.length ? live.cimdAllowedHosts : 'any public host',
   }, 'client onboarding: dynamic registration and client metadata documents');
   if (config.outboundAllowLoopback) log.warn('OUTBOUND_ALLOW_LOOPBACK=true: outbound fetches may reach loopback (test suites only)');
-  for (const client of config.clients.filter((candidate) => candidate.pkce === 'optional')) {
-    log.warn({ client: client.client_id }, `client ${client.client_id} may redeem authorization codes without PKCE ("pkce": "optional"); keep that for ChatGPT Actions`);
-  }
+  for (const client of config.clients.filter((candidate) => candidate.pkce === 'optional')) log.warn({ client: client.client_id }, pkceOptionalWarning(client.client_id));
+}
+
+async function warnAboutStoredClientsWithoutPkce(store: Store, log: Logger): Promise<void> {
+  for (const clientId of await storedClientsWithoutPkce(store)) log.warn({ client: clientId }, pkceOptionalWarning(clientId));
 }

@@ -1,8 +1,9 @@
-import Provider, { errors, type KoaContextWithOIDC } from 'oidc-provider';
+import Provider, { errors, type Adapter, type AdapterPayload, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Logger } from '../log/index.ts';
 import type { ResourceRegistry } from './resources.ts';
 
 interface ConsumableToken {
+  jti: string;
   resource?: string | string[];
   resourceIndicators: Set<string>;
   remainingTTL: number;
@@ -38,6 +39,39 @@ export function refreshTargetChecked(resources: ResourceRegistry): (ctx: KoaCont
   };
 }
 
+interface KeptRecord {
+  adapter: Adapter;
+  id: string;
+  payload: AdapterPayload;
+}
+
+const KEPT = Symbol('stored records as they were before this token request changed them');
+type WithKept = { state: { [KEPT]?: KeptRecord[] } };
+
+/**
+ * Keeps a stored record as it is before a hook of this token request changes it (the elevation
+ * hook strips elevated scopes from the code and the grant), so a refusal puts it back exactly.
+ * The record as it was before the grant ran: a consumed code was unconsumed then.
+ */
+export async function keepForUndo(ctx: KoaContextWithOIDC, model: { adapter: Adapter }, id: string): Promise<void> {
+  const found = await model.adapter.find(id);
+  if (!found) return;
+  const { consumed: _consumed, ...payload } = found;
+  ((ctx as unknown as WithKept).state[KEPT] ??= []).push({ adapter: model.adapter, id, payload: structuredClone(payload) });
+}
+
+async function restoreKept(ctx: WithKept): Promise<Set<string>> {
+  const now = Math.floor(Date.now() / 1000);
+  const restored = new Set<string>();
+  for (const { adapter, id, payload } of ctx.state[KEPT] ?? []) {
+    const left = typeof payload.exp === 'number' ? payload.exp - now : 0;
+    if (typeof payload.exp === 'number' && left <= 0) continue;
+    await adapter.upsert(id, payload, left);
+    restored.add(id);
+  }
+  return restored;
+}
+
 /**
  * A refused token request changes nothing (RFC 6749 §5.2, RFC 8707 §2.2). When a refusal comes
  * after oidc-provider consumed the code or rotated the refresh token (a resource it could not
@@ -58,7 +92,8 @@ export function undoRefusedTokenRequests(provider: Provider, log: Logger): void 
     const issued = entities.RefreshToken !== consumed ? entities.RefreshToken : undefined;
     try {
       await issued?.destroy();
-      if (consumed.remainingTTL > 0) await consumed.save();
+      const restored = await restoreKept(ctx as unknown as WithKept);
+      if (!restored.has(consumed.jti) && consumed.remainingTTL > 0) await consumed.save();
     } catch (error) {
       log.error({ reason: (error as Error).message, status: ctx.status }, 'a refused token request could not be undone');
     }

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { Config, ResourceConfig } from '../config/index.ts';
-import { ClientError } from '../authorization-server/index.ts';
+import { ClientError, pkceOptionalWarning } from '../authorization-server/index.ts';
 import { auditOutbox } from '../authorization-server/audit-outbox.ts';
 import { DISABLED_AUDIT } from '../audit/index.ts';
 import { cliActor } from '../admin/admin-events.ts';
@@ -9,7 +9,7 @@ import { silentLogger } from '../log/index.ts';
 import { openStore } from '../storage/index.ts';
 import { printTable, UsageError } from './io.ts';
 
-export const clientsUsage = `portcullis clients add --name N --redirect-uri U [--redirect-uri U2] [--post-logout-redirect-uri U] [--confidential] [--json]
+export const clientsUsage = `portcullis clients add --name N --redirect-uri U [--redirect-uri U2] [--post-logout-redirect-uri U] [--confidential [--pkce optional]] [--json]
 portcullis clients list [--json]
 portcullis clients delete <client_id>
 portcullis clients rotate-secret <client_id> [--json]
@@ -26,6 +26,7 @@ export async function clientsCommand(config: Config, args: string[]): Promise<vo
       'redirect-uri': { type: 'string', multiple: true },
       'post-logout-redirect-uri': { type: 'string', multiple: true },
       confidential: { type: 'boolean' },
+      pkce: { type: 'string', default: 'required' },
       json: { type: 'boolean' },
       'expires-in': { type: 'string', default: '24h' },
       uses: { type: 'string', default: '1' },
@@ -87,10 +88,13 @@ export async function clientsCommand(config: Config, args: string[]): Promise<vo
       return;
     }
     if (positionals[0] !== 'add') throw new UsageError(`unknown command: clients ${positionals[0] ?? ''}\n${clientsUsage}`.replace(' \n', '\n'));
+    if (values.pkce !== 'required' && values.pkce !== 'optional') throw new UsageError(`--pkce: expected required or optional (got ${JSON.stringify(values.pkce)})`);
     const client = await clients.add({
       name: values.name ?? '', redirectUris: values['redirect-uri'] ?? [], confidential: values.confidential ?? false,
-      postLogoutRedirectUris: values['post-logout-redirect-uri'] ?? [],
+      postLogoutRedirectUris: values['post-logout-redirect-uri'] ?? [], pkce: values.pkce,
     }, actor);
+    if (values.pkce === 'optional') process.stderr.write(`warning: ${pkceOptionalWarning(client.client_id)}
+`);
     if (values.json) {
       process.stdout.write(`${JSON.stringify(client)}\n`);
       return;

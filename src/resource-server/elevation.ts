@@ -27,6 +27,12 @@ export interface ElevationCheckOptions {
   statusUrl?: (issuer: string, id: string) => string;
   /** How long a status answer is reused, at most 5 s (revocations are seen within it); default 2 s. */
   cacheSeconds?: number;
+  /**
+   * Where a refusal for an elevated scope is reported, so the client's next refresh answers
+   * `invalid_grant` and it asks the user again (MCP SDK 1.x refreshes before it re-authorizes);
+   * default `<token issuer>/elevations/step-up`; `false`: not reported.
+   */
+  stepUpUrl?: ((issuer: string) => string) | false;
   /** Default 3000 ms; no answer in time refuses the call. */
   timeoutMs?: number;
   /** Epoch milliseconds; for tests. */
@@ -41,11 +47,15 @@ export function elevationClaim(token: Pick<VerifiedToken, 'claims'>): ElevationC
 }
 
 /** Decides privileged calls under the `elevation` rule; a refusal is the step-up 403 (insufficient_scope). */
-export function elevationGate(options: ElevationCheckOptions): { decide(tool: string, policy: ToolPolicy, token: VerifiedToken): Promise<PolicyDecision> } {
+export function elevationGate(options: ElevationCheckOptions): {
+  decide(tool: string, policy: ToolPolicy, token: VerifiedToken): Promise<PolicyDecision>;
+  askForStepUp(rawToken: string, token: VerifiedToken, scopes: readonly string[]): Promise<void>;
+} {
   const cacheMs = Math.min(options.cacheSeconds ?? 2, 5) * 1000;
   const now = options.now ?? Date.now;
   const statusUrl = options.statusUrl ?? ((issuer: string, id: string) => `${issuer.replace(/\/$/, '')}/elevations/${encodeURIComponent(id)}`);
   const cache = new LruCache<string, { active: boolean; until: number }>(1000);
+  const stepUpUrl = options.stepUpUrl === false ? undefined : options.stepUpUrl ?? ((issuer: string) => `${issuer.replace(/\/$/, '')}/elevations/step-up`);
 
   async function active(issuer: string, id: string): Promise<boolean | 'unknown'> {
     const cached = cache.get(id);
@@ -71,6 +81,21 @@ export function elevationGate(options: ElevationCheckOptions): { decide(tool: st
       if (status === 'unknown') return refuse('an elevation the authorization server confirms, and it could not be asked; try again');
       if (!status) return refuse('a new elevation: this one is no longer active');
       return { allowed: true };
+    },
+    // Awaited before the 403 goes out, so the client's refresh right after it sees the report.
+    // Best effort: without it the client still gets the 403, as with any other issuer.
+    async askForStepUp(rawToken, token, scopes) {
+      if (!stepUpUrl) return;
+      try {
+        const response = await fetch(stepUpUrl(token.issuer), {
+          method: 'POST', signal: AbortSignal.timeout(options.timeoutMs ?? 3000), redirect: 'error',
+          headers: { authorization: `Bearer ${rawToken}`, 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({ scope: scopes.join(' ') }),
+        });
+        await response.body?.cancel();
+      } catch {
+        // the refusal stands either way
+      }
     },
   };
 }

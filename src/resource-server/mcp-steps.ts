@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { settleUnreadRequest } from '../http/unread-body.ts';
 import { StoreUnavailableError } from '../storage/store.ts';
 import { authenticateRequest } from './authenticate.ts';
+import { extractBearerToken } from './authorization-header.ts';
 import { elevationChallenge, insufficientScopeChallenge } from './challenge.ts';
 import { sendJson, sendRefusal } from './http-response.ts';
 import type { elevationGate } from './elevation.ts';
@@ -109,7 +110,7 @@ export const bodyStep: Step = async (exchange) => {
 /** Answers 403 (missing scope) or 401 (sign-in too old) when a called tool is out of the token's reach. */
 export function policyStep(parts: EndpointParts): Step {
   const { metadataUrl } = parts.options;
-  return async ({ response, token, messages }) => {
+  return async ({ request, response, token, messages }) => {
     for (const { name: tool } of messages?.toolCalls ?? []) {
       const policy = parts.policies.get(tool);
       if (!policy) continue;
@@ -118,6 +119,9 @@ export function policyStep(parts: EndpointParts): Step {
       if (decision.allowed) continue;
       await parts.audit.denied(tool, token!, decision);
       if (decision.reason === 'insufficient_scope') {
+        if (parts.elevation && policy.requiresElevation) {
+          await parts.elevation.askForStepUp(extractBearerToken({ authorization: request.headers.authorization }), token!, decision.requiredScopes);
+        }
         const needed = [...new Set([...token!.scopes, ...decision.requiredScopes])];
         const description = decision.why ?? `${tool} needs ${decision.missingScopes.join(' ')}`;
         sendRefusal(response, {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { NOTES_RESOURCE, TEST_PASSWORD, startTestServer, type TestServer } from '../support/authorization-server.ts';
 import { client, codeFlow, discover, userAgentFor } from '../support/oauth-client.ts';
+import { captureLog } from '../support/captured-log.ts';
 import { runProject } from '../support/processes.ts';
 import { register } from '../support/registration.ts';
 import { modelKey } from '../../src/authorization-server/adapter.ts';
@@ -120,6 +121,50 @@ describe('the portcullis command: users and clients', () => {
     assert.match(added.stdout, /^  Authorization URL: +http:\/\/\S+\/authorize$/m);
     assert.match(added.stdout, /^  Token URL: +http:\/\/\S+\/token$/m);
     assert.match(added.stdout, /^  Token Exchange Method: +Default \(POST request\)$/m);
+  });
+
+  it('adds a confidential client for a ChatGPT Action with --pkce optional: it warns, and the code is redeemed without PKCE', async () => {
+    const redirectUri = 'https://chatgpt.com/aip/g-3/oauth/callback';
+    const added = await cli(['clients', 'add', '--name', 'Action', '--redirect-uri', redirectUri, '--confidential', '--pkce', 'optional', '--json']);
+    assert.equal(added.code, 0, added.stderr);
+    assert.match(added.stderr, /may redeem authorization codes without PKCE \("pkce": "optional"\); keep that for ChatGPT Actions/);
+    const registered = JSON.parse(added.stdout) as { client_id: string; client_secret: string };
+
+    // Start-up warns about it like a config-file client: the server starts again on the same data.
+    const original = server;
+    await original.stop();
+    const captured = captureLog('info');
+    const watched = await startTestServer({ PORT: new URL(original.url).port }, original.dirs, [], captured.log);
+    await watched.stop();
+    const restarted = await original.restart();
+    server = { ...restarted, destroy: async () => { await restarted.stop(); await original.destroy(); } };
+    const warning = captured.lines.find((line) => line.client === registered.client_id);
+    assert.equal(warning?.level, 40);
+    assert.match(String(warning?.msg), /may redeem authorization codes without PKCE/);
+
+    const authorize = new URL(`${server.issuer}/authorize`);
+    for (const [name, value] of Object.entries({ response_type: 'code', client_id: registered.client_id, redirect_uri: redirectUri, state: 'gpt', scope: 'notes:read', resource: NOTES_RESOURCE })) {
+      authorize.searchParams.set(name, value);
+    }
+    const callback = await userAgentFor(server).authorize(authorize, { username: 'carol', password: TEST_PASSWORD });
+    const response = await fetch(`${server.url}/token`, {
+      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'authorization_code', code: callback.searchParams.get('code')!, redirect_uri: redirectUri, client_id: registered.client_id, client_secret: registered.client_secret }),
+    });
+    assert.equal(response.status, 200, await response.clone().text());
+  });
+
+  it('refuses --pkce optional for a public client and a client registering itself with it', async () => {
+    const refused = await cli(['clients', 'add', '--name', 'App', '--redirect-uri', 'http://127.0.0.1/cb', '--pkce', 'optional']);
+    assert.equal(refused.code, 2);
+    assert.equal(refused.stderr.trim().split('\n').length, 1, refused.stderr);
+    assert.match(refused.stderr, /only a confidential client \(--confidential\) may skip PKCE/);
+    const nonsense = await cli(['clients', 'add', '--name', 'App', '--redirect-uri', 'http://127.0.0.1/cb', '--confidential', '--pkce', 'maybe']);
+    assert.equal(nonsense.code, 2);
+    assert.match(nonsense.stderr, /--pkce: expected required or optional/);
+    const registration = await register(server, { client_name: 'Sneaky', redirect_uris: ['http://127.0.0.1/cb'], token_endpoint_auth_method: 'client_secret_basic', portcullis_pkce: 'optional' });
+    assert.equal(registration.status, 400);
+    assert.equal(registration.body.error, 'invalid_client_metadata');
   });
 
   it('refuses a client with an unsafe redirect URI', async () => {

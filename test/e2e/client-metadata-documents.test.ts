@@ -121,6 +121,15 @@ describe('client ID metadata documents', () => {
     }
   });
 
+  it('honours application_type in a document: native signs in on loopback (beside its own scheme), web on https', async () => {
+    const native = publish('/native/client.json', { application_type: 'native', redirect_uris: ['http://127.0.0.1/callback', 'myapp://oauth/callback'] });
+    const nativeSignIn = await signInByHand(server, user, { clientId: native, redirectUri: 'http://127.0.0.1:41002/callback' });
+    assert.equal(nativeSignIn.token.status, 200, JSON.stringify(nativeSignIn.token.body));
+    const web = publish('/web/client.json', { application_type: 'web' });
+    const webSignIn = await signInByHand(server, user, { clientId: web, redirectUri: CHATGPT_REDIRECT });
+    assert.equal(webSignIn.token.status, 200, JSON.stringify(webSignIn.token.body));
+  });
+
   const REFUSED: Array<{ case: string; path: string; serve: () => string; error: string; description: RegExp }> = [
     { case: 'a document naming another client_id', path: '/mismatch.json', error: 'invalid_client_metadata', description: /client_id does not match/,
       serve: () => { fixture.json('/mismatch.json', { client_id: 'https://elsewhere.example/client.json', client_name: 'x', redirect_uris: [CHATGPT_REDIRECT] }); return `${fixture.origin}/mismatch.json`; } },
@@ -130,6 +139,10 @@ describe('client ID metadata documents', () => {
       serve: () => publish('/nameless.json', { client_name: undefined }) },
     { case: 'an http redirect URI off loopback', path: '/http-redirect.json', error: 'invalid_redirect_uri', description: /^redirect_uris: http:\/\/evil\.example\/cb uses http/,
       serve: () => publish('/http-redirect.json', { redirect_uris: [CHATGPT_REDIRECT, 'http://evil.example/cb'] }) },
+    { case: 'application_type native with an https redirect URI', path: '/native-https.json', error: 'invalid_redirect_uri', description: /native application must use/,
+      serve: () => publish('/native-https.json', { application_type: 'native', redirect_uris: ['http://127.0.0.1/callback', CHATGPT_REDIRECT] }) },
+    { case: 'application_type web with a loopback http redirect URI', path: '/web-loopback.json', error: 'invalid_redirect_uri', description: /web application must use/,
+      serve: () => publish('/web-loopback.json', { application_type: 'web', redirect_uris: [CHATGPT_REDIRECT, 'http://127.0.0.1/callback'] }) },
     { case: 'the client_credentials grant', path: '/service.json', error: 'invalid_client_metadata', description: /client_credentials/,
       serve: () => publish('/service.json', { grant_types: ['authorization_code', 'client_credentials'], token_endpoint_auth_method: 'private_key_jwt', jwks_uri: `${fixture.origin}/none` }) },
     { case: 'a document over CIMD_MAX_BYTES', path: '/large.json', error: 'invalid_client', description: /larger than CIMD_MAX_BYTES/,

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { decodeJwt } from 'jose';
+import { allEvents } from '../../src/audit/index.ts';
 import { demoNotesResource } from '../../src/config/index.ts';
 import { PUBLIC_CLIENT, startTestServer, type TestServer } from '../support/authorization-server.ts';
 import { addUser } from '../support/oauth-client.ts';
@@ -41,6 +42,8 @@ describe('the consent page says who is signed in', () => {
     const csrfOfSwitch = /name="csrf" value="([^"]+)"/.exec(aliceConsent)![1]!;
 
     const again = await browser.follow(await browser.postForm(switchUser, { csrf: csrfOfSwitch }));
+    const switched = (await allEvents(server.config.auditDir)).map((record) => record.event).filter((event) => event.type === 'login.switched_user');
+    assert.deepEqual(switched.map(({ subject, client }) => ({ subject, client })), [{ subject: alice.id, client: PUBLIC_CLIENT.client_id }], 'the audit log says who signed out to let someone else in');
     const bobConsent = await signInOn(browser, await again.response.text(), bob);
     assert.match(bobConsent, new RegExp(`Signed in as <strong>${bob.username}</strong>`));
     const action = /<form method="post" action="([^"]+)"/.exec(bobConsent)![1]!;

@@ -3,13 +3,14 @@ import { after, before, describe, it } from 'node:test';
 import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import * as sdk2 from '@modelcontextprotocol/client';
 import { decodeJwt } from 'jose';
 import type { Browser, Page } from 'playwright-core';
 import { allEvents, type AuditEvent, type AuditSink } from '../../src/audit/index.ts';
 import { alertSignature, SIGNATURE_HEADER } from '../../src/authorization-server/elevation/alert-webhook.ts';
 import { launchBrowser, nextRedirectTo, openLoopbackPage, serveRedirectUri, type LoopbackPage } from '../support/browser.ts';
 import { reloadWaiting, walkAuthorization } from '../support/elevation.ts';
-import { StepUpOAuthClient } from '../support/mcp-oauth-client.ts';
+import { ChallengeRecordingClient, InMemoryOAuthClient } from '../support/mcp-oauth-client.ts';
 import { startNotesStack, type NotesStack } from '../support/notes-server.ts';
 import { addUser } from '../support/oauth-client.ts';
 import { UserAgent } from '../support/user-agent.ts';
@@ -21,7 +22,8 @@ const PHONE = { javaScriptEnabled: false, viewport: { width: 390, height: 844 } 
 
 type TestUser = Awaited<ReturnType<typeof addUser>>;
 
-describe('step-up to an elevated scope with the official MCP SDK client', () => {
+// The hosts keep every token they are given: the SDKs step up through their transports alone.
+describe('step-up to an elevated scope with the official MCP SDK clients', () => {
   let stack: NotesStack;
   let browser: Browser;
   let webhook: Awaited<ReturnType<typeof startWebhookReceiver>>;
@@ -49,8 +51,8 @@ describe('step-up to an elevated scope with the official MCP SDK client', () => 
   });
 
   /** An MCP host for one user, signed in with everyday scopes (a first 401, our pages, the code). */
-  async function signedInHost(user: TestUser): Promise<{ oauth: StepUpOAuthClient; agent: UserAgent }> {
-    const oauth = new StepUpOAuthClient({ redirectUrl: REDIRECT_URL, clientName: 'Step-up host' });
+  async function signedInHost(user: TestUser): Promise<{ oauth: ChallengeRecordingClient; agent: UserAgent }> {
+    const oauth = new ChallengeRecordingClient({ redirectUrl: REDIRECT_URL, clientName: 'Step-up host' });
     const agent = new UserAgent(stack.authorizationServer.issuer);
     const transport = new StreamableHTTPClientTransport(new URL(stack.resource), { authProvider: oauth, fetch: oauth.fetch });
     await assert.rejects(new Client({ name: 'host', version: '0' }).connect(transport), UnauthorizedError);
@@ -60,14 +62,14 @@ describe('step-up to an elevated scope with the official MCP SDK client', () => 
     return { oauth, agent };
   }
 
-  async function connected(oauth: StepUpOAuthClient): Promise<Client> {
+  async function connected(oauth: ChallengeRecordingClient): Promise<Client> {
     const client = new Client({ name: 'host', version: '0' });
     await client.connect(new StreamableHTTPClientTransport(new URL(stack.resource), { authProvider: oauth, fetch: oauth.fetch }));
     return client;
   }
 
   /** Calls delete_all_notes; the SDK meets the 403 and asks the host to send the user to this URL. */
-  async function stepUpNeeded(oauth: StepUpOAuthClient): Promise<URL> {
+  async function stepUpNeeded(oauth: ChallengeRecordingClient): Promise<URL> {
     const client = await connected(oauth);
     try {
       oauth.authorizationUrl = undefined;
@@ -81,16 +83,17 @@ describe('step-up to an elevated scope with the official MCP SDK client', () => 
     assert.match(challenge, /resource_metadata="/);
     const url = oauth.authorizationUrl!;
     assert.ok(url, 'the SDK started a new authorization request');
+    assert.equal(oauth.tokens(), undefined, 'its refresh was refused with invalid_grant, so SDK 1.x dropped its tokens and asked the user');
     assert.match(url.searchParams.get('scope') ?? '', /\bnotes:admin\b/);
     return url;
   }
 
-  async function finishWith(oauth: StepUpOAuthClient, callback: URL): Promise<void> {
+  async function finishWith(oauth: ChallengeRecordingClient, callback: URL): Promise<void> {
     const transport = new StreamableHTTPClientTransport(new URL(stack.resource), { authProvider: oauth, fetch: oauth.fetch });
     await transport.finishAuth(callback.searchParams.get('code')!);
   }
 
-  async function deleteAllNotes(oauth: StepUpOAuthClient): Promise<string> {
+  async function deleteAllNotes(oauth: ChallengeRecordingClient): Promise<string> {
     const client = await connected(oauth);
     try {
       const result = await client.callTool({ name: 'delete_all_notes', arguments: {} });
@@ -188,6 +191,59 @@ describe('step-up to an elevated scope with the official MCP SDK client', () => 
     const types = (await allEvents(stack.authorizationServer.config.auditDir)).map((record) => record.event)
       .filter((event) => event.elevation === elevation.id).map((event) => event.type);
     assert.deepEqual(types, ['elevation.requested', 'elevation.approved', 'elevation.revoked']);
+  });
+
+  async function approveInConsole(reason: string): Promise<void> {
+    const approver = await phonePage();
+    try {
+      await consoleSignIn(approver.page, bob);
+      await approver.page.locator('section.request', { hasText: reason }).getByRole('button', { name: 'Approve' }).click();
+      await approver.page.waitForURL(/done=approved/);
+    } finally {
+      await approver.close();
+    }
+  }
+
+  it('takes the MCP client 2.x from the 403 through the elevation and an approver\'s yes to a privileged tool call that succeeds', async () => {
+    const agent = new UserAgent(stack.authorizationServer.issuer);
+    const host = new InMemoryOAuthClient({ redirectUrl: REDIRECT_URL, clientName: 'SDK 2 step-up host' });
+    const oauth = host as unknown as sdk2.OAuthClientProvider;
+    const transport = () => new sdk2.StreamableHTTPClientTransport(new URL(stack.resource), { authProvider: oauth });
+    const first = transport();
+    await assert.rejects(new sdk2.Client({ name: 'sdk2-host', version: '0' }).connect(first), sdk2.UnauthorizedError);
+    const signedIn = await walkAuthorization(agent, host.authorizationUrl!, alice, { reason: '' });
+    assert.equal(signedIn.kind, 'left');
+    await first.finishAuth(signedIn.kind === 'left' ? signedIn.url.searchParams : new URLSearchParams());
+
+    const client = new sdk2.Client({ name: 'sdk2-host', version: '0' });
+    const stepping = transport();
+    await client.connect(stepping);
+    host.authorizationUrl = undefined;
+    await assert.rejects(client.callTool({ name: 'delete_all_notes', arguments: {} }), sdk2.UnauthorizedError);
+    await client.close();
+    const stepUp = host.authorizationUrl!;
+    assert.ok(stepUp, 'the SDK started a new authorization request');
+    assert.match(stepUp.searchParams.get('scope') ?? '', /\bnotes:admin\b/);
+    assert.match(stepUp.searchParams.get('scope') ?? '', /\bnotes:write\b/, 'it asks for the union of what it had and what the tool needs');
+
+    const reason = 'merge duplicate notes for the audit, SDK 2';
+    const waiting = await walkAuthorization(agent, stepUp, alice, { reason, minutes: 15 });
+    assert.equal(waiting.kind, 'waiting');
+    await approveInConsole(reason);
+    const done = await reloadWaiting(agent, waiting.kind === 'waiting' ? waiting.url : stepUp, alice);
+    assert.equal(done.kind, 'left');
+    await stepping.finishAuth(done.kind === 'left' ? done.url.searchParams : new URLSearchParams());
+    assert.match(host.tokens()!.scope ?? '', /\bnotes:admin\b/);
+
+    const elevated = new sdk2.Client({ name: 'sdk2-host', version: '0' });
+    await elevated.connect(transport());
+    try {
+      const result = await elevated.callTool({ name: 'delete_all_notes', arguments: {} });
+      assert.notEqual(result.isError, true, JSON.stringify(result.content));
+      assert.match(JSON.stringify(result.content), /Deleted \d+ notes/);
+    } finally {
+      await elevated.close();
+    }
   });
 
   it('lets a break-glass user take emergency access at once, alerts with a signed webhook, and keeps it on the console until an admin reviews it', async () => {

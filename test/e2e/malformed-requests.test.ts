@@ -164,7 +164,7 @@ function fuzzCase(random: Random, interaction: { interaction: string; cookie: st
   const uid = interaction.interaction;
   const path = pick(random, [
     'http://evil.example/token', '*', '/.well-known/openid-configuration', '/.well-known/oauth-authorization-server', '/jwks', '/authorize', '/token', '/reg',
-    '/revoke', '/introspect', '/userinfo', '/par', '/healthz', '/readyz', '/metrics', uid, `${uid}/login`, `${uid}/consent`,
+    '/revoke', '/introspect', '/userinfo', '/par', '/healthz', '/readyz', '/metrics', '/elevations/step-up', uid, `${uid}/login`, `${uid}/consent`,
     '/interaction/unknown-uid/login', '/reg/some-client', '/nowhere', '/%', '/interaction/%E0%A4%A/consent',
   ]);
   const authorize = `?response_type=code&client_id=${PUBLIC_CLIENT.client_id}&redirect_uri=${encodeURIComponent(PUBLIC_CLIENT.redirect_uris[0])}&code_challenge_method=S256&code_challenge=${'c'.repeat(43)}`;

@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { decodeJwt } from 'jose';
 import { CONFIDENTIAL_CLIENT, NOTES_RESOURCE, OTHER_RESOURCE, PUBLIC_CLIENT, startTestServer, type TestServer } from '../support/authorization-server.ts';
 import { addUser, authorizationRequest, client, codeFlow, discover, userAgentFor } from '../support/oauth-client.ts';
+import { walkAuthorization } from '../support/elevation.ts';
 import { deleteKeysUnder, TEST_REDIS_URL, uniqueRedisPrefix } from '../support/redis.ts';
 
 const REDIRECT = 'http://127.0.0.1/callback';
@@ -104,3 +105,52 @@ for (const engine of ['embedded', 'redis'] as const) {
     });
   });
 }
+
+describe('a token request refused after the elevation hook ran', () => {
+  const ELEVATED = 'https://elevated.example.test/';
+  let server: TestServer;
+  let refuseNextCodeExchange = false;
+
+  before(async () => {
+    server = await startTestServer({}, undefined, [
+      { uri: ELEVATED, name: 'Elevated ops', scopes: ['ops:read', 'ops:admin'], default: false,
+        elevation: [{ scopes: ['ops:admin'], maxDurationSeconds: 900, reasonRequired: true, approval: 'none', breakGlass: false, approvalTimeoutSeconds: 900 }] },
+    ]);
+    // Stands for any refusal that comes once the grant has run (oidc-provider's own come earlier today).
+    server.provider.on('grant.success', (ctx) => {
+      if (!refuseNextCodeExchange) return;
+      refuseNextCodeExchange = false;
+      ctx.status = 400;
+      ctx.body = { error: 'invalid_grant', error_description: 'refused after the grant ran' };
+    });
+  });
+  after(async () => server?.destroy());
+
+  it('puts the code and the grant back exactly as they were, elevated scope included, so the retry gets the elevated token', async () => {
+    const config = await discover(server, PUBLIC_CLIENT.client_id);
+    const user = await addUser(server);
+    const agent = userAgentFor(server);
+    const everyday = await authorizationRequest(config, { redirectUri: REDIRECT, scope: 'ops:read', resource: ELEVATED });
+    await client.authorizationCodeGrant(config, await agent.authorize(everyday.url, user), { pkceCodeVerifier: everyday.verifier, expectedState: everyday.state }, { resource: ELEVATED });
+
+    const { url, verifier } = await authorizationRequest(config, { redirectUri: REDIRECT, scope: 'ops:read ops:admin', resource: ELEVATED });
+    const end = await walkAuthorization(agent, url, user, { reason: 'restore the backup after the incident', minutes: 10 });
+    assert.equal(end.kind, 'left');
+    const exchange = () => fetch(new URL('/token', server.issuer), {
+      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'authorization_code', client_id: PUBLIC_CLIENT.client_id, code: end.kind === 'left' ? end.url.searchParams.get('code')! : '',
+        code_verifier: verifier, redirect_uri: REDIRECT, resource: ELEVATED,
+      }),
+    });
+
+    refuseNextCodeExchange = true;
+    const refused = await exchange();
+    assert.equal(refused.status, 400);
+    const retry = await exchange();
+    assert.equal(retry.status, 200, await retry.clone().text());
+    const claims = decodeJwt((await retry.json() as { access_token: string }).access_token);
+    assert.equal(claims.scope, 'ops:read ops:admin', 'the code kept its elevated scope, and the grant still covers it');
+    assert.ok(claims.elevation, 'the token carries its elevation');
+  });
+});

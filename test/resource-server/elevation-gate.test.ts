@@ -16,6 +16,7 @@ describe('privileged tools under the elevation rule', () => {
   let url: string;
   const active = new Map<string, boolean>();
   let statusRequests = 0;
+  const stepUpReports: Array<{ authorization: string | undefined; body: string }> = [];
   let ran = 0;
   const resource = 'http://localhost/mcp';
   const now = () => Math.floor(Date.now() / 1000);
@@ -23,6 +24,15 @@ describe('privileged tools under the elevation rule', () => {
   before(async () => {
     idp = await startFixtureIssuer();
     status = createServer((request, response) => {
+      if (request.method === 'POST') {
+        let body = '';
+        request.on('data', (chunk: Buffer) => { body += chunk.toString(); });
+        request.on('end', () => {
+          stepUpReports.push({ authorization: request.headers.authorization, body });
+          response.writeHead(204).end();
+        });
+        return;
+      }
       statusRequests += 1;
       const id = request.url!.split('/').pop()!;
       response.writeHead(active.has(id) ? 200 : 404, { 'content-type': 'application/json' }).end(JSON.stringify({ active: active.get(id) === true }));
@@ -35,7 +45,7 @@ describe('privileged tools under the elevation rule', () => {
       path: '/mcp', metadataUrl: 'http://localhost/.well-known/oauth-protected-resource/mcp', server: { name: 'gate-test', version: '0' }, scopePrefix: 'notes',
       verifier: createTokenVerifier({ issuer: idp.issuer, resource, requireTyp: false }),
       tools: [{ name: 'wipe', description: 'privileged', policy: { risk: 'privileged' }, handler: async () => { ran += 1; return { content: [{ type: 'text', text: 'wiped' }] }; } }],
-      elevation: { rule: 'elevation', statusUrl: (_issuer, id) => `${statusBase}/${id}`, cacheSeconds: 1, timeoutMs: 1000 },
+      elevation: { rule: 'elevation', statusUrl: (_issuer, id) => `${statusBase}/${id}`, stepUpUrl: () => `${statusBase}/step-up`, cacheSeconds: 1, timeoutMs: 1000 },
     }));
     mcp = app.listen(0, '127.0.0.1');
     await once(mcp, 'listening');
@@ -83,6 +93,16 @@ describe('privileged tools under the elevation rule', () => {
     const before = statusRequests;
     assertStepUp(await call(await token({ id: 'e-3', reason: 'old', start: now() - 600, end: now() - 1 })), /has ended/);
     assert.equal(statusRequests, before, 'an ended elevation is refused without asking the issuer');
+  });
+
+  it('tells the issuer about each step-up it asks for, with the refused token, before it answers 403', async () => {
+    const before = stepUpReports.length;
+    const bearer = await token();
+    assertStepUp(await call(bearer), /needs an elevation of notes:admin/);
+    const report = stepUpReports.at(-1);
+    assert.equal(stepUpReports.length, before + 1, 'the report arrived before the 403 did');
+    assert.equal(report?.authorization, `Bearer ${bearer}`);
+    assert.equal(new URLSearchParams(report?.body).get('scope'), 'notes:admin');
   });
 
   it('fails closed when the issuer cannot be asked', async () => {

@@ -66,6 +66,14 @@ export class InMemoryOAuthClient implements OAuthClientProvider {
     this.#tokens = tokens;
   }
 
+  /** What the SDK calls when the authorization server says stored credentials are no longer good (e.g. `invalid_grant`). */
+  invalidateCredentials(scope: 'all' | 'client' | 'tokens' | 'verifier' | 'discovery'): void {
+    if (scope === 'all' || scope === 'client') this.#client = undefined;
+    if (scope === 'all' || scope === 'tokens') this.#tokens = undefined;
+    if (scope === 'all' || scope === 'verifier') this.#verifier = undefined;
+    if (scope === 'all' || scope === 'discovery') this.#discovery = undefined;
+  }
+
   async redirectToAuthorization(authorizationUrl: URL): Promise<void> {
     this.authorizationUrl = authorizationUrl;
     if (this.#signIn) this.callback = await this.#signIn(authorizationUrl);
@@ -91,35 +99,17 @@ export class InMemoryOAuthClient implements OAuthClientProvider {
 }
 
 /**
- * An MCP host that steps up as the MCP authorization spec asks: after a 403 insufficient_scope
- * it sends the user through a new authorization request. The SDK tries its refresh token first,
- * which can never carry an elevated scope, so this host withholds the refresh token while a
- * step-up is due. Give `fetch` to the transport so the host sees the challenges.
+ * An MCP host that also records every insufficient_scope challenge the MCP server answers with,
+ * for tests to look at: give `fetch` to the transport. It keeps every token as given.
  */
-export class StepUpOAuthClient extends InMemoryOAuthClient {
-  #stepUpDue = false;
-  /** Every insufficient_scope challenge the MCP server answered with, oldest first. */
+export class ChallengeRecordingClient extends InMemoryOAuthClient {
+  /** Every insufficient_scope challenge, oldest first. */
   readonly challenges: string[] = [];
 
   readonly fetch = async (input: string | URL, init?: RequestInit): Promise<Response> => {
     const response = await fetch(input, init);
     const challenge = response.headers.get('www-authenticate');
-    if (response.status === 403 && challenge?.includes('insufficient_scope')) {
-      this.#stepUpDue = true;
-      this.challenges.push(challenge);
-    }
+    if (response.status === 403 && challenge?.includes('insufficient_scope')) this.challenges.push(challenge);
     return response;
   };
-
-  override tokens() {
-    const tokens = super.tokens();
-    if (!tokens || !this.#stepUpDue) return tokens;
-    const { refresh_token: _withheld, ...rest } = tokens;
-    return rest;
-  }
-
-  override saveTokens(tokens: OAuthTokens): void {
-    this.#stepUpDue = false;
-    super.saveTokens(tokens);
-  }
 }

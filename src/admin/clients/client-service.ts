@@ -45,6 +45,7 @@ export class ClientService {
     const { store, audit, log } = this.#deps;
     return auditedChange(audit, log, (added: RegisteredClient) => ({
       type: 'admin.client.added', actor, client: added.client_id, client_name: input.name, redirect_uris: input.redirectUris, confidential: input.confidential,
+      ...(input.pkce === 'optional' ? { pkce: 'optional' } : {}),
     }), () => registerClient(store, input), (added) => store.delete(modelKey('Client', added.client_id)));
   }
 

@@ -5,6 +5,7 @@ import type { Logger } from '../../log/index.ts';
 import { OutboundError, type OutboundFetch } from '../../http/outbound/index.ts';
 import { valueOf, type Live } from '../../settings/index.ts';
 import { assertSelfIntroducedClient } from './self-introduced.ts';
+import { applicationTypeProblem } from './redirect-uris.ts';
 
 export interface MetadataDocumentPolicy {
   enabled: boolean;
@@ -29,11 +30,12 @@ const documentLookup = new AsyncLocalStorage<string>();
 /**
  * oidc-provider's Client ID Metadata Document feature (draft-ietf-oauth-client-id-metadata-document):
  * an https client_id URL is fetched (through the outbound fetch), must name itself exactly, and
- * then must follow the same rules as a dynamically registered client. The policy is read at each
+ * then must follow the same rules as a dynamically registered client, `application_type` included
+ * (as the document declared it). The policy is read at each
  * use, so the console can turn it on or off and change it live, as long as the feature is `available`.
  */
 export function metadataDocumentFeature(
-  live: Live<MetadataDocumentPolicy>, available = valueOf(live).enabled,
+  live: Live<MetadataDocumentPolicy>, available = valueOf(live).enabled, declaredApplicationType: (clientId: string) => unknown = () => undefined,
 ): NonNullable<NonNullable<Configuration['features']>['clientIdMetadataDocument']> {
   const policy = () => valueOf(live);
   const allowed = (clientId: string) => policy().enabled && hostAllowed(new URL(clientId).hostname, policy().allowedHosts);
@@ -52,6 +54,8 @@ export function metadataDocumentFeature(
         throw new errors.InvalidClientMetadata('client_id metadata document token_endpoint_auth_method must be none or private_key_jwt');
       }
       assertSelfIntroducedClient(metadata, { allowClientCredentials: false });
+      const problem = applicationTypeProblem(declaredApplicationType(metadata.client_id), metadata.redirect_uris ?? []);
+      if (problem) throw new errors.InvalidClientMetadata(`redirect_uris: ${problem}`);
       return true;
     },
     // Not a plain object, so oidc-provider keeps this one (it copies plain ones) and reads it at each fetch.

@@ -8,6 +8,9 @@ export type RegistrationMode = 'open' | 'token' | 'off';
 /** Client metadata that marks a client as dynamically registered; set by the server, never by the registrant. */
 export const DYNAMIC_REGISTRATION = 'portcullis_registration';
 
+/** Client metadata an operator sets (`portcullis clients add --pkce optional`); never from a client itself. */
+export const PKCE_METADATA = 'portcullis_pkce';
+
 const AUTH_METHODS = new Set(['none', 'client_secret_basic', 'client_secret_post', 'private_key_jwt']);
 
 /**
@@ -17,8 +20,14 @@ const AUTH_METHODS = new Set(['none', 'client_secret_basic', 'client_secret_post
  */
 export function registrationMetadata(mode: Live<RegistrationMode>, staticScopes: readonly string[]): NonNullable<Configuration['extraClientMetadata']> {
   return {
-    properties: [DYNAMIC_REGISTRATION],
-    validator(ctx: KoaContextWithOIDC | undefined, key: string, _value: unknown, metadata: ClientMetadata) {
+    properties: [DYNAMIC_REGISTRATION, PKCE_METADATA],
+    validator(ctx: KoaContextWithOIDC | undefined, key: string, value: unknown, metadata: ClientMetadata) {
+      if (key === PKCE_METADATA) {
+        if (value !== undefined && (ctx?.oidc?.route === 'registration' || String(metadata.client_id).startsWith('https://'))) {
+          throw new errors.InvalidClientMetadata(`${PKCE_METADATA} is set by an operator only`);
+        }
+        return;
+      }
       if (key !== DYNAMIC_REGISTRATION || ctx?.oidc?.route !== 'registration') return;
       // What the registrant declared, before any default was filled in.
       const declaredType = (ctx.oidc.body as Record<string, unknown> | undefined)?.application_type;

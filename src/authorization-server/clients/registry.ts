@@ -3,7 +3,7 @@ import type { ClientMetadata } from 'oidc-provider';
 import type { Store } from '../../storage/index.ts';
 import { modelKey } from '../adapter.ts';
 import { applicationTypeFor, redirectUriProblem } from './redirect-uris.ts';
-import { DYNAMIC_REGISTRATION } from './registration-policy.ts';
+import { DYNAMIC_REGISTRATION, PKCE_METADATA } from './registration-policy.ts';
 import { generateClientSecret, hashClientSecret } from './secrets.ts';
 
 /** Why a client operation was refused: callers (console, CLI) switch on it. */
@@ -24,6 +24,8 @@ export interface NewClient {
   confidential: boolean;
   /** Where RP-initiated logout may send the browser afterwards. */
   postLogoutRedirectUris?: string[];
+  /** `optional`: codes redeemed without PKCE (ChatGPT Actions send none); confidential clients only. */
+  pkce?: 'required' | 'optional';
 }
 
 export interface RegisteredClient {
@@ -43,6 +45,7 @@ export async function registerClient(store: Store, input: NewClient): Promise<Re
     const problem = redirectUriProblem(uri);
     if (problem) throw new ClientError(problem);
   }
+  if (input.pkce === 'optional' && !input.confidential) throw new ClientError('--pkce optional: only a confidential client (--confidential) may skip PKCE');
   const clientId = randomUUID();
   const secret = input.confidential ? generateClientSecret() : undefined;
   const metadata: ClientMetadata = {
@@ -56,9 +59,20 @@ export async function registerClient(store: Store, input: NewClient): Promise<Re
     token_endpoint_auth_method: secret ? 'client_secret_basic' : 'none',
     client_id_issued_at: Math.floor(Date.now() / 1000),
     ...(secret ? { client_secret: hashClientSecret(secret) } : {}),
+    ...(input.pkce === 'optional' ? { [PKCE_METADATA]: 'optional' } : {}),
   };
   await store.put(modelKey('Client', clientId), metadata, { tags: ['clients'] });
   return { client_id: clientId, ...(secret ? { client_secret: secret } : {}) };
+}
+
+/** The message start-up logs (and the CLI prints) for each client that may skip PKCE. */
+export function pkceOptionalWarning(clientId: string): string {
+  return `client ${clientId} may redeem authorization codes without PKCE ("pkce": "optional"); keep that for ChatGPT Actions`;
+}
+
+/** Clients in the store that may redeem codes without PKCE. */
+export async function storedClientsWithoutPkce(store: Store): Promise<string[]> {
+  return (await store.findByTag<ClientMetadata>('clients')).filter(({ value }) => value[PKCE_METADATA] === 'optional').map(({ value }) => value.client_id);
 }
 
 export interface ListedClient {

@@ -10,12 +10,15 @@ import { ElevationHooks } from './provider-hooks.ts';
 import { ElevationRecords } from './records.ts';
 import { ElevationService } from './service.ts';
 import { pamDecider } from './pam.ts';
+import type { StepUpSignals } from './step-up-signals.ts';
 
 export { ElevationService, ElevationRefusal, mayApprove } from './service.ts';
 export { ElevationRecords, currentStatus, type Elevation, type ElevationStatus } from './records.ts';
 export { ElevationHooks } from './provider-hooks.ts';
 export { elevationStatusRoutes } from './status-route.ts';
 export { registerBreakGlassGauge } from './metrics.ts';
+export { StepUpSignals } from './step-up-signals.ts';
+export { stepUpSignalRoutes } from './step-up-route.ts';
 
 /** The elevation service over the Store, as the settings describe it; break-glass limits follow `live` when given. */
 export function createElevationService(
@@ -29,6 +32,6 @@ export function createElevationService(
   });
 }
 
-export function createElevationHooks(resources: ResourceRegistry, service: ElevationService): ElevationHooks {
-  return new ElevationHooks(resources, service.records);
+export function createElevationHooks(resources: ResourceRegistry, service: ElevationService, signals: StepUpSignals): ElevationHooks {
+  return new ElevationHooks(resources, service.records, signals);
 }

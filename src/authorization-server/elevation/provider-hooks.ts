@@ -2,6 +2,8 @@ import Provider, { errors, interactionPolicy, type KoaContextWithOIDC, type Reso
 import type { ResourceRegistry } from '../resources.ts';
 import { elevatedRequest, elevatedScopes, withoutScopes, type ElevatedRequest } from './policy.ts';
 import { currentStatus, type Elevation, type ElevationRecords } from './records.ts';
+import { keepForUndo } from '../token-refusals.ts';
+import { GRANT_REF_CLAIM, grantRef, type StepUpSignals } from './step-up-signals.ts';
 
 const { Check, Prompt } = interactionPolicy;
 type Policy = ReturnType<typeof interactionPolicy.base>;
@@ -22,11 +24,13 @@ export interface ElevationResult {
 export class ElevationHooks {
   readonly #resources: ResourceRegistry;
   readonly #records: ElevationRecords;
+  readonly #signals: StepUpSignals;
   readonly #tokenElevation = new WeakMap<object, Elevation>();
 
-  constructor(resources: ResourceRegistry, records: ElevationRecords) {
+  constructor(resources: ResourceRegistry, records: ElevationRecords, signals: StepUpSignals) {
     this.#resources = resources;
     this.#records = records;
+    this.#signals = signals;
   }
 
   /** What the authorization request being handled asks to elevate, if anything. */
@@ -90,16 +94,28 @@ export class ElevationHooks {
     return { ...info, accessTokenTTL: Math.max(1, Math.min(info.accessTokenTTL ?? Infinity, elevation.end! - now)) };
   }
 
-  /** The `elevation` claim of an access token minted under an elevation. */
-  tokenClaims(ctx: Context | undefined): Record<string, unknown> | undefined {
+  /**
+   * The `elevation` claim of an access token minted under an elevation; and, for a resource with
+   * elevated scopes, the grant's reference a resource server names when it asks for a step-up.
+   */
+  tokenClaims(ctx: Context | undefined, token: { grantId?: string; resourceServer?: { audience?: string } | undefined }): Record<string, unknown> | undefined {
+    const audience = token.resourceServer?.audience;
+    const steppable = token.grantId !== undefined && audience !== undefined && elevatedScopes(this.#resources.find(audience)).size > 0;
+    const ref = steppable ? { [GRANT_REF_CLAIM]: grantRef(token.grantId!) } : undefined;
     const elevation = ctx ? this.#tokenElevation.get(ctx) : undefined;
-    if (!elevation) return undefined;
+    if (!elevation) return ref;
     return {
+      ...ref,
       elevation: {
         id: elevation.id, reason: elevation.reason, ...(elevation.approver ? { approver: elevation.approver.name } : {}),
         ...(elevation.breakGlass ? { break_glass: true } : {}), start: elevation.start, end: elevation.end, scopes: elevation.scopes,
       },
     };
+  }
+
+  /** rotateRefreshToken, before the refresh token is consumed: a grant a resource server asked to step up answers `invalid_grant` once. */
+  async refuseRefreshAwaitingStepUp(ctx: Context): Promise<void> {
+    await this.#signals.refuseRefreshAwaitingStepUp(ctx.oidc.entities.RefreshToken as { grantId?: string } | undefined);
   }
 
   /** formats.customizers.jwt: the token's `exp` is never past the elevation's end (the TTL above can round up a second). */
@@ -112,12 +128,17 @@ export class ElevationHooks {
    * issueRefreshToken runs after the access token is minted and before the refresh token is
    * built from the code: the refresh token and the grant lose the elevated scopes here.
    */
-  async dropFromStandingGrant(ctx: Context, source: { scope?: string; kind?: string }): Promise<void> {
-    if (source.kind !== 'AuthorizationCode' || !source.scope) return;
+  async dropFromStandingGrant(ctx: Context, source: { scope?: string; kind?: string; grantId?: string; jti?: string }): Promise<void> {
+    if (source.kind !== 'AuthorizationCode') return;
+    await this.#signals.answered(source.grantId);
+    if (!source.scope) return;
     const elevated = new Set(this.#resources.uris.flatMap((uri) => [...elevatedScopes(this.#resources.find(uri))]));
     if (!source.scope.split(' ').some((scope) => elevated.has(scope))) return;
-    source.scope = withoutScopes(source.scope, elevated);
     const grant = ctx.oidc.entities.Grant as (InstanceType<Provider['Grant']> & { resources?: Record<string, string> }) | undefined;
+    // A later refusal of this request puts both back as they were (token-refusals.ts).
+    if (source.jti) await keepForUndo(ctx, ctx.oidc.provider.AuthorizationCode as never, source.jti);
+    if (grant?.jti) await keepForUndo(ctx, ctx.oidc.provider.Grant as never, grant.jti);
+    source.scope = withoutScopes(source.scope, elevated);
     if (!grant?.resources) return;
     for (const [indicator, scope] of Object.entries(grant.resources)) grant.resources[indicator] = withoutScopes(scope, elevated);
     await grant.save();

@@ -149,6 +149,7 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
     await checkedForm(ctx, csrfSecret, details);
     const sessionId = (details.session as { cookie?: string } | undefined)?.cookie;
     if (sessionId) await (await provider.Session.find(sessionId))?.destroy();
+    await recordEvent(audit, log, { type: 'login.switched_user', subject: details.session?.accountId, client: String(details.params.client_id) });
     log.info({ event: 'signed_out', subject: details.session?.accountId, client: String(details.params.client_id) }, 'signed out to sign in as someone else');
     ctx.status = 303;
     ctx.redirect(signInAgainUrl(details.params));
