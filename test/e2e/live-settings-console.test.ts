@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +11,7 @@ import { OTHER_RESOURCE, SERVICE_CLIENT } from '../support/authorization-server.
 import { launchBrowser, openLoopbackPage } from '../support/browser.ts';
 import { addConsoleUser, consoleSession, signInToConsole } from '../support/console.ts';
 import { freePort } from '../support/ports.ts';
-import { startProject, type RunningProject } from '../support/processes.ts';
+import { sharedDeploymentEnv, startProject, type RunningProject } from '../support/processes.ts';
 import { deleteKeysUnder, TEST_REDIS_URL, uniqueRedisPrefix } from '../support/redis.ts';
 
 const screenshots = process.env.SCREENSHOTS === '1';
@@ -44,14 +43,7 @@ describe('live settings in the console, on two instances sharing Redis', () => {
     urlA = `http://127.0.0.1:${portA}`;
     urlB = `http://127.0.0.1:${portB}`;
     const shared = {
-      ISSUER: urlA,
-      REDIS_URL: TEST_REDIS_URL,
-      REDIS_PREFIX: prefix,
-      RSA_PRIVATE_KEY_PEM: generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-      COOKIE_KEYS: randomBytes(32).toString('base64url'),
-      CONFIG_FILE: configFile,
-      DEMO_MCP: 'off',
-      RSA_PRIVATE_KEY_PATH: join(root, 'absent'),
+      ...sharedDeploymentEnv({ issuer: urlA, redisUrl: TEST_REDIS_URL, prefix, configFile, root }),
       // Fixed by the environment: shown as such, and no console change may touch it.
       TOKEN_RATE_LIMIT_PER_ADDRESS: '1000',
     };

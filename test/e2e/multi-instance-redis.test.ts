@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +8,7 @@ import { openRedisStore } from '../../src/storage/index.ts';
 import { NOTES_RESOURCE, PUBLIC_CLIENT, TEST_PASSWORD } from '../support/authorization-server.ts';
 import { authorizationRequest, client } from '../support/oauth-client.ts';
 import { freePort } from '../support/ports.ts';
-import { startProject, type RunningProject } from '../support/processes.ts';
+import { sharedDeploymentEnv, startProject, type RunningProject } from '../support/processes.ts';
 import { deleteKeysUnder, TEST_REDIS_URL, uniqueRedisPrefix } from '../support/redis.ts';
 import { UserAgent } from '../support/user-agent.ts';
 
@@ -51,14 +50,7 @@ describe('two instances sharing Redis', () => {
     urlA = `http://localhost:${portA}`;
     urlB = `http://localhost:${portB}`;
     const shared = {
-      ISSUER: urlA,
-      REDIS_URL: TEST_REDIS_URL,
-      REDIS_PREFIX: prefix,
-      RSA_PRIVATE_KEY_PEM: generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-      COOKIE_KEYS: randomBytes(32).toString('base64url'),
-      CONFIG_FILE: configFile,
-      DEMO_MCP: 'off',
-      RSA_PRIVATE_KEY_PATH: join(root, 'absent'),
+      ...sharedDeploymentEnv({ issuer: urlA, redisUrl: TEST_REDIS_URL, prefix, configFile, root }),
     };
     // Each instance has its own data and keys directories: everything they share is in Redis.
     for (const [name, port] of [['a', portA], ['b', portB]] as const) {

@@ -1,3 +1,4 @@
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
@@ -90,4 +91,21 @@ export function startProject(
     child.on('error', reject);
     child.on('exit', (code) => reject(new Error(`${script} exited with ${code} before it was running:\n${output}`)));
   });
+}
+
+/**
+ * The environment every instance of one deployment on Redis shares: issuer, store, signing key and
+ * cookie keys. Each instance adds its own PORT, DATA_DIR and KEYS_DIR.
+ */
+export function sharedDeploymentEnv(options: { issuer: string; redisUrl: string; prefix: string; configFile: string; root: string }): Record<string, string> {
+  return {
+    ISSUER: options.issuer,
+    REDIS_URL: options.redisUrl,
+    REDIS_PREFIX: options.prefix,
+    RSA_PRIVATE_KEY_PEM: generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    COOKIE_KEYS: randomBytes(32).toString('base64url'),
+    CONFIG_FILE: options.configFile,
+    DEMO_MCP: 'off',
+    RSA_PRIVATE_KEY_PATH: join(options.root, 'absent'),
+  };
 }
