@@ -8,6 +8,9 @@ export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
   '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
   '--disable-sync', '--no-first-run', '--disable-quic',
+  // A callback nobody serves ends on Chromium's error page, which Chromium would otherwise reload
+  // by itself a moment later, replaying the callback into whatever the test does next.
+  '--disable-auto-reload',
 ];
 
 /** One headless Chromium, meant to be shared by the tests of a file (give each test its own context). */
