@@ -4,7 +4,7 @@ import { decodeJwt } from 'jose';
 import type { Browser, Page, Response } from 'playwright-core';
 import { SecondFactors } from '../../src/authorization-server/accounts/second-factors.ts';
 import { NOTES_RESOURCE, PUBLIC_CLIENT, startTestServer, type TestServer } from '../support/authorization-server.ts';
-import { launchBrowser, nextRedirectTo, openLoopbackPage, serveRedirectUri } from '../support/browser.ts';
+import { launchBrowser, nextRedirectTo, openLoopbackPage, redirectSettled, serveRedirectUri } from '../support/browser.ts';
 import { addUser, authorizationRequest, client, discover } from '../support/oauth-client.ts';
 import { deleteKeysUnder, TEST_REDIS_URL, uniqueRedisPrefix } from '../support/redis.ts';
 
@@ -70,7 +70,7 @@ for (const engine of engines) {
       const approved = nextRedirectTo(page, REDIRECT_URI);
       await page.locator('button[name=decision][value=approve]').click();
       await client.authorizationCodeGrant(config, await approved, { pkceCodeVerifier: first.verifier, expectedState: first.state }, { resource: NOTES_RESOURCE });
-      await page.getByText('callback reached').waitFor();
+      await redirectSettled(page, REDIRECT_URI);
 
       await page.goto(new URL('/account/second-factor', server.issuer).href);
       const add = page.getByRole('button', { name: 'Add a passkey' });

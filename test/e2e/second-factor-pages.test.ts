@@ -5,7 +5,7 @@ import type { Browser, Page, Response } from 'playwright-core';
 import { SecondFactors } from '../../src/authorization-server/accounts/second-factors.ts';
 import { totpCode } from '../../src/authorization-server/accounts/totp.ts';
 import { NOTES_RESOURCE, PUBLIC_CLIENT, startTestServer, type TestServer } from '../support/authorization-server.ts';
-import { launchBrowser, nextRedirectTo, openLoopbackPage, serveRedirectUri } from '../support/browser.ts';
+import { launchBrowser, nextRedirectTo, openLoopbackPage, redirectSettled, serveRedirectUri } from '../support/browser.ts';
 import { addUser, authorizationRequest, client, discover } from '../support/oauth-client.ts';
 import { deleteKeysUnder, TEST_REDIS_URL, uniqueRedisPrefix } from '../support/redis.ts';
 
@@ -82,7 +82,7 @@ for (const engine of engines) {
       await page.locator('button[name=decision][value=approve]').click();
       const callback = await redirect;
       // Let the callback page finish loading, so the test's next navigation does not cut it off.
-      await page.getByText('callback reached').waitFor();
+      await redirectSettled(page, REDIRECT_URI);
       return client.authorizationCodeGrant(config, callback, { pkceCodeVerifier: request.verifier, expectedState: request.state }, { resource });
     }
 
