@@ -10,6 +10,11 @@ import { deleteKeysUnder, TEST_REDIS_URL, uniqueRedisPrefix } from '../support/r
 
 const REDIRECT_URI = 'http://127.0.0.1/callback';
 
+// One Chromium for both engines' tests (each test still gets its own context).
+let browser: Browser;
+before(async () => { browser = await launchBrowser(); });
+after(() => browser?.close());
+
 const engines = [
   { name: 'embedded store', env: (): Record<string, string> => ({}) },
   { name: 'Redis store', env: (prefix: string): Record<string, string> => ({ REDIS_URL: TEST_REDIS_URL, REDIS_PREFIX: prefix }) },
@@ -19,16 +24,13 @@ for (const engine of engines) {
   describe(`passkeys in headless Chromium with a virtual authenticator (${engine.name})`, () => {
     const prefix = uniqueRedisPrefix('test:passkeys');
     let server: TestServer;
-    let browser: Browser;
     let config: client.Configuration;
 
     before(async () => {
       server = await startTestServer(engine.env(prefix));
-      browser = await launchBrowser();
       config = await discover(server, PUBLIC_CLIENT.client_id);
     });
     after(async () => {
-      await browser?.close();
       await server?.destroy();
       await deleteKeysUnder(prefix);
     });

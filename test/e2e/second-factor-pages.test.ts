@@ -15,6 +15,11 @@ const STEP_MS = 30_000;
 const ADMIN_ONLY = { uri: RULED_RESOURCE, name: 'Ruled Notes', scopes: ['ruled:read', 'ruled:admin'], default: false, scopeRoles: { 'ruled:admin': ['admin'] } };
 
 // Every page on the embedded store; on Redis the steps whose state must be shared (pending sign-in, used codes).
+// One Chromium for both engines' tests (each test still gets its own context).
+let browser: Browser;
+before(async () => { browser = await launchBrowser(); });
+after(() => browser?.close());
+
 const engines = [
   { name: 'embedded store', everyPage: true, env: (): Record<string, string> => ({}) },
   { name: 'Redis store', everyPage: false, env: (prefix: string): Record<string, string> => ({ REDIS_URL: TEST_REDIS_URL, REDIS_PREFIX: prefix }) },
@@ -24,18 +29,15 @@ for (const engine of engines) {
   describe(`second factor at sign-in, in headless Chromium without JavaScript (${engine.name})`, () => {
     const prefix = uniqueRedisPrefix('test:second-factor');
     let server: TestServer;
-    let browser: Browser;
     let config: client.Configuration;
     let factors: SecondFactors;
 
     before(async () => {
       server = await startTestServer({ ...engine.env(prefix), SECOND_FACTOR_REQUIRED: 'admin', LOGIN_LOCKOUT_THRESHOLD: '3' }, undefined, [ADMIN_ONLY]);
-      browser = await launchBrowser();
       config = await discover(server, PUBLIC_CLIENT.client_id);
       factors = new SecondFactors(server.store);
     });
     after(async () => {
-      await browser?.close();
       await server?.destroy();
       await deleteKeysUnder(prefix);
     });
