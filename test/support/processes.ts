@@ -2,7 +2,7 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -10,11 +10,13 @@ export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /**
  * What every child process of the tests gets: PATH, and Node's on-disk compile cache, so the
  * project's modules are compiled once per test run instead of once per spawned process (about a
- * third of a start-up). Test processes only; the cache directory is private to this user.
+ * third of a start-up). Test processes only: the one `npm test` gives the test files, else a
+ * directory private to this user.
  */
 export const CHILD_ENV: Record<string, string> = { PATH: process.env.PATH ?? '', NODE_COMPILE_CACHE: compileCacheDir() };
 
 function compileCacheDir(): string {
+  if (process.env.NODE_COMPILE_CACHE) return resolve(process.env.NODE_COMPILE_CACHE);
   const dir = join(tmpdir(), `portcullis-test-compile-cache-${userInfo().uid}`);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   return dir;
