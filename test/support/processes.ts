@@ -15,6 +15,16 @@ export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
  */
 export const CHILD_ENV: Record<string, string> = { PATH: process.env.PATH ?? '', NODE_COMPILE_CACHE: compileCacheDir() };
 
+/**
+ * A test's project process: NODE_ENV=test unless the test says otherwise, and then (unless the
+ * test sets it) the small password-hash cost, since tests sign in hundreds of times.
+ */
+export function testProcessEnv(env: Record<string, string | undefined> = {}): Record<string, string> {
+  const merged = { ...CHILD_ENV, NODE_ENV: 'test', ...env } as Record<string, string>;
+  if (merged.NODE_ENV === 'test') merged.PASSWORD_HASH_COST ??= 'test';
+  return merged;
+}
+
 function compileCacheDir(): string {
   if (process.env.NODE_COMPILE_CACHE) return resolve(process.env.NODE_COMPILE_CACHE);
   const dir = join(tmpdir(), `portcullis-test-compile-cache-${userInfo().uid}`);
@@ -35,7 +45,7 @@ export function runProject(
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...(options.nodeArgs ?? []), script, ...args], {
       cwd: PROJECT_ROOT,
-      env: { ...CHILD_ENV, NODE_ENV: 'test', ...options.env },
+      env: testProcessEnv(options.env),
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -73,7 +83,7 @@ export function startProject(
 ): Promise<RunningProject> {
   const child = spawn(options.node ?? process.execPath, [...(options.nodeArgs ?? []), script], {
     cwd: options.cwd ?? PROJECT_ROOT,
-    env: { ...CHILD_ENV, NODE_ENV: 'test', ...env },
+    env: testProcessEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
