@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 
 /**
  * RFC 9162 §2.1 Merkle tree hashing: leaf = SHA-256(0x00 || data), node = SHA-256(0x01 || left || right).
@@ -7,12 +7,19 @@ import { createHash } from 'node:crypto';
  */
 export type Hash = Buffer;
 
+// One-shot hashing over one buffer: a writer computes about ten hashes per record, and a Hash
+// object with separate updates costs more than the SHA-256 itself.
+const LEAF_PREFIX = '\u0000';
+const node = Buffer.alloc(65, 1);
+
 export function leafHash(data: string | Buffer): Hash {
-  return createHash('sha256').update(Buffer.of(0)).update(data).digest();
+  return hash('sha256', typeof data === 'string' ? LEAF_PREFIX + data : Buffer.concat([Buffer.of(0), data]), 'buffer');
 }
 
 export function nodeHash(left: Hash, right: Hash): Hash {
-  return createHash('sha256').update(Buffer.of(1)).update(left).update(right).digest();
+  left.copy(node, 1);
+  right.copy(node, 33);
+  return hash('sha256', node, 'buffer');
 }
 
 const EMPTY_ROOT = createHash('sha256').digest();
