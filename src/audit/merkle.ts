@@ -7,19 +7,20 @@ import { createHash, hash } from 'node:crypto';
  */
 export type Hash = Buffer;
 
-// One-shot hashing over one buffer: a writer computes about ten hashes per record, and a Hash
-// object with separate updates costs more than the SHA-256 itself.
-const LEAF_PREFIX = '\u0000';
+// A writer computes about ten hashes per record, so their per-call cost is what counts: one-shot
+// SHA-256 over one reused buffer, with the digest as a binary (latin1) string copied into a pooled Buffer
+// (a Buffer made by the digest itself costs more than the hash).
 const node = Buffer.alloc(65, 1);
+const sha256 = (data: string | Buffer): Hash => Buffer.from(hash('sha256', data, 'binary'), 'binary');
 
 export function leafHash(data: string | Buffer): Hash {
-  return hash('sha256', typeof data === 'string' ? LEAF_PREFIX + data : Buffer.concat([Buffer.of(0), data]), 'buffer');
+  return sha256(typeof data === 'string' ? `\u0000${data}` : Buffer.concat([Buffer.of(0), data]));
 }
 
 export function nodeHash(left: Hash, right: Hash): Hash {
   left.copy(node, 1);
   right.copy(node, 33);
-  return hash('sha256', node, 'buffer');
+  return sha256(node);
 }
 
 const EMPTY_ROOT = createHash('sha256').digest();
