@@ -7,7 +7,7 @@ import { AuditUnavailableError, type AuditEvent, type AuditSink } from './events
 import { Checkpointer } from './checkpointer.ts';
 import { listLogFiles } from './files.ts';
 import { checkIdentity, type Handover } from './identity.ts';
-import { rootOf, type Hash } from './merkle.ts';
+import { rootOf, toBinaryHash, toHash, type Hash } from './merkle.ts';
 import { RecordPreparer, type PreparedRecord } from './prepared-records.ts';
 import { leafHashesFrom } from './read-log.ts';
 import { SegmentWriter, type OpenSegment } from './segment-writer.ts';
@@ -46,7 +46,10 @@ interface Pending {
   reject(error: Error): void;
 }
 
-type Prepared = Pending & { record: PreparedRecord };
+interface Prepared {
+  pending: Pending;
+  record: PreparedRecord;
+}
 
 /** Records prepared before the first write of a drain starts: the disk gets to work early, the rest is prepared while it does. */
 const FIRST_WRITE_RECORDS = 32;
@@ -278,7 +281,7 @@ export class AuditLog implements AuditSink {
     const time = this.#options.now().toISOString();
     for (const pending of events) {
       try {
-        this.#prepared.push({ ...pending, record: this.#preparer!.prepare(pending.event, time) });
+        this.#prepared.push({ pending, record: this.#preparer!.prepare(pending.event, time) });
       } catch (error) {
         failAll([pending], error);
       }
@@ -304,21 +307,21 @@ export class AuditLog implements AuditSink {
     } catch (error) {
       const unwritten = [...batch, ...this.#prepared.splice(0)];
       this.#preparer!.reset(this.#writtenPosition());
-      return failAll(unwritten, error);
+      return failAll(unwritten.map(({ pending }) => pending), error);
     }
     const last = batch.at(-1)!.record;
-    this.#frontier = last.frontier;
+    this.#frontier = last.frontier.map(toHash);
     this.#size = last.seq + 1;
     try {
-      this.#subtrees?.append(batch.map(({ record }) => record.leaf));
+      this.#subtrees?.append(batch.map(({ record }) => toHash(record.leaf)));
     } catch (error) {
       this.#dropSubtrees(error);
     }
-    for (const { resolve, record } of batch) resolve({ seq: record.seq });
+    for (const { pending, record } of batch) pending.resolve({ seq: record.seq });
   }
 
   #writtenPosition() {
-    return { frontier: this.#frontier, size: this.#size, segmentRecords: this.#writer!.records, segmentBytes: this.#writer!.bytes };
+    return { frontier: this.#frontier.map(toBinaryHash), size: this.#size, segmentRecords: this.#writer!.records, segmentBytes: this.#writer!.bytes };
   }
 
   #dropSubtrees(error: unknown): undefined {

@@ -1,21 +1,21 @@
 import type { AuditEvent } from './events.ts';
-import { appendLeaf, rootOf, type Hash } from './merkle.ts';
+import { appendBinaryLeaf, binaryRootOf, type BinaryHash } from './merkle.ts';
 import { recordWriter } from './records.ts';
 
 /** A record serialised and hashed, waiting for its write. */
 export interface PreparedRecord {
   seq: number;
   line: string;
-  leaf: Hash;
+  leaf: BinaryHash;
   /** The tree's frontier once this record is in it. */
-  frontier: Hash[];
+  frontier: BinaryHash[];
   /** The record opens a new segment (the active one is full). */
   startsSegment: boolean;
 }
 
 /** The tree and the active segment, as they are on disk or will be once every prepared record is written. */
 export interface LogPosition {
-  frontier: Hash[];
+  frontier: BinaryHash[];
   size: number;
   segmentRecords: number;
   segmentBytes: number;
@@ -45,8 +45,8 @@ export class RecordPreparer {
     const record = recordWriter(next.size, time, event);
     const startsSegment = next.segmentRecords >= this.#limits.segmentMaxRecords || next.segmentBytes >= this.#limits.segmentMaxBytes;
     if (startsSegment) Object.assign(next, { segmentRecords: 0, segmentBytes: 0 });
-    const frontier = appendLeaf(next.frontier, next.size, record.leaf);
-    const line = `${record.line(record.leaf, rootOf(frontier), next.segmentRecords === 0 ? next.frontier : undefined)}\n`;
+    const frontier = appendBinaryLeaf(next.frontier, next.size, record.leaf);
+    const line = `${record.line(record.leaf, binaryRootOf(frontier), next.segmentRecords === 0 ? next.frontier : undefined)}\n`;
     const prepared = { seq: next.size, line, leaf: record.leaf, frontier, startsSegment };
     next.frontier = frontier;
     next.size += 1;
