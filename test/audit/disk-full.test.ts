@@ -83,4 +83,22 @@ describe('a full disk under the audit log', () => {
     assert.equal(report.ok, true, JSON.stringify(report.failure));
     assert.deepEqual((await allEvents(fixture.dir)).map((record) => record.event.subject), ['user-0', 'user-3']);
   });
+
+  test('refuses the appends serialised while a failing write was on its way to disk; the next append continues the tree from what is on disk', async () => {
+    const { disk, openSegment } = fillableDisk();
+    const fixture = await testLog({ openSegment });
+    const log = await fixture.open();
+    await log.append(loginEvent(0));
+    Object.assign(disk, { full: true, partial: true });
+    const failing = log.append(loginEvent(1));
+    const behind = appendAll(log, 2, 3);
+    await assert.rejects(failing, AuditUnavailableError);
+    assert.ok((await behind).every((result) => result.status === 'rejected' && result.reason instanceof AuditUnavailableError));
+    disk.full = false;
+    assert.equal((await log.append(loginEvent(5))).seq, 1);
+    await log.close();
+    const report = await verifyLog({ dir: fixture.dir, name: ORIGIN, publicKey: createPublicKey(fixture.key) });
+    assert.equal(report.ok, true, JSON.stringify(report.failure));
+    assert.deepEqual((await allEvents(fixture.dir)).map((record) => record.event.subject), ['user-0', 'user-5']);
+  });
 });
