@@ -31,10 +31,16 @@ export function prepareConnection(db: DatabaseSync, busyTimeoutMs: number): void
   db.exec('PRAGMA journal_mode = WAL');
   // Codes, grants and tokens are on disk when their commit returns.
   db.exec('PRAGMA synchronous = FULL');
+  immediateTransaction(db, () => db.exec(SCHEMA));
+}
+
+/** Runs `body` in one transaction; IMMEDIATE takes the write lock up front, so the reads inside see what the writes act on. */
+export function immediateTransaction<R>(db: DatabaseSync, body: () => R): R {
   db.exec('BEGIN IMMEDIATE');
   try {
-    db.exec(SCHEMA);
+    const result = body();
     db.exec('COMMIT');
+    return result;
   } catch (error) {
     if (db.isTransaction) db.exec('ROLLBACK');
     throw error;

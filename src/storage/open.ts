@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import type { Logger } from '../log/index.ts';
 import type { Store } from './store.ts';
 
@@ -52,5 +53,7 @@ export async function openStore(options: OpenStoreOptions, log?: Logger): Promis
     });
   }
   const { openEmbeddedStore } = await import('./embedded.ts');
-  return openEmbeddedStore({ dataDir: options.dataDir });
+  // Cluster workers each open the file: counts batched in each worker's memory would let a
+  // limit be passed across workers until the next flush, so workers write every count.
+  return openEmbeddedStore({ dataDir: options.dataDir, ...(cluster.isWorker ? { counterFlushMs: 0 } : {}) });
 }
