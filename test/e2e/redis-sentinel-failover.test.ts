@@ -19,7 +19,8 @@ async function refresh(config: client.Configuration, token: string): Promise<{ o
     if (error instanceof client.ResponseBodyError && error.error === 'invalid_grant') return { outcome: 'invalid_grant' };
     const cause = (error as { cause?: unknown }).cause;
     if (cause instanceof Response && cause.status === 503) return { outcome: 'unavailable' };
-    return { outcome: 'other', detail: String(error) };
+    const status = cause instanceof Response ? ` (${cause.status}: ${await cause.text().catch(() => '')})` : '';
+    return { outcome: 'other', detail: `${String(error)}${status}` };
   }
 }
 
