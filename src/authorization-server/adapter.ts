@@ -3,6 +3,7 @@ import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { Logger } from '../log/index.ts';
 import type { Store } from '../storage/index.ts';
 import { hashClientSecret, isHashedClientSecret } from './clients/secrets.ts';
+import { deferConsume, deferredConsume } from './refresh-rotation.ts';
 import { forProvider } from './store-unavailable.ts';
 
 /** Store key of an oidc-provider model instance; the CLI writes clients under the same key. */
@@ -57,7 +58,13 @@ export function storeAdapter(store: Store, log: Logger): new (model: string) => 
         this.#model === 'Grant' && typeof payload.clientId === 'string' && clientGrantsTag(payload.clientId),
       ].filter((tag): tag is string => Boolean(tag));
       const stored = this.#atRest(payload);
-      await forProvider(log, () => store.put(storedModelKey(this.#model, id), stored, { ttlSeconds: expiresIn || undefined, tags }));
+      const key = storedModelKey(this.#model, id);
+      const options = { ttlSeconds: expiresIn || undefined, tags };
+      const rotation = this.#model === 'RefreshToken' ? deferredConsume() : undefined;
+      if (!rotation) return forProvider(log, () => store.put(key, stored, options));
+      const written = await forProvider(log, () => store.consumeAndPut(rotation.consumedKey, key, stored, options));
+      rotation.done(written);
+      if (!written) throw new errors.InvalidGrant('RefreshToken was already used');
     }
 
     async find(id: string): Promise<AdapterPayload | undefined> {
@@ -76,7 +83,10 @@ export function storeAdapter(store: Store, log: Logger): new (model: string) => 
     }
 
     async consume(id: string): Promise<void> {
-      if (!(await forProvider(log, () => store.consume(storedModelKey(this.#model, id))))) {
+      const key = storedModelKey(this.#model, id);
+      // A rotated refresh token is consumed by the write of the one replacing it (refresh-rotation.ts).
+      if (this.#model === 'RefreshToken' && deferConsume(key)) return;
+      if (!(await forProvider(log, () => store.consume(key)))) {
         throw new errors.InvalidGrant(`${this.#model} was already used`);
       }
     }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { prepareConnection, prepareCounterConnection } from './embedded-schema.ts';
 import { checkIncrement, storedRecord, toRow, unavailable as engineUnavailable, type NewRow } from './engine-helpers.ts';
+import { WalFlusher } from './wal-flusher.ts';
 import { StoreUnavailableError, type Counter, type IncrementOptions, type PutOptions, type Store, type StoredRecord } from './store.ts';
 
 /**
@@ -31,6 +32,7 @@ export async function openEmbeddedStore(options: EmbeddedStoreOptions): Promise<
   const { dataDir } = options;
   let db: DatabaseSync | undefined;
   let counters: DatabaseSync | undefined;
+  let wal: number | undefined;
   try {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     const file = join(dataDir, DB_FILE_NAME);
@@ -39,8 +41,11 @@ export async function openEmbeddedStore(options: EmbeddedStoreOptions): Promise<
     prepareConnection(db, options.busyTimeoutMs ?? 5_000);
     counters = new DatabaseSync(file);
     prepareCounterConnection(counters, options.busyTimeoutMs ?? 5_000);
-    return new SqliteStore(db, counters, dataDir, options.sweepIntervalMs ?? 60_000);
+    // SQLite keeps the WAL file while any connection is open; flushing it makes commits durable.
+    wal = openSync(`${file}-wal`, 'r');
+    return new SqliteStore(db, counters, wal, dataDir, options.sweepIntervalMs ?? 60_000);
   } catch (error) {
+    if (wal !== undefined) closeSync(wal);
     if (counters?.isOpen) counters.close();
     if (db?.isOpen) db.close();
     throw unavailable(dataDir, `cannot open ${DB_FILE_NAME}`, error);
@@ -69,18 +74,22 @@ const SWEEP_BATCH = 500;
 class SqliteStore implements EmbeddedStore {
   readonly engine = 'embedded';
   readonly #db: DatabaseSync;
-  /** The same file, committing without a flush (synchronous=NORMAL): rate-limit counters only. */
+  /** The same file, for rate-limit counters only: their writes do not wait for a flush. */
   readonly #counters: DatabaseSync;
   readonly #countUp: StatementSync;
+  readonly #wal: number;
+  readonly #flusher: WalFlusher;
   readonly #dataDir: string;
   readonly #sql: ReturnType<typeof prepareStatements>;
   readonly #sweeper: NodeJS.Timeout | undefined;
   #closed = false;
 
-  constructor(db: DatabaseSync, counters: DatabaseSync, dataDir: string, sweepIntervalMs: number) {
+  constructor(db: DatabaseSync, counters: DatabaseSync, wal: number, dataDir: string, sweepIntervalMs: number) {
     this.#db = db;
     this.#counters = counters;
     this.#countUp = counters.prepare(COUNT_UP);
+    this.#wal = wal;
+    this.#flusher = new WalFlusher(wal);
     this.#dataDir = dataDir;
     this.#sql = prepareStatements(db);
     if (sweepIntervalMs > 0) {
@@ -103,28 +112,40 @@ class SqliteStore implements EmbeddedStore {
 
   async put(key: string, value: unknown, options: PutOptions = {}): Promise<void> {
     const record = toRow(value, options);
-    this.#use(() =>
-      this.#transaction(() => {
-        this.#sql.delete.run({ key });
-        this.#insert(key, record);
-      }),
-    );
+    this.#use(() => this.#transaction(() => this.#replace(key, record)));
+    await this.#durable();
   }
 
   async putIfAbsent(key: string, value: unknown, options: PutOptions = {}): Promise<boolean> {
     const record = toRow(value, options);
-    return this.#use(() =>
+    const created = this.#use(() =>
       this.#transaction(() => {
         if (this.#sql.get.get({ key, now: Date.now() })) return false;
-        this.#sql.delete.run({ key }); // an expired record the sweeper has not removed yet
-        this.#insert(key, record);
+        this.#replace(key, record); // an expired record the sweeper has not removed yet
         return true;
       }),
     );
+    if (created) await this.#durable();
+    return created;
   }
 
   async consume(key: string): Promise<boolean> {
-    return this.#use(() => Number(this.#sql.consume.run({ key, now: Date.now() }).changes) === 1);
+    const consumed = this.#use(() => this.#consume(key));
+    if (consumed) await this.#durable();
+    return consumed;
+  }
+
+  async consumeAndPut(consumedKey: string, key: string, value: unknown, options: PutOptions = {}): Promise<boolean> {
+    const record = toRow(value, options);
+    const written = this.#use(() =>
+      this.#transaction(() => {
+        if (!this.#consume(consumedKey)) return false;
+        this.#replace(key, record);
+        return true;
+      }),
+    );
+    if (written) await this.#durable();
+    return written;
   }
 
   async increment(key: string, options: IncrementOptions): Promise<Counter> {
@@ -151,6 +172,7 @@ class SqliteStore implements EmbeddedStore {
 
   async delete(key: string): Promise<void> {
     this.#use(() => this.#sql.delete.run({ key }));
+    await this.#durable();
   }
 
   async findByTag<T = unknown>(tag: string): Promise<Array<{ key: string } & StoredRecord<T>>> {
@@ -162,7 +184,9 @@ class SqliteStore implements EmbeddedStore {
 
   async deleteByTag(tag: string): Promise<number> {
     // Only live records count; expired ones carrying the tag are left to the sweeper.
-    return this.#use(() => Number(this.#sql.deleteByTag.run({ tag, now: Date.now() }).changes));
+    const deleted = this.#use(() => Number(this.#sql.deleteByTag.run({ tag, now: Date.now() }).changes));
+    if (deleted > 0) await this.#durable();
+    return deleted;
   }
 
   async ping(): Promise<void> {
@@ -179,6 +203,17 @@ class SqliteStore implements EmbeddedStore {
     clearInterval(this.#sweeper);
     this.#counters.close();
     this.#db.close();
+    closeSync(this.#wal);
+  }
+
+  #consume(key: string): boolean {
+    return Number(this.#sql.consume.run({ key, now: Date.now() }).changes) === 1;
+  }
+
+  /** Deletes whatever record (and tags) the key had, then inserts the new one. */
+  #replace(key: string, record: NewRow): void {
+    this.#sql.delete.run({ key });
+    this.#insert(key, record);
   }
 
   #insert(key: string, record: NewRow): void {
@@ -207,6 +242,15 @@ class SqliteStore implements EmbeddedStore {
     } catch (error) {
       if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
       throw error;
+    }
+  }
+
+  /** Waits until the commits so far are on disk (wal-flusher.ts). */
+  async #durable(): Promise<void> {
+    try {
+      await this.#flusher.flush();
+    } catch (error) {
+      throw unavailable(this.#dataDir, 'cannot flush the database to disk', error);
     }
   }
 
