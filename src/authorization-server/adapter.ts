@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { Logger } from '../log/index.ts';
-import type { Store } from '../storage/index.ts';
+import type { Store, StoredRecord } from '../storage/index.ts';
 import { hashClientSecret, isHashedClientSecret } from './clients/secrets.ts';
+import { takeReadAhead } from './refresh-read-ahead.ts';
 import { deferConsume, deferredConsume } from './refresh-rotation.ts';
 import { forProvider } from './store-unavailable.ts';
 
@@ -38,8 +39,9 @@ const uidTag = (uid: string) => `oidc:uid:${uid}`;
  * oidc-provider's adapter on the Store seam: one class per model name, as oidc-provider expects.
  * `consume` is the Store's atomic consume, so of two concurrent exchanges of one code only the
  * first sees an unconsumed code. Store outages reach oidc-provider as `temporarily_unavailable`.
+ * `refreshTokenFound` may start the reads a refresh will need (refresh-read-ahead.ts).
  */
-export function storeAdapter(store: Store, log: Logger): new (model: string) => Adapter {
+export function storeAdapter(store: Store, log: Logger, refreshTokenFound: (token: AdapterPayload) => void = () => {}): new (model: string) => Adapter {
   return class StoreAdapter implements Adapter {
     readonly #model: string;
     readonly #credential: boolean;
@@ -68,7 +70,9 @@ export function storeAdapter(store: Store, log: Logger): new (model: string) => 
     }
 
     async find(id: string): Promise<AdapterPayload | undefined> {
-      const record = await forProvider(log, () => store.get<AdapterPayload>(storedModelKey(this.#model, id)));
+      const key = storedModelKey(this.#model, id);
+      const record = await forProvider(log, () => takeReadAhead<StoredRecord<AdapterPayload>>(key) ?? store.get<AdapterPayload>(key));
+      if (record && this.#model === 'RefreshToken') refreshTokenFound(record.value);
       return this.#payload(record, id);
     }
 

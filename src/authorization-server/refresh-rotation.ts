@@ -13,7 +13,8 @@ type Rotation = { consumedKey: string; written: boolean };
 
 const rotations = new WeakMap<object, Rotation>();
 
-function refreshGrantContext(): object | undefined {
+/** The current request when it is a refresh_token grant at the token endpoint. */
+export function refreshGrantContext(): object | undefined {
   const ctx = Provider.ctx;
   return ctx?.oidc?.route === 'token' && ctx.oidc.params?.grant_type === 'refresh_token' ? ctx : undefined;
 }

@@ -33,7 +33,7 @@ for (const engine of ['embedded', 'redis'] as const) {
     }
 
     /** Replaces one store method for the duration of `body`. */
-    async function intercepting<K extends 'consume' | 'put' | 'consumeAndPut'>(name: K, replacement: (original: Store[K]) => Store[K], body: () => Promise<void>): Promise<void> {
+    async function intercepting<K extends 'consume' | 'put' | 'consumeAndPut' | 'get' | 'findByTag'>(name: K, replacement: (original: Store[K]) => Store[K], body: () => Promise<void>): Promise<void> {
       const original = server.store[name];
       server.store[name] = replacement(original);
       try {
@@ -58,6 +58,26 @@ for (const engine of ['embedded', 'redis'] as const) {
       assert.deepEqual(writes, ['consumeAndPut']);
       assert.ok((await server.store.get(key))?.consumedAt, 'the old token is spent');
       assert.equal((await server.store.get(storedModelKey('RefreshToken', renewed)))?.consumedAt, undefined, 'its successor is stored, unspent');
+    });
+
+    it('reads the grant, the account and any step-up signal together once the refresh token is found', async () => {
+      const { refreshToken } = await signIn();
+      const events: string[] = [];
+      const logged = <K extends 'get' | 'findByTag'>(name: K) => (original: Store[K]) =>
+        ((subject: string) => {
+          const what = subject.startsWith(modelKey('Grant', '')) ? 'grant' : subject.startsWith('step-up:') ? 'step-up signal' : subject.startsWith('user-id:') ? 'account' : undefined;
+          const pending = (original as (subject: string) => Promise<unknown>)(subject);
+          if (what) {
+            events.push(`start ${what}`);
+            void pending.then(() => events.push(`end ${what}`));
+          }
+          return pending;
+        }) as Store[K];
+      await intercepting('get', logged('get'), () => intercepting('findByTag', logged('findByTag'), async () => {
+        await client.refreshTokenGrant(config, refreshToken);
+      }));
+      assert.deepEqual(events.slice(0, 3).sort(), ['start account', 'start grant', 'start step-up signal']);
+      assert.equal(events.filter((event) => event.startsWith('start')).length, 3, 'each is read once');
     });
 
     it('answers invalid_grant and stores nothing when another request spends the token between its read and its write', async () => {
