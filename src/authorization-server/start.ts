@@ -11,6 +11,7 @@ import type { Logger } from '../log/index.ts';
 import { openStore, usesRedis, type Store } from '../storage/index.ts';
 import { pkceOptionalWarning, storedClientsWithoutPkce } from './clients/registry.ts';
 import { UserDirectory } from './accounts/users.ts';
+import { usePasswordHashCost } from './accounts/password.ts';
 import { SecondFactors } from './accounts/second-factors.ts';
 import { secondFactorRule } from './accounts/second-factor-policy.ts';
 import { secondFactorStep } from './interactions/second-factor-routes.ts';
@@ -95,6 +96,7 @@ export async function startAuthorizationServer(
   let currentKeys = keys;
   log.info({ kid: keys.signingKid, source: keys.source }, describeKeySource(keys));
   if (usesRedis(config)) await checkSharedKeys(store, { signing: keys, cookieKeys }, log);
+  usePasswordHashCost(config.passwordHashCost);
   const users = new UserDirectory(store);
   const settings = await openSettings({ config, store, audit: auditSink, log }).catch(async (error: unknown) => {
     await store.close();

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { usePasswordHashCost } from '../authorization-server/accounts/password.ts';
 import { ConfigError, loadConfig } from '../config/index.ts';
 import { KeyConfigError } from '../keys/index.ts';
 import { StoreUnavailableError } from '../storage/index.ts';
@@ -53,7 +54,9 @@ async function run(argv: string[]): Promise<void> {
     if (unknown) process.exitCode = 2;
     return;
   }
-  await command(loadConfig(), args);
+  const config = loadConfig();
+  usePasswordHashCost(config.passwordHashCost);
+  await command(config, args);
 }
 
 // `portcullis audit query | head`: the reader left, so stop quietly.

@@ -101,6 +101,7 @@ function finish(parsed: ParsedConfig, env: Env, configFile?: string): Omit<Confi
     throw new ConfigError('ISSUER', 'must be an https URL when NODE_ENV=production');
   }
   checkOutboundSettings(parsed);
+  checkTestOnlySettings(parsed);
   checkPorts(parsed);
   checkRedisSettings(parsed);
   const outboundCa = parsed.outboundCaFile ? readCaFile(parsed.outboundCaFile) : undefined;
@@ -191,6 +192,12 @@ function checkElevationPolicy(resource: ResourceConfig): void {
       seen.add(scope);
     }
   });
+}
+
+function checkTestOnlySettings(parsed: ParsedConfig): void {
+  if (parsed.passwordHashCost === 'test' && parsed.nodeEnv !== 'test') {
+    throw new ConfigError('PASSWORD_HASH_COST', 'may be "test" only when NODE_ENV=test (it exists for the test suite only)');
+  }
 }
 
 function checkOutboundSettings(parsed: ParsedConfig): void {

@@ -202,6 +202,8 @@ export const configSchema = z.object({
   cimdCacheMaxSeconds: seconds.default(24 * 3600),
   /** Test suites only: outbound fetches may reach loopback fixture servers. Refused in production. */
   outboundAllowLoopback: trueFalse.default(false),
+  /** Test suites only (NODE_ENV=test): new password hashes use a small scrypt cost. */
+  passwordHashCost: z.enum(['standard', 'test']).default('standard'),
   /** PEM file of extra CA certificates trusted for outbound fetches. */
   outboundCaFile: z.string().min(1).optional(),
   /** The tamper-evident audit log (src/audit): on by default. */
@@ -308,6 +310,7 @@ export const ENV_NAMES = {
   cimdCacheMinSeconds: 'CIMD_CACHE_MIN_SECONDS',
   cimdCacheMaxSeconds: 'CIMD_CACHE_MAX_SECONDS',
   outboundAllowLoopback: 'OUTBOUND_ALLOW_LOOPBACK',
+  passwordHashCost: 'PASSWORD_HASH_COST',
   outboundCaFile: 'OUTBOUND_CA_FILE',
   audit: 'AUDIT',
   auditDir: 'AUDIT_DIR',

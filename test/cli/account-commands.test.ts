@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { NOTES_RESOURCE, PUBLIC_CLIENT, TEST_PASSWORD, startTestServer, type TestServer } from '../support/authorization-server.ts';
 import { addUser, client, codeFlow, discover } from '../support/oauth-client.ts';
-import { PROJECT_ROOT, runProject } from '../support/processes.ts';
+import { PROJECT_ROOT, runProject, testProcessEnv } from '../support/processes.ts';
 
 const NEW_PASSWORD = 'a brand new passphrase';
 const REDIRECT_URI = 'http://127.0.0.1/callback';
@@ -103,7 +103,7 @@ describe('the portcullis command: passwords, deletion, unlocking and client secr
 function atTerminal(args: string[], env: Record<string, string>, answers: string[]): Promise<string> {
   const command = [process.execPath, 'src/cli/main.ts', ...args].map((part) => `'${part}'`).join(' ');
   return new Promise((resolve, reject) => {
-    const child = spawn('script', ['-qec', command, '/dev/null'], { cwd: PROJECT_ROOT, env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', ...env } });
+    const child = spawn('script', ['-qec', command, '/dev/null'], { cwd: PROJECT_ROOT, env: testProcessEnv(env) });
     let output = '';
     let prompts = 0;
     child.stdout.on('data', (chunk: Buffer) => {

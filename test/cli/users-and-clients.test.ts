@@ -32,8 +32,12 @@ describe('the portcullis command: users and clients', () => {
   });
 
   it('refuses a password given without --password-stdin and a duplicate user, with exit code 2', async () => {
-    assert.equal((await cli(['users', 'add', 'dave'])).code, 2);
-    assert.equal((await cli(['users', 'add', 'carol', '--password-stdin'], TEST_PASSWORD)).code, 2);
+    const [withoutStdin, duplicate] = await Promise.all([
+      cli(['users', 'add', 'dave']),
+      cli(['users', 'add', 'carol', '--password-stdin'], TEST_PASSWORD),
+    ]);
+    assert.equal(withoutStdin.code, 2);
+    assert.equal(duplicate.code, 2);
   });
 
   it('gives and takes roles, shows them in the list, and refuses a malformed role or an unknown user', async () => {
@@ -44,14 +48,19 @@ describe('the portcullis command: users and clients', () => {
     assert.equal(granted.stdout, 'user erin has roles: admin, approver, break-glass\n');
     const changed = await cli(['users', 'roles', 'erin', '--remove', 'admin']);
     assert.equal(changed.stdout, 'user erin has roles: approver, break-glass\n');
-    const users = JSON.parse((await cli(['users', 'list', '--json'])).stdout) as Array<{ name: string; roles: string[] }>;
+    const [json, table, malformed, unknown] = await Promise.all([
+      cli(['users', 'list', '--json']),
+      cli(['users', 'list']),
+      cli(['users', 'roles', 'erin', '--add', 'Admin!']),
+      cli(['users', 'roles', 'nobody', '--add', 'admin']),
+    ]);
+    const users = JSON.parse(json.stdout) as Array<{ name: string; roles: string[] }>;
     assert.deepEqual(users.find((user) => user.name === 'erin')?.roles, ['approver', 'break-glass']);
-    assert.match((await cli(['users', 'list'])).stdout, /erin .*approver,break-glass/);
+    assert.match(table.stdout, /erin .*approver,break-glass/);
 
-    const malformed = await cli(['users', 'roles', 'erin', '--add', 'Admin!']);
     assert.equal(malformed.code, 2);
     assert.match(malformed.stderr, /"Admin!" is not a role name/);
-    assert.equal((await cli(['users', 'roles', 'nobody', '--add', 'admin'])).code, 2);
+    assert.equal(unknown.code, 2);
     const unchanged = JSON.parse((await cli(['users', 'list', '--json'])).stdout) as Array<{ name: string; roles: string[] }>;
     assert.deepEqual(unchanged.find((user) => user.name === 'erin')?.roles, ['approver', 'break-glass'], 'a refused change changes nothing');
   });
@@ -67,8 +76,9 @@ describe('the portcullis command: users and clients', () => {
     assert.equal(reset.code, 0, reset.stderr);
     assert.match(reset.stdout, /removed every second factor and recovery code of user frank/);
     assert.deepEqual(await factors.status(frank.id), { totp: false, passkeys: [], recoveryCodesLeft: 0 });
-    assert.equal((await cli(['users', 'mfa', 'reset', 'nobody'])).code, 2);
-    assert.equal((await cli(['users', 'mfa', 'wipe', 'frank'])).code, 2);
+    const [unknownUser, unknownAction] = await Promise.all([cli(['users', 'mfa', 'reset', 'nobody']), cli(['users', 'mfa', 'wipe', 'frank'])]);
+    assert.equal(unknownUser.code, 2);
+    assert.equal(unknownAction.code, 2);
   });
 
   it('registers a public client whose users sign in through the running server, until the user is disabled', async () => {
@@ -155,14 +165,16 @@ describe('the portcullis command: users and clients', () => {
   });
 
   it('refuses --pkce optional for a public client and a client registering itself with it', async () => {
-    const refused = await cli(['clients', 'add', '--name', 'App', '--redirect-uri', 'http://127.0.0.1/cb', '--pkce', 'optional']);
+    const [refused, nonsense, registration] = await Promise.all([
+      cli(['clients', 'add', '--name', 'App', '--redirect-uri', 'http://127.0.0.1/cb', '--pkce', 'optional']),
+      cli(['clients', 'add', '--name', 'App', '--redirect-uri', 'http://127.0.0.1/cb', '--confidential', '--pkce', 'maybe']),
+      register(server, { client_name: 'Sneaky', redirect_uris: ['http://127.0.0.1/cb'], token_endpoint_auth_method: 'client_secret_basic', portcullis_pkce: 'optional' }),
+    ]);
     assert.equal(refused.code, 2);
     assert.equal(refused.stderr.trim().split('\n').length, 1, refused.stderr);
     assert.match(refused.stderr, /only a confidential client \(--confidential\) may skip PKCE/);
-    const nonsense = await cli(['clients', 'add', '--name', 'App', '--redirect-uri', 'http://127.0.0.1/cb', '--confidential', '--pkce', 'maybe']);
     assert.equal(nonsense.code, 2);
     assert.match(nonsense.stderr, /--pkce: expected required or optional/);
-    const registration = await register(server, { client_name: 'Sneaky', redirect_uris: ['http://127.0.0.1/cb'], token_endpoint_auth_method: 'client_secret_basic', portcullis_pkce: 'optional' });
     assert.equal(registration.status, 400);
     assert.equal(registration.body.error, 'invalid_client_metadata');
   });
@@ -175,11 +187,10 @@ describe('the portcullis command: users and clients', () => {
 
   it('lists dynamically registered clients beside the operator\'s, marked as dynamic', async () => {
     const { body } = await register(server, { client_name: 'Cursor', redirect_uris: ['cursor://anysphere.cursor-retrieval/oauth/user-mcp/callback'], token_endpoint_auth_method: 'none' });
-    const listed = await cli(['clients', 'list', '--json']);
+    const [listed, table] = await Promise.all([cli(['clients', 'list', '--json']), cli(['clients', 'list'])]);
     const clients = JSON.parse(listed.stdout) as Array<{ client_id: string; registration: string }>;
     assert.equal(clients.find((entry) => entry.client_id === body.client_id)?.registration, 'dynamic');
     assert.ok(clients.some((entry) => entry.registration === 'operator'));
-    const table = await cli(['clients', 'list']);
     assert.match(table.stdout, /^client_id\s+name\s+registration\s+redirect_uris/);
   });
 
@@ -204,11 +215,15 @@ describe('the portcullis command: users and clients', () => {
     await assert.rejects(client.refreshTokenGrant(config, tokens.refresh_token!), (error: client.ResponseBodyError) => error.error === 'invalid_grant');
     assert.equal((await listed()).active_grants, 0);
 
-    const unknown = await cli(['clients', 'revoke-grants', 'no-such-client']);
+    const [unknown, noIdleDays, preview] = await Promise.all([
+      cli(['clients', 'revoke-grants', 'no-such-client']),
+      cli(['clients', 'clean-up', '--idle-days', '0']),
+      cli(['clients', 'clean-up', '--idle-days', '30', '--dry-run']),
+    ]);
     assert.equal(unknown.code, 2);
     assert.match(unknown.stderr, /there is no client no-such-client/);
-    assert.equal((await cli(['clients', 'clean-up', '--idle-days', '0'])).code, 2);
-    assert.match((await cli(['clients', 'clean-up', '--idle-days', '30', '--dry-run'])).stdout, /^0 registered clients have not been used for 30 days/);
+    assert.equal(noIdleDays.code, 2);
+    assert.match(preview.stdout, /^0 registered clients have not been used for 30 days/);
 
     let recorded: Array<Record<string, unknown>> = [];
     // The server drains the command's events from the Store into the audit log every 2 seconds.
@@ -221,13 +236,13 @@ describe('the portcullis command: users and clients', () => {
   });
 
   it('makes an initial access token, printing it once, and refuses nonsense durations and counts', async () => {
-    const made = await cli(['clients', 'token']);
-    assert.equal(made.code, 0, made.stderr);
-    assert.match(made.stdout, /^initial access token: [\w-]{43}\nexpires: +\d{4}-/);
-    for (const args of [['--uses', '0'], ['--uses', 'many'], ['--expires-in', 'soon'], ['--expires-in', '0h']]) {
-      const refused = await cli(['clients', 'token', ...args]);
-      assert.equal(refused.code, 2, args.join(' '));
-      assert.match(refused.stderr, new RegExp(`^portcullis: ${args[0]}: `));
+    const nonsense = [['--uses', '0'], ['--uses', 'many'], ['--expires-in', 'soon'], ['--expires-in', '0h']];
+    const [made, ...refusals] = await Promise.all([cli(['clients', 'token']), ...nonsense.map((args) => cli(['clients', 'token', ...args]))]);
+    assert.equal(made!.code, 0, made!.stderr);
+    assert.match(made!.stdout, /^initial access token: [\w-]{43}\nexpires: +\d{4}-/);
+    for (const [index, args] of nonsense.entries()) {
+      assert.equal(refusals[index]!.code, 2, args.join(' '));
+      assert.match(refusals[index]!.stderr, new RegExp(`^portcullis: ${args[0]}: `));
     }
   });
 });

@@ -123,6 +123,15 @@ describe('configuration', () => {
     assert.equal(loadConfig({ OUTBOUND_ALLOW_LOOPBACK: 'true' }).outboundAllowLoopback, true);
   });
 
+  it('allows the small password-hash cost only when NODE_ENV=test', () => {
+    for (const NODE_ENV of ['production', 'development']) {
+      assert.throws(() => loadConfig({ NODE_ENV, ISSUER: 'https://auth.example.com', PASSWORD_HASH_COST: 'test' }),
+        (error: ConfigError) => error.setting === 'PASSWORD_HASH_COST' && /NODE_ENV=test/.test(error.message));
+    }
+    assert.equal(loadConfig({ NODE_ENV: 'test', PASSWORD_HASH_COST: 'test' }).passwordHashCost, 'test');
+    assert.equal(loadConfig({}).passwordHashCost, 'standard');
+  });
+
   it('names OUTBOUND_CA_FILE when it cannot be read or holds no certificate, and CIMD cache bounds that cross', () => {
     assert.throws(() => loadConfig({ OUTBOUND_CA_FILE: '/nonexistent/ca.pem' }), (error: ConfigError) => error.setting === 'OUTBOUND_CA_FILE' && /ENOENT/.test(error.message));
     assert.throws(() => loadConfig({ OUTBOUND_CA_FILE: example }), (error: ConfigError) => error.setting === 'OUTBOUND_CA_FILE' && /no PEM certificate/.test(error.message));

@@ -8,20 +8,22 @@ import { deleteKeysUnder, TEST_REDIS_URL, uniqueRedisPrefix } from '../support/r
 
 const REDIRECT_URI = 'http://127.0.0.1/callback';
 
+// One Chromium for both engines' tests (each test still gets its own context).
+let browser: Browser;
+before(async () => { browser = await launchBrowser(); });
+after(() => browser?.close());
+
 for (const engine of ['embedded', 'redis'] as const) {
   describe(`the account page in headless Chromium (${engine} store)`, () => {
     let server: TestServer;
-    let browser: Browser;
     let config: client.Configuration;
     const prefix = uniqueRedisPrefix('account');
 
     before(async () => {
       server = await startTestServer(engine === 'redis' ? { REDIS_URL: TEST_REDIS_URL, REDIS_PREFIX: prefix } : {});
-      browser = await launchBrowser();
       config = await discover(server, PUBLIC_CLIENT.client_id);
     });
     after(async () => {
-      await browser?.close();
       await server?.destroy();
       if (engine === 'redis') await deleteKeysUnder(prefix);
     });

@@ -10,22 +10,24 @@ import { deleteKeysUnder, TEST_REDIS_URL, uniqueRedisPrefix } from '../support/r
 const REDIRECT_URI = 'http://127.0.0.1/callback';
 const SIGNED_OUT_URI = 'http://127.0.0.1/signed-out';
 
+// One Chromium for both engines' tests (each test still gets its own context).
+let browser: Browser;
+before(async () => { browser = await launchBrowser(); });
+after(() => browser?.close());
+
 for (const engine of ['embedded', 'redis'] as const) {
   describe(`signing out (RP-initiated logout) in headless Chromium (${engine} store)`, () => {
     let server: TestServer;
-    let browser: Browser;
     let clientId: string;
     let user: Awaited<ReturnType<typeof addUser>>;
     const prefix = uniqueRedisPrefix('logout');
 
     before(async () => {
       server = await startTestServer(engine === 'redis' ? { REDIS_URL: TEST_REDIS_URL, REDIS_PREFIX: prefix } : {});
-      browser = await launchBrowser();
       user = await addUser(server);
       clientId = (await registerClient(server.store, { name: 'Signing Out App', redirectUris: [REDIRECT_URI], postLogoutRedirectUris: [SIGNED_OUT_URI], confidential: false })).client_id;
     });
     after(async () => {
-      await browser?.close();
       await server?.destroy();
       if (engine === 'redis') await deleteKeysUnder(prefix);
     });

@@ -5,6 +5,7 @@ import type { Browser, BrowserContextOptions, Page, Response } from 'playwright-
 import { registerClient } from '../../src/authorization-server/clients/registry.ts';
 import { NOTES_RESOURCE, PUBLIC_CLIENT, startTestServer, type TestServer } from '../support/authorization-server.ts';
 import { launchBrowser, nextRedirectTo, openLoopbackPage, serveRedirectUri, type LoopbackPage } from '../support/browser.ts';
+import { startCallbackServer } from '../support/callback-server.ts';
 import { addUser, client, discover } from '../support/oauth-client.ts';
 import { register } from '../support/registration.ts';
 import { makeTestCertificates, startHttpsFixture, type HttpsFixture, type TestCertificates } from '../support/tls.ts';
@@ -242,12 +243,14 @@ describe('login and consent pages in headless Chromium', () => {
     });
 
     it('returns to the redirect URI with a code that redeems, the state and the issuer when the user approves', async (t) => {
-      const { page } = await openPage(t, NO_JS);
-      const authorization = await authorizationRequest();
+      const callbackServer = await startCallbackServer();
+      t.after(() => callbackServer.close());
+      const { page } = await openPage(t, NO_JS, callbackServer.redirectUri);
+      const authorization = await authorizationRequest(PUBLIC_CLIENT.client_id, callbackServer.redirectUri);
       await signInToConsent(page, authorization);
       const callback = await decide(page, authorization, 'approve');
 
-      assert.equal(`${callback.origin}${callback.pathname}`, PUBLIC_REDIRECT);
+      assert.equal(`${callback.origin}${callback.pathname}`, callbackServer.redirectUri);
       assert.ok(callback.searchParams.get('code'), 'a code');
       assert.equal(callback.searchParams.get('state'), authorization.state);
       assert.equal(callback.searchParams.get('iss'), server.issuer);

@@ -4,11 +4,16 @@ import { decodeJwt } from 'jose';
 import type { Browser, Page, Response } from 'playwright-core';
 import { SecondFactors } from '../../src/authorization-server/accounts/second-factors.ts';
 import { NOTES_RESOURCE, PUBLIC_CLIENT, startTestServer, type TestServer } from '../support/authorization-server.ts';
-import { launchBrowser, nextRedirectTo, openLoopbackPage, serveRedirectUri } from '../support/browser.ts';
+import { launchBrowser, nextRedirectTo, openLoopbackPage, redirectSettled, serveRedirectUri } from '../support/browser.ts';
 import { addUser, authorizationRequest, client, discover } from '../support/oauth-client.ts';
 import { deleteKeysUnder, TEST_REDIS_URL, uniqueRedisPrefix } from '../support/redis.ts';
 
 const REDIRECT_URI = 'http://127.0.0.1/callback';
+
+// One Chromium for both engines' tests (each test still gets its own context).
+let browser: Browser;
+before(async () => { browser = await launchBrowser(); });
+after(() => browser?.close());
 
 const engines = [
   { name: 'embedded store', env: (): Record<string, string> => ({}) },
@@ -19,16 +24,13 @@ for (const engine of engines) {
   describe(`passkeys in headless Chromium with a virtual authenticator (${engine.name})`, () => {
     const prefix = uniqueRedisPrefix('test:passkeys');
     let server: TestServer;
-    let browser: Browser;
     let config: client.Configuration;
 
     before(async () => {
       server = await startTestServer(engine.env(prefix));
-      browser = await launchBrowser();
       config = await discover(server, PUBLIC_CLIENT.client_id);
     });
     after(async () => {
-      await browser?.close();
       await server?.destroy();
       await deleteKeysUnder(prefix);
     });
@@ -70,7 +72,7 @@ for (const engine of engines) {
       const approved = nextRedirectTo(page, REDIRECT_URI);
       await page.locator('button[name=decision][value=approve]').click();
       await client.authorizationCodeGrant(config, await approved, { pkceCodeVerifier: first.verifier, expectedState: first.state }, { resource: NOTES_RESOURCE });
-      await page.getByText('callback reached').waitFor();
+      await redirectSettled(page, REDIRECT_URI);
 
       await page.goto(new URL('/account/second-factor', server.issuer).href);
       const add = page.getByRole('button', { name: 'Add a passkey' });

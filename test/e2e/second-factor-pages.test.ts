@@ -5,7 +5,7 @@ import type { Browser, Page, Response } from 'playwright-core';
 import { SecondFactors } from '../../src/authorization-server/accounts/second-factors.ts';
 import { totpCode } from '../../src/authorization-server/accounts/totp.ts';
 import { NOTES_RESOURCE, PUBLIC_CLIENT, startTestServer, type TestServer } from '../support/authorization-server.ts';
-import { launchBrowser, nextRedirectTo, openLoopbackPage, serveRedirectUri } from '../support/browser.ts';
+import { launchBrowser, nextRedirectTo, openLoopbackPage, redirectSettled, serveRedirectUri } from '../support/browser.ts';
 import { addUser, authorizationRequest, client, discover } from '../support/oauth-client.ts';
 import { deleteKeysUnder, TEST_REDIS_URL, uniqueRedisPrefix } from '../support/redis.ts';
 
@@ -15,6 +15,11 @@ const STEP_MS = 30_000;
 const ADMIN_ONLY = { uri: RULED_RESOURCE, name: 'Ruled Notes', scopes: ['ruled:read', 'ruled:admin'], default: false, scopeRoles: { 'ruled:admin': ['admin'] } };
 
 // Every page on the embedded store; on Redis the steps whose state must be shared (pending sign-in, used codes).
+// One Chromium for both engines' tests (each test still gets its own context).
+let browser: Browser;
+before(async () => { browser = await launchBrowser(); });
+after(() => browser?.close());
+
 const engines = [
   { name: 'embedded store', everyPage: true, env: (): Record<string, string> => ({}) },
   { name: 'Redis store', everyPage: false, env: (prefix: string): Record<string, string> => ({ REDIS_URL: TEST_REDIS_URL, REDIS_PREFIX: prefix }) },
@@ -24,18 +29,15 @@ for (const engine of engines) {
   describe(`second factor at sign-in, in headless Chromium without JavaScript (${engine.name})`, () => {
     const prefix = uniqueRedisPrefix('test:second-factor');
     let server: TestServer;
-    let browser: Browser;
     let config: client.Configuration;
     let factors: SecondFactors;
 
     before(async () => {
       server = await startTestServer({ ...engine.env(prefix), SECOND_FACTOR_REQUIRED: 'admin', LOGIN_LOCKOUT_THRESHOLD: '3' }, undefined, [ADMIN_ONLY]);
-      browser = await launchBrowser();
       config = await discover(server, PUBLIC_CLIENT.client_id);
       factors = new SecondFactors(server.store);
     });
     after(async () => {
-      await browser?.close();
       await server?.destroy();
       await deleteKeysUnder(prefix);
     });
@@ -82,7 +84,7 @@ for (const engine of engines) {
       await page.locator('button[name=decision][value=approve]').click();
       const callback = await redirect;
       // Let the callback page finish loading, so the test's next navigation does not cut it off.
-      await page.getByText('callback reached').waitFor();
+      await redirectSettled(page, REDIRECT_URI);
       return client.authorizationCodeGrant(config, callback, { pkceCodeVerifier: request.verifier, expectedState: request.state }, { resource });
     }
 

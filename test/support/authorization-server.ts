@@ -57,7 +57,7 @@ export async function startTestServer(
   const config = {
     ...loadConfig({
       PORT: String(port), DATA_DIR: directories.dataDir, KEYS_DIR: directories.keysDir,
-      RSA_PRIVATE_KEY_PATH: join(directories.keysDir, 'no-mounted-secret'), NODE_ENV: 'test', ...env,
+      RSA_PRIVATE_KEY_PATH: join(directories.keysDir, 'no-mounted-secret'), NODE_ENV: 'test', PASSWORD_HASH_COST: 'test', ...env,
     }),
   };
   config.resources = [

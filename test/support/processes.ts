@@ -2,7 +2,7 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -10,11 +10,23 @@ export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /**
  * What every child process of the tests gets: PATH, and Node's on-disk compile cache, so the
  * project's modules are compiled once per test run instead of once per spawned process (about a
- * third of a start-up). Test processes only; the cache directory is private to this user.
+ * third of a start-up). Test processes only: the one `npm test` gives the test files, else a
+ * directory private to this user.
  */
 export const CHILD_ENV: Record<string, string> = { PATH: process.env.PATH ?? '', NODE_COMPILE_CACHE: compileCacheDir() };
 
+/**
+ * A test's project process: NODE_ENV=test unless the test says otherwise, and then (unless the
+ * test sets it) the small password-hash cost, since tests sign in hundreds of times.
+ */
+export function testProcessEnv(env: Record<string, string | undefined> = {}): Record<string, string> {
+  const merged = { ...CHILD_ENV, NODE_ENV: 'test', ...env } as Record<string, string>;
+  if (merged.NODE_ENV === 'test') merged.PASSWORD_HASH_COST ??= 'test';
+  return merged;
+}
+
 function compileCacheDir(): string {
+  if (process.env.NODE_COMPILE_CACHE) return resolve(process.env.NODE_COMPILE_CACHE);
   const dir = join(tmpdir(), `portcullis-test-compile-cache-${userInfo().uid}`);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   return dir;
@@ -33,7 +45,7 @@ export function runProject(
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...(options.nodeArgs ?? []), script, ...args], {
       cwd: PROJECT_ROOT,
-      env: { ...CHILD_ENV, NODE_ENV: 'test', ...options.env },
+      env: testProcessEnv(options.env),
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -71,7 +83,7 @@ export function startProject(
 ): Promise<RunningProject> {
   const child = spawn(options.node ?? process.execPath, [...(options.nodeArgs ?? []), script], {
     cwd: options.cwd ?? PROJECT_ROOT,
-    env: { ...CHILD_ENV, NODE_ENV: 'test', ...env },
+    env: testProcessEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
