@@ -1,7 +1,9 @@
 /**
  * (1b) The token endpoint under WORKERS=2 against WORKERS=1: the same Portcullis (embedded store,
  * rate limits counted, audit log on), the same client_credentials load, alternating rounds.
- * On a 2-core machine the load generator shares the cores, so 2.0 is out of reach.
+ * It also prints where the CPU goes per token (Linux), because that bounds the ratio: one process
+ * already keeps more than one core busy (its RS256 signatures run on libuv's thread pool), and
+ * the load generator shares the machine's cores.
  * Run alone: ./node_modules/.bin/node bench/workers.ts [seconds-per-round]
  */
 import { generateKeyPairSync } from 'node:crypto';
@@ -10,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../test/support/ports.ts';
 import type { RunningChild } from './support/child.ts';
+import { coreCount, cpuBetween, cpuOfTree, ownCpuMs, totalOf, type CpuSplit } from './support/cpu.ts';
 import { compareLoad, type LoadMeasurement } from './support/load.ts';
 import { printLoad, startPortcullis, tokenRequest } from './token-endpoint.ts';
 
@@ -18,6 +21,22 @@ export interface WorkersBenchResult {
   oneWorker: LoadMeasurement;
   /** WORKERS=2 / WORKERS=1, in tokens per second. */
   twoVsOne: number;
+  /** CPU milliseconds per token (Linux only). */
+  cpuPerToken?: CpuPerToken;
+}
+
+export interface CpuPerToken {
+  twoWorkers: CpuSplit;
+  oneWorker: CpuSplit;
+  loadGenerator: number;
+  /**
+   * Tokens/s each could reach on this machine's cores with nothing else running, at its CPU per
+   * token with the load generator's share: WORKERS=1 is also bound by its one main thread.
+   */
+  oneWorkerMax: number;
+  twoWorkersMax: number;
+  /** twoWorkersMax / oneWorkerMax: what the ratio can be at most here. */
+  twoVsOneCeiling: number;
 }
 
 export async function runWorkersBench(options: { rounds?: number; seconds?: number; connections?: number; print?: boolean } = {}): Promise<WorkersBenchResult> {
@@ -29,21 +48,44 @@ export async function runWorkersBench(options: { rounds?: number; seconds?: numb
     children.push(two);
     const one = await startPortcullis(join(root, 'one'), pem, await freePort(), { WORKERS: '1' });
     children.push(one);
+    let start: { two?: CpuSplit; one?: CpuSplit; own: number } | undefined;
     const compared = await compareLoad(tokenRequest(two.url), tokenRequest(one.url), {
       rounds: options.rounds ?? 4, seconds: options.seconds ?? 5, connections: options.connections ?? 8,
+      onWarm: () => { start = { two: cpuOfTree(two.pid), one: cpuOfTree(one.pid), own: ownCpuMs() }; },
     });
     const result: WorkersBenchResult = { twoWorkers: compared.a, oneWorker: compared.b, twoVsOne: compared.ratio };
+    const [twoNow, oneNow] = [cpuOfTree(two.pid), cpuOfTree(one.pid)];
+    if (start?.two && start.one && twoNow && oneNow) {
+      result.cpuPerToken = cpuPerToken(cpuBetween(start.two, twoNow), cpuBetween(start.one, oneNow), ownCpuMs() - start.own, compared.a, compared.b);
+    }
     if (options.print ?? true) {
       console.log(`(1b) token endpoint, client_credentials, WORKERS=2 against WORKERS=1, ${Math.round(compared.a.seconds + compared.b.seconds)} s of load`);
       printLoad('WORKERS=2', result.twoWorkers);
       printLoad('WORKERS=1', result.oneWorker);
       console.log(`    WORKERS=2 / WORKERS=1 = ${result.twoVsOne.toFixed(2)}`);
+      if (result.cpuPerToken) printCpu(result.cpuPerToken);
     }
     return result;
   } finally {
     for (const child of children) await child.stop();
     await rm(root, { recursive: true, force: true });
   }
+}
+
+function cpuPerToken(two: CpuSplit, one: CpuSplit, loadGeneratorMs: number, twoLoad: LoadMeasurement, oneLoad: LoadMeasurement): CpuPerToken {
+  const per = (split: CpuSplit, tokens: number): CpuSplit => ({ mainThreads: split.mainThreads / tokens, threadPool: split.threadPool / tokens, other: split.other / tokens });
+  const loadGenerator = loadGeneratorMs / (twoLoad.requests + oneLoad.requests);
+  const [twoWorkers, oneWorker] = [per(two, twoLoad.requests), per(one, oneLoad.requests)];
+  const cores = coreCount() * 1000;
+  const oneWorkerMax = Math.min(1000 / oneWorker.mainThreads, cores / (totalOf(oneWorker) + loadGenerator));
+  const twoWorkersMax = cores / (totalOf(twoWorkers) + loadGenerator);
+  return { twoWorkers, oneWorker, loadGenerator, oneWorkerMax: Math.round(oneWorkerMax), twoWorkersMax: Math.round(twoWorkersMax), twoVsOneCeiling: Number((twoWorkersMax / oneWorkerMax).toFixed(2)) };
+}
+
+function printCpu(cpu: CpuPerToken): void {
+  const split = (s: CpuSplit) => `main threads ${s.mainThreads.toFixed(2)}, thread pool ${s.threadPool.toFixed(2)}, other ${s.other.toFixed(2)}`;
+  console.log(`    CPU ms per token: WORKERS=2 ${split(cpu.twoWorkers)}; WORKERS=1 ${split(cpu.oneWorker)}; load generator ${cpu.loadGenerator.toFixed(2)}`);
+  console.log(`    at that CPU per token, ${coreCount()} idle cores allow at most WORKERS=1 ${cpu.oneWorkerMax} tokens/s (main thread or all cores), WORKERS=2 ${cpu.twoWorkersMax} tokens/s: a ratio of at most ${cpu.twoVsOneCeiling.toFixed(2)}`);
 }
 
 if (import.meta.main) {

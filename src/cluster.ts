@@ -9,6 +9,8 @@ import { lockDirectory, type DirectoryLock } from './lock/index.ts';
 import type { Logger } from './log/index.ts';
 import { startAdminListener } from './metrics/admin-listener.ts';
 import { loadCookieKeys } from './authorization-server/cookie-keys.ts';
+import { openStore, usesRedis, type PrimaryClient } from './storage/index.ts';
+import { answerWorkers, primaryOverIpc } from './cluster-counters.ts';
 
 /** How long a stopping worker may take to finish its requests before it is killed. */
 const STOP_GRACE_MS = 10_000;
@@ -22,6 +24,8 @@ export function runsWorkers(config: Config): boolean {
  * The primary of WORKERS processes sharing the ports (node:cluster). It makes the keys first
  * (signing, cookie and audit keys), so workers never race to generate them, replaces a worker that dies, serves /metrics for all of
  * them on METRICS_PORT, and on SIGTERM lets every worker finish its requests, then exits 0.
+ * On the embedded engine it also counts for every worker (rate limits and other counters), so
+ * workers never wait for each other's SQLite write lock to count a request.
  */
 export async function runPrimary(config: Config, log: Logger): Promise<void> {
   lockStore(config);
@@ -34,6 +38,8 @@ export async function runPrimary(config: Config, log: Logger): Promise<void> {
     await configuredAuditKey(first, undefined, true);
     await configuredAuditKey(first, 'notes-mcp', true);
   }
+  const counters = usesRedis(config) ? undefined : await openStore(config, log);
+  if (counters) answerWorkers(counters);
   let stopping = false;
   // Each worker keeps its slot across restarts: its audit log lives in AUDIT_DIR/worker-<slot>.
   const fork = (slot: number) => cluster.fork({ [WORKER_SLOT]: String(slot) });
@@ -69,6 +75,7 @@ export async function runPrimary(config: Config, log: Logger): Promise<void> {
     const killer = setTimeout(() => workers.forEach((worker) => worker.process.kill('SIGKILL')), STOP_GRACE_MS);
     await Promise.all(exited);
     clearTimeout(killer);
+    await counters?.close();
     await admin?.close();
     log.info('all workers stopped');
     log.flush();
@@ -105,6 +112,11 @@ export function workerConfig(config: Config): Config {
 
 function workerAuditConfig(config: Config, slot: number): Config {
   return { ...config, auditDir: join(config.auditDir, `worker-${slot}`), auditOrigin: `${config.auditOrigin}/worker-${slot}` };
+}
+
+/** In a worker on the embedded engine: the primary, which counts for all workers. Elsewhere: none. */
+export function primaryOfWorker(config: Config): PrimaryClient | undefined {
+  return cluster.isWorker && !usesRedis(config) ? primaryOverIpc() : undefined;
 }
 
 /** In a worker: /metrics is the primary's, so the worker only reports its registry to it. */

@@ -11,7 +11,7 @@ async function main(): Promise<void> {
   config = loadConfig();
   const log = configuredLogger(config);
   // Loaded once the configuration is known to be good, so a bad setting is reported without the wait.
-  const [{ isClusterWorker, lockStore, printsBanner, reportMetricsToPrimary, runPrimary, runsWorkers, workerConfig }, { Metrics }, { startAuthorizationServer }] = await Promise.all([
+  const [{ isClusterWorker, lockStore, primaryOfWorker, printsBanner, reportMetricsToPrimary, runPrimary, runsWorkers, workerConfig }, { Metrics }, { startAuthorizationServer }] = await Promise.all([
     import('./cluster.ts'), import('./metrics/index.ts'), import('./authorization-server/start.ts'),
   ]);
   if (runsWorkers(config)) return runPrimary(config, log);
@@ -22,7 +22,7 @@ async function main(): Promise<void> {
   // Under WORKERS, the primary serves METRICS_PORT for all workers; each worker reports to it.
   const own = isClusterWorker() && config.metricsPort !== undefined ? { ...config, metricsPort: undefined, metricsToken: undefined } : config;
   if (own !== config) reportMetricsToPrimary(metrics.registry);
-  const server = await startAuthorizationServer(own, log, metrics, { holdAudit: true });
+  const server = await startAuthorizationServer(own, log, metrics, { holdAudit: true, primary: primaryOfWorker(config) });
   log.info({ issuer: config.issuer, configFile: config.configFile, ...(server.admin ? { metrics: `${server.admin.url}/metrics` } : {}) }, 'authorization server started');
   const companions = await startCompanions(config, log, metrics);
   // Every listener is bound: start-up can no longer fail, so the audit logs are written from here on.

@@ -4,15 +4,33 @@
  * so hashes over it are reproducible by anyone.
  */
 export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value === 'boolean' || typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'number') {
-    if (!Number.isFinite(value)) throw new TypeError('canonical JSON has no NaN or Infinity');
-    return JSON.stringify(value);
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return JSON.stringify(value);
+    case 'number':
+      if (!Number.isFinite(value)) throw new TypeError('canonical JSON has no NaN or Infinity');
+      return JSON.stringify(value);
+    case 'object':
+      if (value === null) return 'null';
+      return Array.isArray(value) ? canonicalArray(value) : canonicalObject(value as Record<string, unknown>);
+    default:
+      throw new TypeError(`canonical JSON cannot hold a ${typeof value}`);
   }
-  if (Array.isArray(value)) return `[${value.map((item) => canonicalJson(item ?? null)).join(',')}]`;
-  if (typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).filter(([, item]) => item !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`).join(',')}}`;
+}
+
+function canonicalArray(items: readonly unknown[]): string {
+  let json = '[';
+  for (let index = 0; index < items.length; index += 1) json += `${index === 0 ? '' : ','}${canonicalJson(items[index] ?? null)}`;
+  return `${json}]`;
+}
+
+/** Default sort order is by UTF-16 code units, as canonical JSON wants. */
+function canonicalObject(object: Record<string, unknown>): string {
+  let json = '{';
+  for (const key of Object.keys(object).sort()) {
+    const item = object[key];
+    if (item !== undefined) json += `${json.length === 1 ? '' : ','}${JSON.stringify(key)}:${canonicalJson(item)}`;
   }
-  throw new TypeError(`canonical JSON cannot hold a ${typeof value}`);
+  return `${json}}`;
 }

@@ -7,8 +7,8 @@ import { AuditUnavailableError, type AuditEvent, type AuditSink } from './events
 import { Checkpointer } from './checkpointer.ts';
 import { listLogFiles } from './files.ts';
 import { checkIdentity, type Handover } from './identity.ts';
-import { appendLeaf, rootOf, type Hash } from './merkle.ts';
-import { recordWriter } from './records.ts';
+import { rootOf, toBinaryHash, toHash, type Hash } from './merkle.ts';
+import { RecordPreparer, type PreparedRecord } from './prepared-records.ts';
 import { leafHashesFrom } from './read-log.ts';
 import { SegmentWriter, type OpenSegment } from './segment-writer.ts';
 import { verifierKey } from './signed-note.ts';
@@ -46,6 +46,14 @@ interface Pending {
   reject(error: Error): void;
 }
 
+interface Prepared {
+  pending: Pending;
+  record: PreparedRecord;
+}
+
+/** Records prepared before the first write of a drain starts: the disk gets to work early, the rest is prepared while it does. */
+const FIRST_WRITE_RECORDS = 32;
+
 interface OpenState {
   lock: DirectoryLock;
   segment: ActiveSegment;
@@ -80,6 +88,9 @@ export class AuditLog implements AuditSink {
   #size: number;
   #checkpointed: number;
   #pending: Pending[] = [];
+  /** Serialised and hashed, in seq order, not yet written. */
+  #prepared: Prepared[] = [];
+  #preparer: RecordPreparer | undefined;
   #checkpointWanted = false;
   #running: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
@@ -152,6 +163,7 @@ export class AuditLog implements AuditSink {
     this.#writer = await SegmentWriter.open(
       { dir: this.dir, log: this.#options.log, openSegment: this.#options.openSegment, onSealed: this.#options.onImmutableFile }, this.#startState.segment, this.#startState,
     );
+    this.#preparer = new RecordPreparer(this.#options, this.#writtenPosition());
     this.#subtrees = await SubtreeStore.open(this.dir, this.#size, {
       writable: true, missing: async (from) => leafHashesFrom(this.dir, await listLogFiles(this.dir), from),
     }).catch((error: unknown) => this.#dropSubtrees(error));
@@ -203,7 +215,9 @@ export class AuditLog implements AuditSink {
     if (this.#closed) return Promise.reject(new AuditUnavailableError('the audit log is closed'));
     return new Promise((resolve, reject) => {
       this.#pending.push({ event, resolve, reject });
-      this.#run();
+      // While a drain writes, prepare now: the CPU work overlaps the disk's.
+      if (this.#running) this.#prepare();
+      else this.#run();
     });
   }
 
@@ -245,14 +259,14 @@ export class AuditLog implements AuditSink {
       this.#options.log.error({ err: { name: (error as Error).name, message: (error as Error).message } }, 'audit checkpoint failed');
     }).finally(() => {
       this.#running = undefined;
-      if (this.#pending.length > 0 || this.#checkpointWanted) this.#run();
+      if (this.#pending.length > 0 || this.#prepared.length > 0 || this.#checkpointWanted) this.#run();
     });
   }
 
   async #drain(): Promise<void> {
-    while (this.#pending.length > 0 || this.#checkpointWanted) {
-      const batch = this.#pending.splice(0);
-      if (batch.length > 0) await this.#writeBatch(batch);
+    while (this.#pending.length > 0 || this.#prepared.length > 0 || this.#checkpointWanted) {
+      if (this.#prepared.length === 0) this.#prepare(FIRST_WRITE_RECORDS);
+      if (this.#prepared.length > 0) await this.#writePrepared();
       if (this.#checkpointWanted || this.#size - this.#checkpointed >= this.#options.checkpointEveryRecords) {
         this.#checkpointWanted = false;
         if (this.#size > this.#checkpointed) await this.#writeCheckpoint();
@@ -260,51 +274,54 @@ export class AuditLog implements AuditSink {
     }
   }
 
-  async #writeBatch(batch: Pending[]): Promise<void> {
-    let rest = batch;
-    while (rest.length > 0) {
-      const writer = this.#writer!;
+  /** Serialises and hashes queued events, in order, up to `limit` of them. */
+  #prepare(limit = Infinity): void {
+    const events = this.#pending.splice(0, limit);
+    if (events.length === 0) return;
+    const time = this.#options.now().toISOString();
+    for (const pending of events) {
       try {
-        if (writer.records >= this.#options.segmentMaxRecords || writer.bytes >= this.#options.segmentMaxBytes) await writer.roll(this.#size);
+        this.#prepared.push({ pending, record: this.#preparer!.prepare(pending.event, time) });
       } catch (error) {
-        return failAll(rest, error);
-      }
-      const room = Math.max(1, this.#options.segmentMaxRecords - writer.records);
-      const chunk = rest.slice(0, room);
-      rest = rest.slice(room);
-      try {
-        await this.#writeChunk(chunk);
-      } catch (error) {
-        return failAll([...chunk, ...rest], error);
+        failAll([pending], error);
       }
     }
   }
 
-  async #writeChunk(chunk: Pending[]): Promise<void> {
-    const time = this.#options.now().toISOString();
-    let frontier = this.#frontier;
-    let size = this.#size;
-    const lines: string[] = [];
-    const leaves: Hash[] = [];
-    for (const { event } of chunk) {
-      const record = recordWriter(size, time, event);
-      leaves.push(record.leaf);
-      const before = frontier;
-      frontier = appendLeaf(frontier, size, record.leaf);
-      const prev = this.#writer!.records === 0 && lines.length === 0 ? before : undefined;
-      lines.push(record.line(record.leaf, rootOf(frontier), prev));
-      size += 1;
-    }
-    await this.#writer!.write(Buffer.from(`${lines.join('\n')}\n`, 'utf8'), chunk.length);
-    const first = this.#size;
-    this.#frontier = frontier;
-    this.#size = size;
+  /**
+   * Writes the prepared records up to the next segment boundary as one write (rolling first if they
+   * open a segment), preparing the queue meanwhile. A failed write fails them and every record
+   * prepared after them, whose hashes chain from them.
+   */
+  async #writePrepared(): Promise<void> {
+    const writer = this.#writer!;
+    let end = 1;
+    while (end < this.#prepared.length && !this.#prepared[end]!.record.startsSegment) end += 1;
+    const batch = this.#prepared.splice(0, end);
+    const first = batch[0]!.record;
     try {
-      this.#subtrees?.append(leaves);
+      if (first.startsSegment) await writer.roll(first.seq);
+      const written = writer.write(Buffer.from(batch.map(({ record }) => record.line).join(''), 'utf8'), batch.length);
+      this.#prepare();
+      await written;
+    } catch (error) {
+      const unwritten = [...batch, ...this.#prepared.splice(0)];
+      this.#preparer!.reset(this.#writtenPosition());
+      return failAll(unwritten.map(({ pending }) => pending), error);
+    }
+    const last = batch.at(-1)!.record;
+    this.#frontier = last.frontier.map(toHash);
+    this.#size = last.seq + 1;
+    try {
+      this.#subtrees?.append(batch.map(({ record }) => toHash(record.leaf)));
     } catch (error) {
       this.#dropSubtrees(error);
     }
-    chunk.forEach((pending, index) => pending.resolve({ seq: first + index }));
+    for (const { pending, record } of batch) pending.resolve({ seq: record.seq });
+  }
+
+  #writtenPosition() {
+    return { frontier: this.#frontier.map(toBinaryHash), size: this.#size, segmentRecords: this.#writer!.records, segmentBytes: this.#writer!.bytes };
   }
 
   #dropSubtrees(error: unknown): undefined {

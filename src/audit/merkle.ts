@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 
 /**
  * RFC 9162 §2.1 Merkle tree hashing: leaf = SHA-256(0x00 || data), node = SHA-256(0x01 || left || right).
@@ -7,30 +7,60 @@ import { createHash } from 'node:crypto';
  */
 export type Hash = Buffer;
 
+/**
+ * A hash as a 32-character binary (latin1) string. The writer computes about ten hashes per record,
+ * so their per-call cost is what counts: one-shot SHA-256 over one reused buffer, the digest kept
+ * as a string (a Buffer per digest costs more than the hash itself).
+ */
+export type BinaryHash = string;
+
+const node = Buffer.alloc(65, 1);
+
+export function binaryLeafHash(data: string): BinaryHash {
+  return hash('sha256', `\u0000${data}`, 'binary');
+}
+
+export function binaryNodeHash(left: BinaryHash, right: BinaryHash): BinaryHash {
+  node.write(left, 1, 'binary');
+  node.write(right, 33, 'binary');
+  return hash('sha256', node, 'binary');
+}
+
 export function leafHash(data: string | Buffer): Hash {
-  return createHash('sha256').update(Buffer.of(0)).update(data).digest();
+  return typeof data === 'string' ? toHash(binaryLeafHash(data)) : toHash(hash('sha256', Buffer.concat([Buffer.of(0), data]), 'binary'));
 }
 
 export function nodeHash(left: Hash, right: Hash): Hash {
-  return createHash('sha256').update(Buffer.of(1)).update(left).update(right).digest();
+  left.copy(node, 1);
+  right.copy(node, 33);
+  return toHash(hash('sha256', node, 'binary'));
 }
+
+export const toHash = (binary: BinaryHash): Hash => Buffer.from(binary, 'binary');
+export const toBinaryHash = (hash: Hash): BinaryHash => hash.toString('binary');
 
 const EMPTY_ROOT = createHash('sha256').digest();
 
 /** The frontier after appending `leaf` to a tree of `size` leaves whose frontier is `frontier`. */
-export function appendLeaf(frontier: readonly Hash[], size: number, leaf: Hash): Hash[] {
+export const appendLeaf = (frontier: readonly Hash[], size: number, leaf: Hash): Hash[] => foldInLeaf(frontier, size, leaf, nodeHash);
+export const appendBinaryLeaf = (frontier: readonly BinaryHash[], size: number, leaf: BinaryHash): BinaryHash[] => foldInLeaf(frontier, size, leaf, binaryNodeHash);
+
+/** MTH of the tree the frontier describes. */
+export const rootOf = (frontier: readonly Hash[]): Hash => foldRoot(frontier, EMPTY_ROOT, nodeHash);
+export const binaryRootOf = (frontier: readonly BinaryHash[]): BinaryHash => foldRoot(frontier, toBinaryHash(EMPTY_ROOT), binaryNodeHash);
+
+function foldInLeaf<H extends Hash | BinaryHash>(frontier: readonly H[], size: number, leaf: H, hashNodes: (left: H, right: H) => H): H[] {
   const next = [...frontier];
   let hash = leaf;
-  for (let bits = size; bits % 2 === 1; bits = Math.floor(bits / 2)) hash = nodeHash(next.pop()!, hash);
+  for (let bits = size; bits % 2 === 1; bits = Math.floor(bits / 2)) hash = hashNodes(next.pop()!, hash);
   next.push(hash);
   return next;
 }
 
-/** MTH of the tree the frontier describes. */
-export function rootOf(frontier: readonly Hash[]): Hash {
-  if (frontier.length === 0) return EMPTY_ROOT;
+function foldRoot<H extends Hash | BinaryHash>(frontier: readonly H[], empty: H, hashNodes: (left: H, right: H) => H): H {
+  if (frontier.length === 0) return empty;
   let root = frontier[frontier.length - 1]!;
-  for (let index = frontier.length - 2; index >= 0; index -= 1) root = nodeHash(frontier[index]!, root);
+  for (let index = frontier.length - 2; index >= 0; index -= 1) root = hashNodes(frontier[index]!, root);
   return root;
 }
 

@@ -1,6 +1,6 @@
 import { canonicalJson } from './canonical-json.ts';
 import type { AuditEvent } from './events.ts';
-import { leafHash, type Hash } from './merkle.ts';
+import { binaryLeafHash, leafHash, type BinaryHash, type Hash } from './merkle.ts';
 
 /**
  * One line of a segment: canonical JSON of {seq, time, event, leaf, root[, prev]}.
@@ -35,9 +35,9 @@ export function recordWriter(seq: number, time: string, event: AuditEvent) {
   const head = `{"event":${canonicalJson(event)}`;
   const tail = `"seq":${seq},"time":${JSON.stringify(time)}}`;
   return {
-    leaf: leafHash(`${head},${tail}`),
-    line: (leaf: Hash, root: Hash, prev?: Hash[]) =>
-      `${head},"leaf":"${b64(leaf)}",${prev ? `"prev":${JSON.stringify(prev.map(b64))},` : ''}"root":"${b64(root)}",${tail}`,
+    leaf: binaryLeafHash(`${head},${tail}`),
+    line: (leaf: BinaryHash, root: BinaryHash, prev?: BinaryHash[]) =>
+      `${head},"leaf":"${btoa(leaf)}",${prev ? `"prev":${JSON.stringify(prev.map((hash) => btoa(hash)))},` : ''}"root":"${btoa(root)}",${tail}`,
   };
 }
 

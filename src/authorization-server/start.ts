@@ -8,7 +8,7 @@ import { gracefulClose } from '../http/graceful-close.ts';
 import { createOutboundFetch } from '../http/outbound/index.ts';
 import { describeKeySource, watchKeyRing, type KeyRing, type SigningKeys } from '../keys/index.ts';
 import type { Logger } from '../log/index.ts';
-import { openStore, usesRedis, type Store } from '../storage/index.ts';
+import { openStore, usesRedis, type PrimaryClient, type Store } from '../storage/index.ts';
 import { pkceOptionalWarning, storedClientsWithoutPkce } from './clients/registry.ts';
 import { UserDirectory } from './accounts/users.ts';
 import { usePasswordHashCost } from './accounts/password.ts';
@@ -74,6 +74,8 @@ export interface RunningAuthorizationServer {
 export interface StartOptions {
   /** Leave the audit log unwritten until `startAudit`: the caller has more listeners to bind first. */
   holdAudit?: boolean;
+  /** In a cluster worker on the embedded engine: the primary that counts for every worker. */
+  primary?: PrimaryClient | undefined;
 }
 
 /** Builds every service from the configuration and starts listening. */
@@ -82,7 +84,7 @@ export async function startAuthorizationServer(
 ): Promise<RunningAuthorizationServer> {
   const cookieKeys = loadCookieKeys({ cookieKeys: config.cookieKeys, cookieKeysPath: config.cookieKeysPath, keysDir: config.keysDir });
   const audit = await openAuditTrail(config, log);
-  const store = instrumentedStore(await openStore(config, log).catch(async (error: unknown) => {
+  const store = instrumentedStore(await openStore({ ...config, primary: options.primary }, log).catch(async (error: unknown) => {
     await audit.close();
     throw error;
   }), metrics);

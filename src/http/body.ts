@@ -16,14 +16,13 @@ export class BodyError extends Error {
  * close the socket under the response still to be sent (see unread-body.ts for what happens to it).
  */
 export async function readBody(request: IncomingMessage, limitBytes: number): Promise<Buffer> {
-  const tooLarge = () => new BodyError(413, `the request body is larger than ${limitBytes} bytes`);
-  if (Number(request.headers['content-length']) > limitBytes) throw tooLarge();
+  refuseDeclaredLength(request, limitBytes);
   const chunks: Buffer[] = [];
   let size = 0;
   try {
     for await (const chunk of request.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
       size += chunk.length;
-      if (size > limitBytes) throw tooLarge();
+      if (size > limitBytes) throw tooLarge(limitBytes);
       chunks.push(chunk);
     }
   } catch (error) {
@@ -33,3 +32,10 @@ export async function readBody(request: IncomingMessage, limitBytes: number): Pr
   }
   return Buffer.concat(chunks);
 }
+
+/** The 413 of `readBody` for a body declared larger than `limitBytes`, without reading it (another handler will). */
+export function refuseDeclaredLength(request: IncomingMessage, limitBytes: number): void {
+  if (Number(request.headers['content-length']) > limitBytes) throw tooLarge(limitBytes);
+}
+
+const tooLarge = (limitBytes: number) => new BodyError(413, `the request body is larger than ${limitBytes} bytes`);

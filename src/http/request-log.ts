@@ -32,7 +32,7 @@ export function requestLogging(log: Logger, onFinished?: (line: { method: string
       const path = ctx.path;
       onFinished?.({ method: ctx.method, path, status, seconds });
       const level = status >= 500 ? 'error' : 'info';
-      log[level]({ reqId: requestId, method: ctx.method, path, status, ms: Math.round(seconds * 1000), ip, ...fields }, 'request');
+      if (log.isLevelEnabled(level)) log[level]({ reqId: requestId, method: ctx.method, path, status, ms: Math.round(seconds * 1000), ip, ...fields }, 'request');
     };
     ctx.res.once('finish', () => done(false));
     ctx.res.once('close', () => done(!ctx.res.writableFinished));

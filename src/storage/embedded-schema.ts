@@ -32,10 +32,16 @@ export function prepareConnection(db: DatabaseSync, busyTimeoutMs: number): void
   // Commits are atomic and survive a process crash; the store flushes the WAL (wal-flusher.ts)
   // before a write resolves, so codes, grants and tokens are on disk when their call returns.
   db.exec('PRAGMA synchronous = NORMAL');
+  immediateTransaction(db, () => db.exec(SCHEMA));
+}
+
+/** Runs `body` in one transaction; IMMEDIATE takes the write lock up front, so the reads inside see what the writes act on. */
+export function immediateTransaction<R>(db: DatabaseSync, body: () => R): R {
   db.exec('BEGIN IMMEDIATE');
   try {
-    db.exec(SCHEMA);
+    const result = body();
     db.exec('COMMIT');
+    return result;
   } catch (error) {
     if (db.isTransaction) db.exec('ROLLBACK');
     throw error;

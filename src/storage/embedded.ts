@@ -1,7 +1,9 @@
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import { prepareConnection, prepareCounterConnection } from './embedded-schema.ts';
+import { BatchedCounters } from './batched-counters.ts';
+import { SqliteCounters } from './embedded-counters.ts';
+import { immediateTransaction, prepareConnection, prepareCounterConnection } from './embedded-schema.ts';
 import { checkIncrement, storedRecord, toRow, unavailable as engineUnavailable, type NewRow } from './engine-helpers.ts';
 import { WalFlusher } from './wal-flusher.ts';
 import { StoreUnavailableError, type Counter, type IncrementOptions, type PutOptions, type Store, type StoredRecord } from './store.ts';
@@ -20,13 +22,23 @@ export interface EmbeddedStoreOptions {
   sweepIntervalMs?: number;
   /** How long a call waits for another process's write lock before failing. Default 5 s. */
   busyTimeoutMs?: number;
+  /**
+   * Batched increments (rate limits) are counted in memory and written in one commit this often;
+   * 0 writes each in its own commit, for processes that count the same keys at once (cluster
+   * workers on one file). Default 100 ms.
+   */
+  counterFlushMs?: number;
 }
 
 export interface EmbeddedStore extends Store {
   readonly engine: 'embedded';
   /** Physically deletes expired records and their tags; returns how many records it removed. */
   sweep(): Promise<number>;
+  /** Writes the batched counts still held in memory now (close does it too). */
+  flushCounters(): Promise<void>;
 }
+
+export const DEFAULT_COUNTER_FLUSH_MS = 100;
 
 export async function openEmbeddedStore(options: EmbeddedStoreOptions): Promise<EmbeddedStore> {
   const { dataDir } = options;
@@ -43,7 +55,7 @@ export async function openEmbeddedStore(options: EmbeddedStoreOptions): Promise<
     prepareCounterConnection(counters, options.busyTimeoutMs ?? 5_000);
     // SQLite keeps the WAL file while any connection is open; flushing it makes commits durable.
     wal = openSync(`${file}-wal`, 'r');
-    return new SqliteStore(db, counters, wal, dataDir, options.sweepIntervalMs ?? 60_000);
+    return new SqliteStore(db, counters, wal, dataDir, options.sweepIntervalMs ?? 60_000, options.counterFlushMs ?? DEFAULT_COUNTER_FLUSH_MS);
   } catch (error) {
     if (wal !== undefined) closeSync(wal);
     if (counters?.isOpen) counters.close();
@@ -61,22 +73,15 @@ interface RecordRow {
 
 const LIVE = '(expires_at IS NULL OR expires_at > :now)';
 
-/**
- * Adds to a live counter, or starts one where no record is; returns nothing when an expired
- * record or a live non-counter is in the way (rare: the caller then takes the slow path).
- */
-const COUNT_UP = `INSERT INTO records (key, value, expires_at) VALUES (:key, CAST(:by AS INTEGER), :expires_at)
-  ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + CAST(:by AS INTEGER)
-  WHERE ${LIVE} AND json_type(value) = 'integer'
-  RETURNING value, expires_at`;
 const SWEEP_BATCH = 500;
 
 class SqliteStore implements EmbeddedStore {
   readonly engine = 'embedded';
   readonly #db: DatabaseSync;
   /** The same file, for rate-limit counters only: their writes do not wait for a flush. */
-  readonly #counters: DatabaseSync;
-  readonly #countUp: StatementSync;
+  readonly #counterDb: DatabaseSync;
+  readonly #counters: SqliteCounters;
+  readonly #batched: BatchedCounters | undefined;
   readonly #wal: number;
   readonly #flusher: WalFlusher;
   readonly #dataDir: string;
@@ -84,12 +89,13 @@ class SqliteStore implements EmbeddedStore {
   readonly #sweeper: NodeJS.Timeout | undefined;
   #closed = false;
 
-  constructor(db: DatabaseSync, counters: DatabaseSync, wal: number, dataDir: string, sweepIntervalMs: number) {
+  constructor(db: DatabaseSync, counterDb: DatabaseSync, wal: number, dataDir: string, sweepIntervalMs: number, counterFlushMs: number) {
     this.#db = db;
-    this.#counters = counters;
-    this.#countUp = counters.prepare(COUNT_UP);
     this.#wal = wal;
     this.#flusher = new WalFlusher(wal);
+    this.#counterDb = counterDb;
+    this.#counters = new SqliteCounters(counterDb);
+    this.#batched = counterFlushMs > 0 ? new BatchedCounters(this.#counters, counterFlushMs) : undefined;
     this.#dataDir = dataDir;
     this.#sql = prepareStatements(db);
     if (sweepIntervalMs > 0) {
@@ -104,6 +110,8 @@ class SqliteStore implements EmbeddedStore {
   }
 
   async get<T = unknown>(key: string): Promise<StoredRecord<T> | undefined> {
+    const counted = this.#batched?.peek(key);
+    if (counted) return { value: counted.value as T, expiresAt: Math.ceil(counted.expiresAtMs / 1000) };
     return this.#use(() => {
       const row = this.#sql.get.get({ key, now: Date.now() }) as RecordRow | undefined;
       return row && toRecord<T>(row);
@@ -112,12 +120,14 @@ class SqliteStore implements EmbeddedStore {
 
   async put(key: string, value: unknown, options: PutOptions = {}): Promise<void> {
     const record = toRow(value, options);
+    this.#batched?.forget(key);
     this.#use(() => this.#transaction(() => this.#replace(key, record)));
     await this.#durable();
   }
 
   async putIfAbsent(key: string, value: unknown, options: PutOptions = {}): Promise<boolean> {
     const record = toRow(value, options);
+    if (this.#batched?.peek(key)) return false;
     const created = this.#use(() =>
       this.#transaction(() => {
         if (this.#sql.get.get({ key, now: Date.now() })) return false;
@@ -137,6 +147,7 @@ class SqliteStore implements EmbeddedStore {
 
   async consumeAndPut(consumedKey: string, key: string, value: unknown, options: PutOptions = {}): Promise<boolean> {
     const record = toRow(value, options);
+    this.#batched?.forget(key);
     const written = this.#use(() =>
       this.#transaction(() => {
         if (!this.#consume(consumedKey)) return false;
@@ -150,27 +161,20 @@ class SqliteStore implements EmbeddedStore {
 
   async increment(key: string, options: IncrementOptions): Promise<Counter> {
     const { by, ttlMs } = checkIncrement(options);
+    const batched = this.#batched;
     return this.#use(() => {
-      // One statement, one unflushed commit: the common case of a live counter (or none yet).
-      const now = Date.now();
-      const counted = this.#countUp.get({ key, by, now, expires_at: now + ttlMs }) as { value: string | number; expires_at: number | null } | undefined;
-      if (counted) return { value: Number(counted.value), expiresAtMs: counted.expires_at ?? Number.MAX_SAFE_INTEGER };
-      return this.#replaceExpiredCounter(key, by, ttlMs);
-    });
-  }
-
-  /** An expired record still at the key is replaced (with its tags); a live one that is no counter is a caller error. */
-  #replaceExpiredCounter(key: string, by: number, ttlMs: number): Counter {
-    return this.#transaction(() => {
-      const row = this.#sql.get.get({ key, now: Date.now() }) as RecordRow | undefined;
-      if (row) throw new TypeError(`increment: the record at ${key} is not a counter`);
-      this.#sql.delete.run({ key });
-      this.#insert(key, { value: String(by), ttlMs, tags: [] });
-      return { value: by, expiresAtMs: Date.now() + ttlMs };
+      if (options.batched && batched) return batched.increment(key, by, ttlMs);
+      if (batched?.peek(key)) {
+        // Counted in memory so far: those counts go to the file first, and later ones read it again.
+        batched.flush();
+        batched.forget(key);
+      }
+      return this.#counters.increment(key, by, ttlMs);
     });
   }
 
   async delete(key: string): Promise<void> {
+    this.#batched?.forget(key);
     this.#use(() => this.#sql.delete.run({ key }));
     await this.#durable();
   }
@@ -197,13 +201,22 @@ class SqliteStore implements EmbeddedStore {
     return this.#use(() => this.#sweep());
   }
 
+  async flushCounters(): Promise<void> {
+    this.#use(() => this.#batched?.flush());
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
-    this.#closed = true;
-    clearInterval(this.#sweeper);
-    this.#counters.close();
-    this.#db.close();
-    closeSync(this.#wal);
+    try {
+      this.#use(() => this.#batched?.flush());
+    } finally {
+      this.#closed = true;
+      this.#batched?.stop();
+      clearInterval(this.#sweeper);
+      this.#counterDb.close();
+      this.#db.close();
+      closeSync(this.#wal);
+    }
   }
 
   #consume(key: string): boolean {
@@ -224,6 +237,7 @@ class SqliteStore implements EmbeddedStore {
 
   // Batches keep each write lock short when a large backlog has expired.
   #sweep(): number {
+    this.#batched?.prune();
     let removed = 0;
     for (;;) {
       const changes = Number(this.#sql.sweep.run({ now: Date.now(), limit: SWEEP_BATCH }).changes);
@@ -233,16 +247,7 @@ class SqliteStore implements EmbeddedStore {
   }
 
   #transaction<R>(body: () => R): R {
-    // IMMEDIATE takes the write lock up front, so the reads inside see what the writes act on.
-    this.#db.exec('BEGIN IMMEDIATE');
-    try {
-      const result = body();
-      this.#db.exec('COMMIT');
-      return result;
-    } catch (error) {
-      if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
-      throw error;
-    }
+    return immediateTransaction(this.#db, body);
   }
 
   /** Waits until the commits so far are on disk (wal-flusher.ts). */

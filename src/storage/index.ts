@@ -6,3 +6,5 @@ export { openRedisStore } from './redis.ts';
 export type { RedisStore, RedisStoreOptions } from './redis.ts';
 export type { ClusterTarget, RedisTarget, SentinelTarget } from './redis-client.ts';
 export { openStore, usesRedis, DEFAULT_REDIS_PREFIX, type OpenStoreOptions } from './open.ts';
+export { PrimaryClient } from './primary-client.ts';
+export { answerRequest, isPrimaryRequest } from './primary-requests.ts';

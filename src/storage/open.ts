@@ -1,4 +1,5 @@
 import type { Logger } from '../log/index.ts';
+import type { PrimaryClient } from './primary-client.ts';
 import type { Store } from './store.ts';
 
 export const DEFAULT_REDIS_PREFIX = 'portcullis:';
@@ -21,6 +22,8 @@ export interface OpenStoreOptions {
   redisWaitReplicas?: number | undefined;
   /** Prefix of every Redis key (REDIS_PREFIX). */
   redisPrefix?: string | undefined;
+  /** In a cluster worker on the embedded engine: the primary, which counts for every worker (see PrimaryCountedStore). */
+  primary?: PrimaryClient | undefined;
 }
 
 /** True when the settings keep state in Redis (one server, Sentinel or Cluster). */
@@ -52,5 +55,8 @@ export async function openStore(options: OpenStoreOptions, log?: Logger): Promis
     });
   }
   const { openEmbeddedStore } = await import('./embedded.ts');
-  return openEmbeddedStore({ dataDir: options.dataDir });
+  const store = await openEmbeddedStore({ dataDir: options.dataDir });
+  if (!options.primary) return store;
+  const { PrimaryCountedStore } = await import('./primary-counted-store.ts');
+  return new PrimaryCountedStore(store, options.primary);
 }

@@ -27,6 +27,12 @@ export interface IncrementOptions {
   ttlSeconds: number;
   /** Amount to add (a positive whole number); default 1. */
   by?: number;
+  /**
+   * The count may wait in memory and be written with others in one batch (the embedded engine
+   * in one process: every flush interval and on close), so a crash may lose the last interval's
+   * counts. For rate limits; counters that must survive a crash (uses of a token) leave it out.
+   */
+  batched?: boolean;
 }
 
 export interface Counter {

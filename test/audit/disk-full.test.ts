@@ -4,7 +4,7 @@ import { open, readFile, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { AuditUnavailableError, allEvents, verifyLog } from '../../src/audit/index.ts';
-import { ORIGIN, loginEvent, testLog } from './support.ts';
+import { ORIGIN, loginEvent, testLog, type TestLog } from './support.ts';
 
 const SEGMENT = 'segment-000000000000.jsonl';
 
@@ -44,6 +44,13 @@ async function appendAll(log: { append: (event: ReturnType<typeof loginEvent>) =
   return Promise.allSettled(Array.from({ length: count }, (_unused, index) => log.append(loginEvent(from + index))));
 }
 
+/** The log verifies, and holds the events of exactly these subjects, in order. */
+async function assertVerifiedLogOf(fixture: TestLog, subjects: string[]) {
+  const report = await verifyLog({ dir: fixture.dir, name: ORIGIN, publicKey: createPublicKey(fixture.key) });
+  assert.equal(report.ok, true, JSON.stringify(report.failure));
+  assert.deepEqual((await allEvents(fixture.dir)).map((record) => record.event.subject), subjects);
+}
+
 describe('a full disk under the audit log', () => {
   test('refuses appends while the disk is full, leaves no half record, and takes appends again once space returns, without a restart', async () => {
     const { disk, openSegment } = fillableDisk();
@@ -59,9 +66,7 @@ describe('a full disk under the audit log', () => {
     const accepted = await appendAll(log, 8, 4);
     assert.deepEqual(accepted.map((result) => result.status === 'fulfilled' && result.value.seq), [3, 4, 5, 6]);
     await log.close();
-    const report = await verifyLog({ dir: fixture.dir, name: ORIGIN, publicKey: createPublicKey(fixture.key) });
-    assert.equal(report.ok, true, JSON.stringify(report.failure));
-    assert.deepEqual((await allEvents(fixture.dir)).map((record) => record.event.subject), ['user-0', 'user-1', 'user-2', 'user-8', 'user-9', 'user-10', 'user-11']);
+    await assertVerifiedLogOf(fixture, ['user-0', 'user-1', 'user-2', 'user-8', 'user-9', 'user-10', 'user-11']);
   });
 
   test('appends nothing after bytes it cannot cut off: every append is refused until the cut succeeds, then the log goes on', async () => {
@@ -79,8 +84,22 @@ describe('a full disk under the audit log', () => {
     disk.truncateFails = false;
     assert.equal((await log.append(loginEvent(3))).seq, 1);
     await log.close();
-    const report = await verifyLog({ dir: fixture.dir, name: ORIGIN, publicKey: createPublicKey(fixture.key) });
-    assert.equal(report.ok, true, JSON.stringify(report.failure));
-    assert.deepEqual((await allEvents(fixture.dir)).map((record) => record.event.subject), ['user-0', 'user-3']);
+    await assertVerifiedLogOf(fixture, ['user-0', 'user-3']);
+  });
+
+  test('refuses the appends serialised while a failing write was on its way to disk; the next append continues the tree from what is on disk', async () => {
+    const { disk, openSegment } = fillableDisk();
+    const fixture = await testLog({ openSegment });
+    const log = await fixture.open();
+    await log.append(loginEvent(0));
+    Object.assign(disk, { full: true, partial: true });
+    const failing = log.append(loginEvent(1));
+    const behind = appendAll(log, 2, 3);
+    await assert.rejects(failing, AuditUnavailableError);
+    assert.ok((await behind).every((result) => result.status === 'rejected' && result.reason instanceof AuditUnavailableError));
+    disk.full = false;
+    assert.equal((await log.append(loginEvent(5))).seq, 1);
+    await log.close();
+    await assertVerifiedLogOf(fixture, ['user-0', 'user-5']);
   });
 });

@@ -257,12 +257,26 @@ export function describeStoreContract(
       assert.equal((await store.get(key))?.value, 50);
     });
 
-    test('starts counting again once a counter has expired', async () => {
+    test('counts batched increments like the others: atomically, under one expiry, visible to get', async () => {
+      const key = `${unique()}batched`;
+      const results = await Promise.all(Array.from({ length: 20 }, () => store.increment(key, { ttlSeconds: 60, batched: true })));
+      assert.deepEqual(results.map((r) => r.value).sort((a, b) => a - b), Array.from({ length: 20 }, (_, i) => i + 1));
+      assert.equal(new Set(results.map((r) => r.expiresAtMs)).size, 1);
+      assert.equal((await store.get(key))?.value, 20);
+      assert.equal((await store.increment(key, { ttlSeconds: 60 })).value, 21, 'batched and immediate increments count together');
+      await store.delete(key);
+      assert.equal(await store.get(key), undefined);
+      assert.equal((await store.increment(key, { ttlSeconds: 60, batched: true })).value, 1, 'a deleted counter starts again');
+    });
+
+    test('starts counting again once a counter has expired, batched or not', async () => {
       const key = `${unique()}window`;
       await store.increment(key, { ttlSeconds: 1, by: 7 });
+      await store.increment(`${key}:batched`, { ttlSeconds: 1, by: 7, batched: true });
       await sleep(1_300);
-      const next = await store.increment(key, { ttlSeconds: 60 });
-      assert.equal(next.value, 1);
+      assert.equal((await store.increment(key, { ttlSeconds: 60 })).value, 1);
+      assert.equal(await store.get(`${key}:batched`), undefined);
+      assert.equal((await store.increment(`${key}:batched`, { ttlSeconds: 60, batched: true })).value, 1);
     });
 
     test('refuses increments it cannot count as caller errors', async () => {

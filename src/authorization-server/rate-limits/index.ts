@@ -1,60 +1,53 @@
 import type { Context } from 'koa';
-import { RateLimiterRes } from 'rate-limiter-flexible';
 import { valueOf, type Live } from '../../settings/index.ts';
-import type { Store } from '../../storage/index.ts';
-import { StoreRateLimiter } from './store-rate-limiter.ts';
+import type { Counter, Store } from '../../storage/index.ts';
 
 export interface RateLimit {
   max: number;
   windowSeconds: number;
 }
 
-/** A named limit on the Store; `hit` counts one request against a key. A live limit is read at each request. */
+/**
+ * A named limit on the Store; `hit` counts one request against a key. Each key has a fixed
+ * window that starts with its first hit, counted by the Store's atomic increment, so every
+ * instance on one store (Redis) shares each limit and windows run on the store's clock. A live
+ * limit is read at each request: counters already running keep their window, and a changed
+ * limit counts against them at once.
+ */
 export class Limit {
   readonly name: string;
   readonly #store: Store;
   readonly #limit: Live<RateLimit>;
   readonly #onRefused: ((limit: string) => void) | undefined;
-  #built: { max: number; windowSeconds: number; limiter: StoreRateLimiter } | undefined;
+  readonly #keyPrefix: string;
 
   constructor(store: Store, name: string, limit: Live<RateLimit>, onRefused?: (limit: string) => void) {
     this.name = name;
     this.#store = store;
     this.#limit = limit;
     this.#onRefused = onRefused;
-  }
-
-  /** Counters already running keep their window; a changed limit counts against them at once. */
-  get #limiter(): StoreRateLimiter {
-    const { max, windowSeconds } = valueOf(this.#limit);
-    if (this.#built?.max !== max || this.#built.windowSeconds !== windowSeconds) {
-      this.#built = { max, windowSeconds, limiter: new StoreRateLimiter(this.#store, { keyPrefix: this.name, points: max, duration: windowSeconds }) };
-    }
-    return this.#built.limiter;
+    this.#keyPrefix = `ratelimit:${name}:`;
   }
 
   /** Undefined while under the limit, else the seconds until the window resets. */
   async hit(key: string): Promise<number | undefined> {
-    const limiter = this.#limiter;
-    try {
-      await limiter.consume(key);
-      return undefined;
-    } catch (rejection) {
-      if (!(rejection instanceof RateLimiterRes)) throw rejection;
-      this.#onRefused?.(this.name);
-      return Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
-    }
+    const { max, windowSeconds } = valueOf(this.#limit);
+    const counter = await this.#store.increment(this.#keyPrefix + key, { ttlSeconds: windowSeconds, batched: true });
+    return counter.value > max ? this.#refused(counter) : undefined;
   }
 
   /** Seconds until the window resets when the key has used up its points, without counting a hit. */
   async exhaustedFor(key: string): Promise<number | undefined> {
-    const limiter = this.#limiter;
-    const state = await limiter.get(key);
-    if (!state || state.consumedPoints < limiter.points) return undefined;
-    this.#onRefused?.(this.name);
-    return Math.max(1, Math.ceil(state.msBeforeNext / 1000));
+    const { max } = valueOf(this.#limit);
+    const record = await this.#store.get<number>(this.#keyPrefix + key);
+    if (!record || typeof record.value !== 'number' || record.value < max) return undefined;
+    return this.#refused({ value: record.value, expiresAtMs: (record.expiresAt ?? 0) * 1000 });
   }
 
+  #refused(counter: Counter): number {
+    this.#onRefused?.(this.name);
+    return Math.max(1, Math.ceil((counter.expiresAtMs - Date.now()) / 1000));
+  }
 }
 
 /** 429 with Retry-After and an OAuth-style JSON error body. */

@@ -1,0 +1,77 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+
+/** CPU time by kind of thread, in milliseconds. */
+export interface CpuSplit {
+  /** JavaScript: the main thread of each process. */
+  mainThreads: number;
+  /** libuv's thread pool: RS256 signatures (WebCrypto), file system calls. */
+  threadPool: number;
+  /** V8's helpers (garbage collection, compilation) and anything else. */
+  other: number;
+}
+
+const CLOCK_TICK_MS = 10;
+
+/**
+ * CPU used so far by a process tree (a server and, under WORKERS, its workers), read from
+ * /proc; undefined where there is no /proc (not Linux).
+ */
+export function cpuOfTree(rootPid: number): CpuSplit | undefined {
+  try {
+    const split: CpuSplit = { mainThreads: 0, threadPool: 0, other: 0 };
+    for (const pid of [rootPid, ...childrenOf(rootPid)]) {
+      for (const tid of readdirSync(`/proc/${pid}/task`)) {
+        const ms = ticksOf(`/proc/${pid}/task/${tid}/stat`) * CLOCK_TICK_MS;
+        if (tid === String(pid)) split.mainThreads += ms;
+        else if (readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').startsWith('libuv-worker')) split.threadPool += ms;
+        else split.other += ms;
+      }
+    }
+    return split;
+  } catch {
+    return undefined;
+  }
+}
+
+/** This process's CPU time (the load generator), in milliseconds. */
+export function ownCpuMs(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}
+
+export function cpuBetween(before: CpuSplit, after: CpuSplit): CpuSplit {
+  return { mainThreads: after.mainThreads - before.mainThreads, threadPool: after.threadPool - before.threadPool, other: after.other - before.other };
+}
+
+export function totalOf(split: CpuSplit): number {
+  return split.mainThreads + split.threadPool + split.other;
+}
+
+export function coreCount(): number {
+  return cpus().length;
+}
+
+function childrenOf(pid: number): number[] {
+  const children: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (statFields(`/proc/${entry}/stat`)[1] === String(pid)) children.push(Number(entry));
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return children;
+}
+
+function ticksOf(statFile: string): number {
+  const fields = statFields(statFile);
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+/** The fields after the command name (which may hold spaces): state, ppid, ..., utime at 11, stime at 12. */
+function statFields(statFile: string): string[] {
+  const text = readFileSync(statFile, 'utf8');
+  return text.slice(text.lastIndexOf(')') + 2).split(' ');
+}
