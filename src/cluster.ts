@@ -1,4 +1,4 @@
-import cluster, { type Worker } from 'node:cluster';
+import cluster, { type Address, type Worker } from 'node:cluster';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { AggregatorRegistry, type Registry } from 'prom-client';
@@ -45,6 +45,7 @@ export async function runPrimary(config: Config, log: Logger): Promise<void> {
   const fork = (slot: number) => cluster.fork({ [WORKER_SLOT]: String(slot) });
   const slots = new Map<number, number>();
   cluster.on('online', (worker: Worker) => log.info({ worker: worker.id, pid: worker.process.pid }, 'worker started'));
+  cluster.on('listening', (worker: Worker, address: Address) => log.info({ worker: worker.id, pid: worker.process.pid, port: address.port }, 'worker listening'));
   cluster.on('exit', (worker: Worker, code, signal) => {
     if (stopping) return;
     const slot = slots.get(worker.id)!;

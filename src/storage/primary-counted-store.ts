@@ -25,7 +25,10 @@ export class PrimaryCountedStore implements Store {
   }
 
   increment(key: string, options: IncrementOptions): Promise<Counter> {
-    return this.#primary.call('increment', key, [options]) as Promise<Counter>;
+    // The primary may hold a count in memory only for keys whose every call it answers; other
+    // keys are read on the worker's own connection, so their counts are written at once.
+    const sent = options.batched && !ownedByPrimary(key) ? { ...options, batched: false } : options;
+    return this.#primary.call('increment', key, [sent]) as Promise<Counter>;
   }
 
   get<T = unknown>(key: string): Promise<StoredRecord<T> | undefined> {

@@ -40,8 +40,15 @@ class Cluster {
     return this.#output.split('\n').filter((line) => line.includes('"worker started"')).map((line) => (JSON.parse(line) as { pid: number }).pid);
   }
 
+  /** Pids of the workers that accept connections on the server's port. */
+  listening(): Set<number> {
+    const lines = this.#output.split('\n').filter((line) => line.includes('"worker listening"'));
+    return new Set(lines.map((line) => JSON.parse(line) as { pid: number; port: number }).filter((entry) => entry.port === this.port).map((entry) => entry.pid));
+  }
+
+  /** Until `count` workers accept connections (round robin then hands new connections to each in turn). */
   async waitForWorkers(count: number): Promise<void> {
-    while (!this.#output.includes('Portcullis is running.') || this.workers().length < count) {
+    while (!this.#output.includes('Portcullis is running.') || this.listening().size < count) {
       if (this.primary.exitCode !== null) assert.fail(`the server stopped: ${this.#output}`);
       await once(this.primary.stdout, 'data');
     }
