@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { Logger } from '../log/index.ts';
-import type { Store } from '../storage/index.ts';
+import type { Store, StoredRecord } from '../storage/index.ts';
 import { hashClientSecret, isHashedClientSecret } from './clients/secrets.ts';
+import { takeReadAhead } from './refresh-read-ahead.ts';
+import { deferConsume, deferredConsume } from './refresh-rotation.ts';
 import { forProvider } from './store-unavailable.ts';
 
 /** Store key of an oidc-provider model instance; the CLI writes clients under the same key. */
@@ -37,8 +39,9 @@ const uidTag = (uid: string) => `oidc:uid:${uid}`;
  * oidc-provider's adapter on the Store seam: one class per model name, as oidc-provider expects.
  * `consume` is the Store's atomic consume, so of two concurrent exchanges of one code only the
  * first sees an unconsumed code. Store outages reach oidc-provider as `temporarily_unavailable`.
+ * `refreshTokenFound` may start the reads a refresh will need (refresh-read-ahead.ts).
  */
-export function storeAdapter(store: Store, log: Logger): new (model: string) => Adapter {
+export function storeAdapter(store: Store, log: Logger, refreshTokenFound: (token: AdapterPayload) => void = () => {}): new (model: string) => Adapter {
   return class StoreAdapter implements Adapter {
     readonly #model: string;
     readonly #credential: boolean;
@@ -57,11 +60,19 @@ export function storeAdapter(store: Store, log: Logger): new (model: string) => 
         this.#model === 'Grant' && typeof payload.clientId === 'string' && clientGrantsTag(payload.clientId),
       ].filter((tag): tag is string => Boolean(tag));
       const stored = this.#atRest(payload);
-      await forProvider(log, () => store.put(storedModelKey(this.#model, id), stored, { ttlSeconds: expiresIn || undefined, tags }));
+      const key = storedModelKey(this.#model, id);
+      const options = { ttlSeconds: expiresIn || undefined, tags };
+      const rotation = this.#model === 'RefreshToken' ? deferredConsume() : undefined;
+      if (!rotation) return forProvider(log, () => store.put(key, stored, options));
+      const written = await forProvider(log, () => store.consumeAndPut(rotation.consumedKey, key, stored, options));
+      rotation.done(written);
+      if (!written) throw new errors.InvalidGrant('RefreshToken was already used');
     }
 
     async find(id: string): Promise<AdapterPayload | undefined> {
-      const record = await forProvider(log, () => store.get<AdapterPayload>(storedModelKey(this.#model, id)));
+      const key = storedModelKey(this.#model, id);
+      const record = await forProvider(log, () => takeReadAhead<StoredRecord<AdapterPayload>>(key) ?? store.get<AdapterPayload>(key));
+      if (record && this.#model === 'RefreshToken') refreshTokenFound(record.value);
       return this.#payload(record, id);
     }
 
@@ -76,7 +87,10 @@ export function storeAdapter(store: Store, log: Logger): new (model: string) => 
     }
 
     async consume(id: string): Promise<void> {
-      if (!(await forProvider(log, () => store.consume(storedModelKey(this.#model, id))))) {
+      const key = storedModelKey(this.#model, id);
+      // A rotated refresh token is consumed by the write of the one replacing it (refresh-rotation.ts).
+      if (this.#model === 'RefreshToken' && deferConsume(key)) return;
+      if (!(await forProvider(log, () => store.consume(key)))) {
         throw new errors.InvalidGrant(`${this.#model} was already used`);
       }
     }

@@ -1,12 +1,14 @@
-import Provider, { type ClientMetadata, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import Provider, { type AdapterPayload, type ClientMetadata, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Config } from '../config/index.ts';
 import type { OutboundFetch } from '../http/outbound/index.ts';
 import type { Logger } from '../log/index.ts';
 import type { SettingsService } from '../settings/index.ts';
 import type { Store } from '../storage/index.ts';
-import type { UserDirectory } from './accounts/users.ts';
+import type { PublicUser, UserDirectory } from './accounts/users.ts';
 import { profileClaims } from './accounts/profile-claims.ts';
-import { storeAdapter } from './adapter.ts';
+import { storeAdapter, storedModelKey } from './adapter.ts';
+import { readAhead, takeReadAhead } from './refresh-read-ahead.ts';
+import { stepUpSignalKey } from './elevation/step-up-signals.ts';
 import { forProvider, retryAfterOutage } from './store-unavailable.ts';
 import { clientSecretMatches } from './clients/secrets.ts';
 import { loopbackRedirectMatches } from './clients/redirect-uris.ts';
@@ -63,13 +65,13 @@ export function createProvider(deps: ProviderDependencies): Provider {
   const declaredTypes = new DeclaredApplicationTypes();
   const directory = { findActiveById: (id: string) => forProvider(deps.log, () => deps.users.findActiveById(id)) };
   const configuration: Configuration = {
-    adapter: storeAdapter(deps.store, deps.log),
+    adapter: storeAdapter(deps.store, deps.log, (token) => readAheadForRefresh(token, deps.store, directory)),
     clients: config.clients.map(({ pkce: _pkce, ...metadata }) => metadata) as ClientMetadata[],
     jwks: deps.signingKeys as Configuration['jwks'],
     cookies: { keys: deps.cookieKeys },
 
     findAccount: async (_ctx, sub) => {
-      const user = await directory.findActiveById(sub);
+      const user = await (takeReadAhead<PublicUser | undefined>(accountReadKey(sub)) ?? directory.findActiveById(sub));
       if (!user) return undefined;
       return { accountId: user.id, claims: () => profileClaims(user) };
     },
@@ -242,4 +244,17 @@ async function confidentialCallerOnly(ctx: KoaContextWithOIDC): Promise<boolean>
 
 async function ownTokensOnly(_ctx: KoaContextWithOIDC, client: { clientId: string }, token: { clientId?: string }): Promise<boolean> {
   return token.clientId === client.clientId;
+}
+
+const accountReadKey = (accountId: string) => `account:${accountId}`;
+
+/** What a refresh grant reads once its refresh token is found, started together (refresh-read-ahead.ts). */
+function readAheadForRefresh(token: AdapterPayload, store: Store, directory: { findActiveById(id: string): Promise<PublicUser | undefined> }): void {
+  const { grantId, accountId } = token;
+  if (typeof grantId === 'string') {
+    const grantKey = storedModelKey('Grant', grantId);
+    readAhead(grantKey, () => store.get(grantKey));
+    readAhead(stepUpSignalKey(grantId), () => store.get(stepUpSignalKey(grantId)));
+  }
+  if (typeof accountId === 'string') readAhead(accountReadKey(accountId), () => directory.findActiveById(accountId));
 }

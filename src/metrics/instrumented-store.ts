@@ -1,7 +1,7 @@
 import type { Store } from '../storage/index.ts';
 import type { Metrics } from './index.ts';
 
-const TIMED = ['get', 'put', 'putIfAbsent', 'consume', 'delete', 'findByTag', 'increment', 'deleteByTag', 'ping'] as const;
+const TIMED = ['get', 'put', 'putIfAbsent', 'consume', 'consumeAndPut', 'delete', 'findByTag', 'increment', 'deleteByTag', 'ping'] as const;
 
 /** The same store, with every operation's latency recorded by engine and operation. */
 export function instrumentedStore(store: Store, metrics: Metrics): Store {

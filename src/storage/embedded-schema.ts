@@ -29,8 +29,9 @@ export function prepareConnection(db: DatabaseSync, busyTimeoutMs: number): void
   // Tags are removed with their records by ON DELETE CASCADE, which needs this on every connection.
   db.exec('PRAGMA foreign_keys = ON');
   db.exec('PRAGMA journal_mode = WAL');
-  // Codes, grants and tokens are on disk when their commit returns.
-  db.exec('PRAGMA synchronous = FULL');
+  // Commits are atomic and survive a process crash; the store flushes the WAL (wal-flusher.ts)
+  // before a write resolves, so codes, grants and tokens are on disk when their call returns.
+  db.exec('PRAGMA synchronous = NORMAL');
   immediateTransaction(db, () => db.exec(SCHEMA));
 }
 

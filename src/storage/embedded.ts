@@ -5,6 +5,7 @@ import { BatchedCounters } from './batched-counters.ts';
 import { SqliteCounters } from './embedded-counters.ts';
 import { immediateTransaction, prepareConnection, prepareCounterConnection } from './embedded-schema.ts';
 import { checkIncrement, storedRecord, toRow, unavailable as engineUnavailable, type NewRow } from './engine-helpers.ts';
+import { WalFlusher } from './wal-flusher.ts';
 import { StoreUnavailableError, type Counter, type IncrementOptions, type PutOptions, type Store, type StoredRecord } from './store.ts';
 
 /**
@@ -43,6 +44,7 @@ export async function openEmbeddedStore(options: EmbeddedStoreOptions): Promise<
   const { dataDir } = options;
   let db: DatabaseSync | undefined;
   let counters: DatabaseSync | undefined;
+  let wal: number | undefined;
   try {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     const file = join(dataDir, DB_FILE_NAME);
@@ -51,8 +53,11 @@ export async function openEmbeddedStore(options: EmbeddedStoreOptions): Promise<
     prepareConnection(db, options.busyTimeoutMs ?? 5_000);
     counters = new DatabaseSync(file);
     prepareCounterConnection(counters, options.busyTimeoutMs ?? 5_000);
-    return new SqliteStore(db, counters, dataDir, options.sweepIntervalMs ?? 60_000, options.counterFlushMs ?? DEFAULT_COUNTER_FLUSH_MS);
+    // SQLite keeps the WAL file while any connection is open; flushing it makes commits durable.
+    wal = openSync(`${file}-wal`, 'r');
+    return new SqliteStore(db, counters, wal, dataDir, options.sweepIntervalMs ?? 60_000, options.counterFlushMs ?? DEFAULT_COUNTER_FLUSH_MS);
   } catch (error) {
+    if (wal !== undefined) closeSync(wal);
     if (counters?.isOpen) counters.close();
     if (db?.isOpen) db.close();
     throw unavailable(dataDir, `cannot open ${DB_FILE_NAME}`, error);
@@ -73,17 +78,21 @@ const SWEEP_BATCH = 500;
 class SqliteStore implements EmbeddedStore {
   readonly engine = 'embedded';
   readonly #db: DatabaseSync;
-  /** The same file, committing without a flush (synchronous=NORMAL): rate-limit counters only. */
+  /** The same file, for rate-limit counters only: their writes do not wait for a flush. */
   readonly #counterDb: DatabaseSync;
   readonly #counters: SqliteCounters;
   readonly #batched: BatchedCounters | undefined;
+  readonly #wal: number;
+  readonly #flusher: WalFlusher;
   readonly #dataDir: string;
   readonly #sql: ReturnType<typeof prepareStatements>;
   readonly #sweeper: NodeJS.Timeout | undefined;
   #closed = false;
 
-  constructor(db: DatabaseSync, counterDb: DatabaseSync, dataDir: string, sweepIntervalMs: number, counterFlushMs: number) {
+  constructor(db: DatabaseSync, counterDb: DatabaseSync, wal: number, dataDir: string, sweepIntervalMs: number, counterFlushMs: number) {
     this.#db = db;
+    this.#wal = wal;
+    this.#flusher = new WalFlusher(wal);
     this.#counterDb = counterDb;
     this.#counters = new SqliteCounters(counterDb);
     this.#batched = counterFlushMs > 0 ? new BatchedCounters(this.#counters, counterFlushMs) : undefined;
@@ -112,29 +121,42 @@ class SqliteStore implements EmbeddedStore {
   async put(key: string, value: unknown, options: PutOptions = {}): Promise<void> {
     const record = toRow(value, options);
     this.#batched?.forget(key);
-    this.#use(() =>
-      this.#transaction(() => {
-        this.#sql.delete.run({ key });
-        this.#insert(key, record);
-      }),
-    );
+    this.#use(() => this.#transaction(() => this.#replace(key, record)));
+    await this.#durable();
   }
 
   async putIfAbsent(key: string, value: unknown, options: PutOptions = {}): Promise<boolean> {
     const record = toRow(value, options);
     if (this.#batched?.peek(key)) return false;
-    return this.#use(() =>
+    const created = this.#use(() =>
       this.#transaction(() => {
         if (this.#sql.get.get({ key, now: Date.now() })) return false;
-        this.#sql.delete.run({ key }); // an expired record the sweeper has not removed yet
-        this.#insert(key, record);
+        this.#replace(key, record); // an expired record the sweeper has not removed yet
         return true;
       }),
     );
+    if (created) await this.#durable();
+    return created;
   }
 
   async consume(key: string): Promise<boolean> {
-    return this.#use(() => Number(this.#sql.consume.run({ key, now: Date.now() }).changes) === 1);
+    const consumed = this.#use(() => this.#consume(key));
+    if (consumed) await this.#durable();
+    return consumed;
+  }
+
+  async consumeAndPut(consumedKey: string, key: string, value: unknown, options: PutOptions = {}): Promise<boolean> {
+    const record = toRow(value, options);
+    this.#batched?.forget(key);
+    const written = this.#use(() =>
+      this.#transaction(() => {
+        if (!this.#consume(consumedKey)) return false;
+        this.#replace(key, record);
+        return true;
+      }),
+    );
+    if (written) await this.#durable();
+    return written;
   }
 
   async increment(key: string, options: IncrementOptions): Promise<Counter> {
@@ -154,6 +176,7 @@ class SqliteStore implements EmbeddedStore {
   async delete(key: string): Promise<void> {
     this.#batched?.forget(key);
     this.#use(() => this.#sql.delete.run({ key }));
+    await this.#durable();
   }
 
   async findByTag<T = unknown>(tag: string): Promise<Array<{ key: string } & StoredRecord<T>>> {
@@ -165,7 +188,9 @@ class SqliteStore implements EmbeddedStore {
 
   async deleteByTag(tag: string): Promise<number> {
     // Only live records count; expired ones carrying the tag are left to the sweeper.
-    return this.#use(() => Number(this.#sql.deleteByTag.run({ tag, now: Date.now() }).changes));
+    const deleted = this.#use(() => Number(this.#sql.deleteByTag.run({ tag, now: Date.now() }).changes));
+    if (deleted > 0) await this.#durable();
+    return deleted;
   }
 
   async ping(): Promise<void> {
@@ -190,7 +215,18 @@ class SqliteStore implements EmbeddedStore {
       clearInterval(this.#sweeper);
       this.#counterDb.close();
       this.#db.close();
+      closeSync(this.#wal);
     }
+  }
+
+  #consume(key: string): boolean {
+    return Number(this.#sql.consume.run({ key, now: Date.now() }).changes) === 1;
+  }
+
+  /** Deletes whatever record (and tags) the key had, then inserts the new one. */
+  #replace(key: string, record: NewRow): void {
+    this.#sql.delete.run({ key });
+    this.#insert(key, record);
   }
 
   #insert(key: string, record: NewRow): void {
@@ -212,6 +248,15 @@ class SqliteStore implements EmbeddedStore {
 
   #transaction<R>(body: () => R): R {
     return immediateTransaction(this.#db, body);
+  }
+
+  /** Waits until the commits so far are on disk (wal-flusher.ts). */
+  async #durable(): Promise<void> {
+    try {
+      await this.#flusher.flush();
+    } catch (error) {
+      throw unavailable(this.#dataDir, 'cannot flush the database to disk', error);
+    }
   }
 
   /** Runs a database call, turning SQLite failures into StoreUnavailableError. */

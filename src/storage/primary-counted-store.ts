@@ -48,6 +48,11 @@ export class PrimaryCountedStore implements Store {
     return ownedByPrimary(key) ? this.#primary.call('consume', key, []) as Promise<boolean> : this.#local.consume(key);
   }
 
+  async consumeAndPut(consumedKey: string, key: string, value: unknown, options?: PutOptions): Promise<boolean> {
+    if (ownedByPrimary(consumedKey) || ownedByPrimary(key)) throw new TypeError('consumeAndPut: rate-limit records are never rotated');
+    return this.#local.consumeAndPut(consumedKey, key, value, options);
+  }
+
   async delete(key: string): Promise<void> {
     if (ownedByPrimary(key)) await this.#primary.call('delete', key, []);
     else await this.#local.delete(key);

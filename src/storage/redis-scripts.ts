@@ -46,35 +46,48 @@ local function unlink(k, now)
   end
   return redis.call('DEL', rk)
 end
+local function put(k, value, ttl, tags)
+  local rk = rkey(k)
+  local now = now_ms()
+  unlink(k, now)
+  redis.call('HSET', rk, 'v', value, 's', stamp(), 't', tags)
+  local score = 'inf'
+  if ttl > 0 then
+    score = fmt(now + ttl)
+    redis.call('HSET', rk, 'e', score)
+    redis.call('PEXPIREAT', rk, score)
+  end
+  for _, tag in ipairs(cjson.decode(tags)) do
+    local tk = tkey(tag)
+    redis.call('ZADD', tk, score, k)
+    settle(tk, now)
+  end
+end
+local function consume(k)
+  local rk = rkey(k)
+  if redis.call('EXISTS', rk) == 0 or redis.call('HEXISTS', rk, 'c') == 1 then return 0 end
+  redis.call('HSET', rk, 'c', fmt(now_ms()))
+  return 1
+end
 `;
 
 /** ARGV: prefix, key, value JSON, TTL ms (0: none), tags JSON, "1" to write only when absent. Returns 1 when written. */
 const PUT = `
-local k, value, ttl, tags = ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5]
-local rk = rkey(k)
-if ARGV[6] == '1' and redis.call('EXISTS', rk) == 1 then return 0 end
-local now = now_ms()
-unlink(k, now)
-redis.call('HSET', rk, 'v', value, 's', stamp(), 't', tags)
-local score = 'inf'
-if ttl > 0 then
-  score = fmt(now + ttl)
-  redis.call('HSET', rk, 'e', score)
-  redis.call('PEXPIREAT', rk, score)
-end
-for _, tag in ipairs(cjson.decode(tags)) do
-  local tk = tkey(tag)
-  redis.call('ZADD', tk, score, k)
-  settle(tk, now)
-end
+local k = ARGV[2]
+if ARGV[6] == '1' and redis.call('EXISTS', rkey(k)) == 1 then return 0 end
+put(k, ARGV[3], tonumber(ARGV[4]), ARGV[5])
 return 1
 `;
 
 /** ARGV: prefix, key. Returns 1 for the one caller that marks a live record consumed. */
 const CONSUME = `
-local rk = rkey(ARGV[2])
-if redis.call('EXISTS', rk) == 0 or redis.call('HEXISTS', rk, 'c') == 1 then return 0 end
-redis.call('HSET', rk, 'c', fmt(now_ms()))
+return consume(ARGV[2])
+`;
+
+/** ARGV: prefix, key, value JSON, TTL ms (0: none), tags JSON, key to consume. Returns 1 when it consumed and wrote, 0 when it did neither. */
+const CONSUME_AND_PUT = `
+if consume(ARGV[6]) == 0 then return 0 end
+put(ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5])
 return 1
 `;
 
@@ -133,6 +146,7 @@ export const NOT_COUNTER = 'NOT_COUNTER';
 export const SCRIPTS = {
   storePut: PUT,
   storeConsume: CONSUME,
+  storeConsumeAndPut: CONSUME_AND_PUT,
   storeDelete: DELETE,
   storeFindByTag: FIND_BY_TAG,
   storeDeleteByTag: DELETE_BY_TAG,

@@ -85,7 +85,7 @@ type ScriptCall = (...args: Array<string | number>) => Promise<unknown>;
 const RECORD = 'r:';
 const TAG = 't:';
 /** Scripts that change state; storeFindByTag only trims expired index entries. */
-const WRITES = new Set<ScriptName>(['storePut', 'storeConsume', 'storeDelete', 'storeDeleteByTag', 'storeIncrement']);
+const WRITES = new Set<ScriptName>(['storePut', 'storeConsume', 'storeConsumeAndPut', 'storeDelete', 'storeDeleteByTag', 'storeIncrement']);
 type FoundRow = [key: string, value: string, consumedAtMs: string, expiresAtMs: string, stamp: string];
 
 interface ReplicaWait {
@@ -124,6 +124,11 @@ class IoredisStore implements RedisStore {
 
   async consume(key: string): Promise<boolean> {
     return (await this.#script('storeConsume', { key })) === 1;
+  }
+
+  async consumeAndPut(consumedKey: string, key: string, value: unknown, options: PutOptions = {}): Promise<boolean> {
+    const { json, ttlMs, tags } = scriptRow(value, options);
+    return (await this.#script('storeConsumeAndPut', { key }, json, ttlMs, tags, consumedKey)) === 1;
   }
 
   async increment(key: string, options: IncrementOptions): Promise<Counter> {
@@ -174,9 +179,8 @@ class IoredisStore implements RedisStore {
   }
 
   async #write(key: string, value: unknown, options: PutOptions, onlyIfAbsent: boolean): Promise<boolean> {
-    const row = toRow(value, options);
-    const ttlMs = row.ttlMs === null ? 0 : Math.max(1, Math.ceil(row.ttlMs));
-    const written = await this.#script('storePut', { key }, row.value, ttlMs, JSON.stringify(row.tags), onlyIfAbsent ? '1' : '0');
+    const { json, ttlMs, tags } = scriptRow(value, options);
+    const written = await this.#script('storePut', { key }, json, ttlMs, tags, onlyIfAbsent ? '1' : '0');
     return written === 1;
   }
 
@@ -215,6 +219,12 @@ class IoredisStore implements RedisStore {
       throw unavailable(this.#where, 'command failed', error);
     }
   }
+}
+
+/** A record as the write scripts take it: JSON text, TTL in whole ms (0: none), tags as a JSON list. */
+function scriptRow(value: unknown, options: PutOptions): { json: string; ttlMs: number; tags: string } {
+  const row = toRow(value, options);
+  return { json: row.value, ttlMs: row.ttlMs === null ? 0 : Math.max(1, Math.ceil(row.ttlMs)), tags: JSON.stringify(row.tags) };
 }
 
 function isNotCounter(error: unknown): boolean {

@@ -51,6 +51,13 @@ export interface Store {
   putIfAbsent(key: string, value: unknown, options?: PutOptions): Promise<boolean>;
   /** Marks a live record consumed; true for exactly one caller, false if absent or already consumed. */
   consume(key: string): Promise<boolean>;
+  /**
+   * `consume(consumedKey)` and `put(key, value, options)` as one atomic write: true when both
+   * happened; false, with nothing written, when `consumedKey` is absent or already consumed.
+   * Refresh-token rotation uses it: one write per rotation, and no crash leaves the old token
+   * spent without the new one stored, or the new one stored with the old one still usable.
+   */
+  consumeAndPut(consumedKey: string, key: string, value: unknown, options?: PutOptions): Promise<boolean>;
   delete(key: string): Promise<void>;
   /** Live records carrying the tag, oldest first. */
   findByTag<T = unknown>(tag: string): Promise<Array<{ key: string } & StoredRecord<T>>>;

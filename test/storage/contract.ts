@@ -131,6 +131,42 @@ export function describeStoreContract(
       assert.equal(await store.consume(`${unique()}missing`), false);
     });
 
+    test('consumeAndPut marks the old record consumed and writes the new one with its TTL and tags', async () => {
+      const p = unique();
+      await store.put(`${p}old`, 'old token', { ttlSeconds: 60, tags: [`${p}grant`] });
+      const before = nowSeconds();
+      assert.equal(await store.consumeAndPut(`${p}old`, `${p}new`, 'new token', { ttlSeconds: 60, tags: [`${p}grant`] }), true);
+
+      const old = await store.get(`${p}old`);
+      assert.ok(old?.consumedAt !== undefined && old.consumedAt >= before, `consumedAt ${old?.consumedAt}`);
+      const written = await store.get(`${p}new`);
+      assert.equal(written?.value, 'new token');
+      assert.equal(written?.consumedAt, undefined);
+      assert.ok(written?.expiresAt !== undefined && written.expiresAt > before, `expiresAt ${written?.expiresAt}`);
+      assert.deepEqual((await store.findByTag(`${p}grant`)).map(({ key }) => key), [`${p}old`, `${p}new`]);
+    });
+
+    test('consumeAndPut writes nothing when the old record is already consumed or missing', async () => {
+      const p = unique();
+      await store.put(`${p}old`, 'old token');
+      assert.equal(await store.consume(`${p}old`), true);
+      assert.equal(await store.consumeAndPut(`${p}old`, `${p}new`, 'new token', { tags: [`${p}grant`] }), false);
+      assert.equal(await store.consumeAndPut(`${p}missing`, `${p}other`, 'new token'), false);
+
+      assert.equal(await store.get(`${p}new`), undefined);
+      assert.equal(await store.get(`${p}other`), undefined);
+      assert.deepEqual(await store.findByTag(`${p}grant`), []);
+    });
+
+    test('of 20 concurrent consumeAndPut calls on one record, exactly one consumes it and writes', async () => {
+      const p = unique();
+      await store.put(`${p}old`, 'once');
+      const results = await Promise.all(Array.from({ length: 20 }, (_, n) => store.consumeAndPut(`${p}old`, `${p}new:${n}`, n)));
+      assert.equal(results.filter(Boolean).length, 1);
+      const written = await Promise.all(results.map((_, n) => store.get(`${p}new:${n}`)));
+      assert.deepEqual(written.map((record) => record !== undefined), results);
+    });
+
     test('put replaces value, TTL and tags, and clears the consumed mark', async () => {
       const p = unique();
       const key = `${p}record`;

@@ -210,26 +210,59 @@ for (let n = 1; ; n++) {
 }
 `;
 
+// Rotates a chain of tokens (each one spends the one before), printing each acknowledged rotation, until it is killed.
+const ROTATOR = `
+const [indexUrl, dataDir] = process.argv.slice(1);
+const { openStore } = await import(indexUrl);
+const store = await openStore({ dataDir });
+await store.put('oidc:RefreshToken:crash-0', { n: 0 }, { tags: ['oidc:grant:crash'] });
+for (let n = 1; ; n++) {
+  if (!(await store.consumeAndPut('oidc:RefreshToken:crash-' + (n - 1), 'oidc:RefreshToken:crash-' + n, { n }, { tags: ['oidc:grant:crash'] }))) process.exit(3);
+  process.stdout.write(n + '\\n');
+}
+`;
+
+/** Runs a script that prints acknowledged numbers, and kills it once it has acknowledged `count`. */
+async function killAfter(script: string, dataDir: string, count: number): Promise<number> {
+  const child = spawn(process.execPath, ['--input-type=module', '--eval', script, INDEX_URL, dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let acknowledged = 0;
+  await new Promise<void>((resolveKilled) => {
+    child.stdout.on('data', (chunk: Buffer) => {
+      const lines = chunk.toString().trim().split('\n');
+      acknowledged = Number(lines.at(-1));
+      if (acknowledged >= count && child.exitCode === null && !child.killed) child.kill('SIGKILL');
+    });
+    child.on('exit', () => resolveKilled());
+  });
+  assert.ok(acknowledged >= count, 'the child acknowledged writes before it was killed');
+  return acknowledged;
+}
+
 describe('embedded engine: a process killed mid-write', () => {
   test('keeps every acknowledged counter increment and record (counters are unflushed, not uncommitted)', async () => {
     const dataDir = await tempDir();
-    const child = spawn(process.execPath, ['--input-type=module', '--eval', COUNTER, INDEX_URL, dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let acknowledged = 0;
-    await new Promise<void>((resolveKilled) => {
-      child.stdout.on('data', (chunk: Buffer) => {
-        const lines = chunk.toString().trim().split('\n');
-        acknowledged = Number(lines.at(-1));
-        if (acknowledged >= 30 && child.exitCode === null && !child.killed) child.kill('SIGKILL');
-      });
-      child.on('exit', () => resolveKilled());
-    });
-    assert.ok(acknowledged >= 30, 'the child acknowledged writes before it was killed');
+    const acknowledged = await killAfter(COUNTER, dataDir, 30);
     const store = await openEmbeddedStore({ dataDir, sweepIntervalMs: 0 });
     try {
       const counted = (await store.get<number>('ratelimit:crash'))!.value;
       assert.ok(counted >= acknowledged, `${counted} counted, ${acknowledged} acknowledged`);
       assert.ok(counted <= acknowledged + 1, 'at most the increment in flight when killed is extra');
       assert.deepEqual((await store.get(`oidc:Grant:crash-${acknowledged}`))?.value, { n: acknowledged });
+    } finally {
+      await store.close();
+    }
+  });
+
+  test('leaves exactly one usable token of a rotating chain, the last acknowledged or the one in flight, never a spent one without its successor', async () => {
+    const dataDir = await tempDir();
+    const acknowledged = await killAfter(ROTATOR, dataDir, 30);
+    const store = await openEmbeddedStore({ dataDir, sweepIntervalMs: 0 });
+    try {
+      const chain = await store.findByTag<{ n: number }>('oidc:grant:crash');
+      const usable = chain.filter((record) => record.consumedAt === undefined).map((record) => record.value.n);
+      assert.equal(usable.length, 1, `usable tokens: ${usable.join(', ')}`);
+      assert.ok(usable[0] === acknowledged || usable[0] === acknowledged + 1, `usable ${usable[0]}, ${acknowledged} acknowledged`);
+      assert.deepEqual(chain.map((record) => record.value.n), Array.from({ length: usable[0]! + 1 }, (_, n) => n), 'every token up to the usable one is stored');
     } finally {
       await store.close();
     }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { errors } from 'oidc-provider';
 import type { Store } from '../../storage/index.ts';
+import { takeReadAhead } from '../refresh-read-ahead.ts';
 
 /** How long a resource server's word that a grant needs a step-up holds. */
 export const STEP_UP_SIGNAL_SECONDS = 120;
@@ -9,6 +10,8 @@ export const GRANT_REF_CLAIM = 'grant_ref';
 export const STEP_UP_REQUIRED = 'step-up required: the user must approve elevated access in a new authorization request';
 
 const key = (ref: string) => `step-up:${ref}`;
+/** Where a step-up signal for this grant is stored. */
+export const stepUpSignalKey = (grantId: string) => key(grantRef(grantId));
 
 /** A stable reference to a grant that reveals nothing of its id. */
 export function grantRef(grantId: string): string {
@@ -37,13 +40,16 @@ export class StepUpSignals {
 
   /** A code was exchanged for this grant: the user has been asked again. */
   async answered(grantId: string | undefined): Promise<void> {
-    if (grantId) await this.#store.delete(key(grantRef(grantId)));
+    if (grantId) await this.#store.delete(stepUpSignalKey(grantId));
   }
 
   /** For rotateRefreshToken, before the refresh token is consumed: throws `invalid_grant` when a step-up is due. */
   async refuseRefreshAwaitingStepUp(refreshToken: { grantId?: string } | undefined): Promise<void> {
     if (!refreshToken?.grantId) return;
-    if (!(await this.#store.consume(key(grantRef(refreshToken.grantId))))) return;
+    const signal = stepUpSignalKey(refreshToken.grantId);
+    // Signals are rare: a read (started with the refresh token's, see refresh-read-ahead.ts) comes first.
+    if (!(await (takeReadAhead(signal) ?? this.#store.get(signal)))) return;
+    if (!(await this.#store.consume(signal))) return;
     throw Object.assign(new errors.InvalidGrant('a resource server asked for a step-up to an elevated scope'), { error_description: STEP_UP_REQUIRED });
   }
 }
