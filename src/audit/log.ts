@@ -8,7 +8,7 @@ import { Checkpointer } from './checkpointer.ts';
 import { listLogFiles } from './files.ts';
 import { checkIdentity, type Handover } from './identity.ts';
 import { rootOf, toBinaryHash, toHash, type Hash } from './merkle.ts';
-import { RecordPreparer, type PreparedRecord } from './prepared-records.ts';
+import { RecordPreparer, subtreeLevels, type PreparedRecord } from './prepared-records.ts';
 import { leafHashesFrom } from './read-log.ts';
 import { SegmentWriter, type OpenSegment } from './segment-writer.ts';
 import { verifierKey } from './signed-note.ts';
@@ -91,6 +91,7 @@ export class AuditLog implements AuditSink {
   /** Serialised and hashed, in seq order, not yet written. */
   #prepared: Prepared[] = [];
   #preparer: RecordPreparer | undefined;
+  #prepareScheduled = false;
   #checkpointWanted = false;
   #running: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
@@ -215,9 +216,19 @@ export class AuditLog implements AuditSink {
     if (this.#closed) return Promise.reject(new AuditUnavailableError('the audit log is closed'));
     return new Promise((resolve, reject) => {
       this.#pending.push({ event, resolve, reject });
-      // While a drain writes, prepare now: the CPU work overlaps the disk's.
-      if (this.#running) this.#prepare();
+      // While a drain writes, prepare soon: the CPU work overlaps the disk's.
+      if (this.#running) this.#prepareSoon();
       else this.#run();
+    });
+  }
+
+  /** Prepares once the appends made in this turn are queued: one clock read and one pass for all of them. */
+  #prepareSoon(): void {
+    if (this.#prepareScheduled) return;
+    this.#prepareScheduled = true;
+    queueMicrotask(() => {
+      this.#prepareScheduled = false;
+      this.#prepare();
     });
   }
 
@@ -313,7 +324,7 @@ export class AuditLog implements AuditSink {
     this.#frontier = last.frontier.map(toHash);
     this.#size = last.seq + 1;
     try {
-      this.#subtrees?.append(batch.map(({ record }) => toHash(record.leaf)));
+      this.#subtrees?.appendLevels(subtreeLevels(batch.map(({ record }) => record)));
     } catch (error) {
       this.#dropSubtrees(error);
     }
