@@ -53,6 +53,7 @@ export class SubtreeStore {
       // Whole hashes only, none past the log (a torn write, records cut by recovery): appends then land in place.
       if (this.#writable) ftruncateSync(file, count * HASH_BYTES);
       this.#counts.push(count);
+      if (this.#writable && level > 0) this.#catchUp(level, below);
     }
     if (this.#counts[0]! < size) {
       const leaves = (await missing(this.#counts[0]!)).slice(0, size - this.#counts[0]!);
@@ -98,6 +99,11 @@ export class SubtreeStore {
     writeSync(this.#files[level]!, hashes, 0, hashes.length, before * HASH_BYTES);
     this.#counts[level] = before + hashes.length / HASH_BYTES;
     return before;
+  }
+
+  /** A level left behind the one below it (a crash between their writes) gets the subtrees it lacks, so later ones land in place. */
+  #catchUp(level: number, complete: number): void {
+    for (let group = this.#counts[level]!; group < complete; group += 1) this.#write(level, treeHash(this.#read(level - 1, group * TILE, TILE)));
   }
 
   close(): void {
