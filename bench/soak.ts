@@ -56,10 +56,15 @@ try {
     sessions.push({ refreshToken: tokens.refresh_token, accessToken: tokens.access_token, busy: false });
   }
 
-  const freeSession = async (slot: number) => {
+  /** Claims a chain no other operation is using: a refresh token works once, so a chain never runs two at a time. */
+  const claimSession = async (slot: number) => {
     for (;;) {
       const free = sessions.find((candidate, index) => !candidate.busy && index % chains === slot % chains) ?? sessions.find((candidate) => !candidate.busy);
-      if (free) return free;
+      if (free) {
+        // Claimed before anything awaits, or two operations started in one tick would share it.
+        free.busy = true;
+        return free;
+      }
       await new Promise((resolve) => setTimeout(resolve, 1));
     }
   };
@@ -76,9 +81,7 @@ try {
         const body = await response.json() as { access_token?: string };
         if (!response.ok || !body.access_token) throw new Error(`token ${response.status}`);
       } else {
-        // A refresh token works once: one chain is never used by two operations at a time.
-        const session = await freeSession(slot);
-        session.busy = true;
+        const session = await claimSession(slot);
         try {
           if (kind === 'refresh') {
             const response = await fetch(tokenUrl, {

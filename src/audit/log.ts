@@ -8,7 +8,7 @@ import { Checkpointer } from './checkpointer.ts';
 import { listLogFiles } from './files.ts';
 import { checkIdentity, type Handover } from './identity.ts';
 import { rootOf, toBinaryHash, toHash, type Hash } from './merkle.ts';
-import { RecordPreparer, type PreparedRecord } from './prepared-records.ts';
+import { RecordPreparer, subtreeLevels, type PreparedRecord } from './prepared-records.ts';
 import { leafHashesFrom } from './read-log.ts';
 import { SegmentWriter, type OpenSegment } from './segment-writer.ts';
 import { verifierKey } from './signed-note.ts';
@@ -51,8 +51,11 @@ interface Prepared {
   record: PreparedRecord;
 }
 
-/** Records prepared before the first write of a drain starts: the disk gets to work early, the rest is prepared while it does. */
-const FIRST_WRITE_RECORDS = 32;
+/**
+ * Records prepared in one go: before the first write of a drain (the disk gets to work early), and
+ * while a write is in flight, between looks at whether it finished.
+ */
+const PREPARE_CHUNK = 32;
 
 interface OpenState {
   lock: DirectoryLock;
@@ -91,6 +94,7 @@ export class AuditLog implements AuditSink {
   /** Serialised and hashed, in seq order, not yet written. */
   #prepared: Prepared[] = [];
   #preparer: RecordPreparer | undefined;
+  #prepareScheduled = false;
   #checkpointWanted = false;
   #running: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
@@ -215,10 +219,29 @@ export class AuditLog implements AuditSink {
     if (this.#closed) return Promise.reject(new AuditUnavailableError('the audit log is closed'));
     return new Promise((resolve, reject) => {
       this.#pending.push({ event, resolve, reject });
-      // While a drain writes, prepare now: the CPU work overlaps the disk's.
-      if (this.#running) this.#prepare();
+      // While a drain writes, prepare soon: the CPU work overlaps the disk's.
+      if (this.#running) this.#prepareSoon();
       else this.#run();
     });
+  }
+
+  /** Prepares once the appends made in this turn are queued: one clock read and one pass for a chunk of them. */
+  #prepareSoon(): void {
+    if (this.#prepareScheduled) return;
+    this.#prepareScheduled = true;
+    queueMicrotask(() => this.#prepareChunk());
+  }
+
+  /**
+   * Between chunks the event loop runs, so a write that finished meanwhile is seen at once and the
+   * next one starts with what is ready: the disk writes one batch while the next is prepared.
+   */
+  #prepareChunk(): void {
+    this.#prepareScheduled = false;
+    this.#prepare(PREPARE_CHUNK);
+    if (this.#pending.length === 0) return;
+    this.#prepareScheduled = true;
+    setImmediate(() => this.#prepareChunk());
   }
 
   /** Writes a signed checkpoint now if records were added since the last one. */
@@ -265,7 +288,7 @@ export class AuditLog implements AuditSink {
 
   async #drain(): Promise<void> {
     while (this.#pending.length > 0 || this.#prepared.length > 0 || this.#checkpointWanted) {
-      if (this.#prepared.length === 0) this.#prepare(FIRST_WRITE_RECORDS);
+      if (this.#prepared.length === 0) this.#prepare(PREPARE_CHUNK);
       if (this.#prepared.length > 0) await this.#writePrepared();
       if (this.#checkpointWanted || this.#size - this.#checkpointed >= this.#options.checkpointEveryRecords) {
         this.#checkpointWanted = false;
@@ -302,7 +325,7 @@ export class AuditLog implements AuditSink {
     try {
       if (first.startsSegment) await writer.roll(first.seq);
       const written = writer.write(Buffer.from(batch.map(({ record }) => record.line).join(''), 'utf8'), batch.length);
-      this.#prepare();
+      this.#prepareSoon();
       await written;
     } catch (error) {
       const unwritten = [...batch, ...this.#prepared.splice(0)];
@@ -313,7 +336,7 @@ export class AuditLog implements AuditSink {
     this.#frontier = last.frontier.map(toHash);
     this.#size = last.seq + 1;
     try {
-      this.#subtrees?.append(batch.map(({ record }) => toHash(record.leaf)));
+      this.#subtrees?.appendLevels(subtreeLevels(batch.map(({ record }) => record)));
     } catch (error) {
       this.#dropSubtrees(error);
     }

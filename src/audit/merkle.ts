@@ -43,16 +43,21 @@ const EMPTY_ROOT = createHash('sha256').digest();
 
 /** The frontier after appending `leaf` to a tree of `size` leaves whose frontier is `frontier`. */
 export const appendLeaf = (frontier: readonly Hash[], size: number, leaf: Hash): Hash[] => foldInLeaf(frontier, size, leaf, nodeHash);
-export const appendBinaryLeaf = (frontier: readonly BinaryHash[], size: number, leaf: BinaryHash): BinaryHash[] => foldInLeaf(frontier, size, leaf, binaryNodeHash);
+/** As appendLeaf; `merged`, when given, receives the merges' hashes: the root of the last 2^h leaves after h merges. */
+export const appendBinaryLeaf = (frontier: readonly BinaryHash[], size: number, leaf: BinaryHash, merged?: BinaryHash[]): BinaryHash[] =>
+  foldInLeaf(frontier, size, leaf, binaryNodeHash, merged);
 
 /** MTH of the tree the frontier describes. */
 export const rootOf = (frontier: readonly Hash[]): Hash => foldRoot(frontier, EMPTY_ROOT, nodeHash);
 export const binaryRootOf = (frontier: readonly BinaryHash[]): BinaryHash => foldRoot(frontier, toBinaryHash(EMPTY_ROOT), binaryNodeHash);
 
-function foldInLeaf<H extends Hash | BinaryHash>(frontier: readonly H[], size: number, leaf: H, hashNodes: (left: H, right: H) => H): H[] {
+function foldInLeaf<H extends Hash | BinaryHash>(frontier: readonly H[], size: number, leaf: H, hashNodes: (left: H, right: H) => H, merged?: H[]): H[] {
   const next = [...frontier];
   let hash = leaf;
-  for (let bits = size; bits % 2 === 1; bits = Math.floor(bits / 2)) hash = hashNodes(next.pop()!, hash);
+  for (let bits = size; bits % 2 === 1; bits = Math.floor(bits / 2)) {
+    hash = hashNodes(next.pop()!, hash);
+    merged?.push(hash);
+  }
   next.push(hash);
   return next;
 }

@@ -1,6 +1,6 @@
 import { closeSync, ftruncateSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { largestPowerOfTwoBelow, nodeHash, treeHash, type Hash } from './merkle.ts';
+import { largestPowerOfTwoBelow, nodeHash, treeHash, type BinaryHash, type Hash } from './merkle.ts';
 
 /**
  * Stored subtree hashes, so proofs read a few hundred hashes instead of the whole log (the tile
@@ -10,9 +10,16 @@ import { largestPowerOfTwoBelow, nodeHash, treeHash, type Hash } from './merkle.
  * caught up from the segments when they disagree with the log.
  */
 const HASH_BYTES = 32;
-const TILE = 256;
+export const TILE = 256;
 const TILE_BITS = 8;
 export const subtreeFile = (level: number) => `tree-${level}.hashes`;
+
+/** The tiles a leaf completes, level 1 first, from the merges that folded it into the tree (`merged[h - 1]` spans 2^h leaves). */
+export function tilesFrom(merged: readonly BinaryHash[]): BinaryHash[] {
+  const tiles: BinaryHash[] = [];
+  for (let height = TILE_BITS; height <= merged.length; height += TILE_BITS) tiles.push(merged[height - 1]!);
+  return tiles;
+}
 
 export class SubtreeStore {
   readonly #dir: string;
@@ -46,6 +53,7 @@ export class SubtreeStore {
       // Whole hashes only, none past the log (a torn write, records cut by recovery): appends then land in place.
       if (this.#writable) ftruncateSync(file, count * HASH_BYTES);
       this.#counts.push(count);
+      if (this.#writable && level > 0) this.#catchUp(level, below);
     }
     if (this.#counts[0]! < size) {
       const leaves = (await missing(this.#counts[0]!)).slice(0, size - this.#counts[0]!);
@@ -60,23 +68,42 @@ export class SubtreeStore {
     return this.#counts[0]! + this.#extra.length;
   }
 
-  /** Adds leaf hashes, and every subtree they complete. */
+  /** Adds leaf hashes, and every subtree they complete (read back and hashed). */
   append(leaves: Hash[]): void {
     let added = leaves;
     for (let level = 0; added.length > 0; level += 1) {
-      if (level === this.#files.length) {
-        this.#files.push(openSync(join(this.#dir, subtreeFile(level)), 'a+'));
-        this.#counts.push(0);
-      }
-      const before = this.#counts[level]!;
-      writeSync(this.#files[level]!, Buffer.concat(added), 0, added.length * HASH_BYTES, before * HASH_BYTES);
-      this.#counts[level] = before + added.length;
+      const before = this.#write(level, Buffer.concat(added));
       const completed: Hash[] = [];
       for (let group = Math.floor(before / TILE); (group + 1) * TILE <= this.#counts[level]!; group += 1) {
         completed.push(treeHash(this.#read(level, group * TILE, TILE)));
       }
       added = completed;
     }
+  }
+
+  /**
+   * Adds leaf hashes and the subtrees they complete, already worked out (the writer has them from
+   * the merges that made each record's tree head): `levels[L]` holds level L's new hashes, concatenated.
+   */
+  appendLevels(levels: readonly Buffer[]): void {
+    levels.forEach((hashes, level) => this.#write(level, hashes));
+  }
+
+  /** Appends whole hashes to a level's file; returns how many it held before. */
+  #write(level: number, hashes: Buffer): number {
+    if (level === this.#files.length) {
+      this.#files.push(openSync(join(this.#dir, subtreeFile(level)), 'a+'));
+      this.#counts.push(0);
+    }
+    const before = this.#counts[level]!;
+    writeSync(this.#files[level]!, hashes, 0, hashes.length, before * HASH_BYTES);
+    this.#counts[level] = before + hashes.length / HASH_BYTES;
+    return before;
+  }
+
+  /** A level left behind the one below it (a crash between their writes) gets the subtrees it lacks, so later ones land in place. */
+  #catchUp(level: number, complete: number): void {
+    for (let group = this.#counts[level]!; group < complete; group += 1) this.#write(level, treeHash(this.#read(level - 1, group * TILE, TILE)));
   }
 
   close(): void {

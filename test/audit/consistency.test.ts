@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readdir, rm, stat } from 'node:fs/promises';
+import { readFile, readdir, rm, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { allEvents, checkConsistency, checkInclusionProof, proveConsistency, proveInclusion, verifierKey } from '../../src/audit/index.ts';
@@ -55,5 +55,37 @@ describe('RFC 9162 proofs from stored subtree hashes', () => {
     await check();
     await (await fixture.open()).close();
     assert.equal((await stat(join(fixture.dir, 'tree-0.hashes'))).size, 600 * 32);
+  });
+
+  test('the subtree hashes the writer stores as it appends equal the ones the next start rebuilds from the segments, up to a 65,536-leaf subtree', async () => {
+    const records = 65_536 + 300;
+    const fixture = await testLog({ segmentMaxRecords: 20_000 });
+    const log = await fixture.open();
+    let next = 0;
+    await Promise.all(Array.from({ length: 256 }, async () => {
+      while (next < records) await log.append(loginEvent(next++));
+    }));
+    await log.close();
+    const names = (await readdir(fixture.dir)).filter((name) => name.endsWith('.hashes')).sort();
+    assert.deepEqual(names, ['tree-0.hashes', 'tree-1.hashes', 'tree-2.hashes']);
+    const written = await Promise.all(names.map((name) => readFile(join(fixture.dir, name))));
+    assert.deepEqual(written.map((hashes) => hashes.length / 32), [records, 257, 1]);
+    await Promise.all(names.map((name) => rm(join(fixture.dir, name))));
+    await (await fixture.open()).close();
+    const rebuilt = await Promise.all(names.map((name) => readFile(join(fixture.dir, name))));
+    assert.deepEqual(rebuilt, written);
+  });
+
+  test('a subtree file left behind the level below it (a crash between their writes) is caught up at the next start, so later subtrees land in place', async () => {
+    const { fixture } = await filledLog(600, 1000);
+    await truncate(join(fixture.dir, 'tree-1.hashes'), 32);
+    const log = await fixture.open();
+    await Promise.all(Array.from({ length: 300 }, (_unused, index) => log.append(loginEvent(600 + index))));
+    await log.close();
+    const written = await readFile(join(fixture.dir, 'tree-1.hashes'));
+    assert.equal(written.length, 3 * 32);
+    await Promise.all((await readdir(fixture.dir)).filter((name) => name.endsWith('.hashes')).map((name) => rm(join(fixture.dir, name))));
+    await (await fixture.open()).close();
+    assert.deepEqual(await readFile(join(fixture.dir, 'tree-1.hashes')), written);
   });
 });

@@ -7,13 +7,20 @@ import { allEvents } from '../../src/audit/index.ts';
 import { verifyLog } from '../../src/audit/verify.ts';
 import { loginEvent, ORIGIN, testLog } from './support.ts';
 
-/** Real segment files that tell, for each write, how many records it held. */
-function countingWrites(writes: number[]) {
+/** Real segment files that tell, for each write, how many records it held; a write reports back `turns` event loop turns late (a slow disk). */
+function countingWrites(writes: number[], turns = 0) {
   return async (path: string, flags: number, mode: number): Promise<FileHandle> => {
     const handle = await open(path, flags, mode);
     return new Proxy(handle, {
       get(target, property) {
-        if (property === 'write') return (data: Buffer) => { writes.push(data.toString('utf8').split('\n').length - 1); return target.write(data); };
+        if (property === 'write') {
+          return async (data: Buffer) => {
+            writes.push(data.toString('utf8').split('\n').length - 1);
+            const written = await target.write(data);
+            for (let turn = 0; turn < turns; turn += 1) await new Promise((resolve) => setImmediate(resolve));
+            return written;
+          };
+        }
         const value = Reflect.get(target, property, target) as unknown;
         return typeof value === 'function' ? value.bind(target) : value;
       },
@@ -39,11 +46,11 @@ describe('audit log', () => {
 
   test('commits appends that arrive during a write together, in one write', async () => {
     const writes: number[] = [];
-    const fixture = await testLog({ openSegment: countingWrites(writes) });
+    const fixture = await testLog({ openSegment: countingWrites(writes, 10) });
     const log = await fixture.open();
     await Promise.all(Array.from({ length: 50 }, (_, index) => log.append(loginEvent(index))));
     await log.close();
-    // The first append is written alone; the 49 that queued behind it, serialised while it was written, together.
+    // The first append is written alone; the 49 that queued behind it, all serialised before that write finished, together.
     assert.deepEqual(writes, [1, 49]);
     assert.equal((await allEvents(fixture.dir)).length, 50);
   });
