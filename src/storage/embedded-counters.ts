@@ -1,9 +1,7 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import type { CounterDatabase, PendingCount } from './batched-counters.ts';
-import { immediateTransaction } from './embedded-schema.ts';
+import { immediateTransaction, LIVE } from './embedded-schema.ts';
 import type { Counter } from './store.ts';
-
-const LIVE = '(expires_at IS NULL OR expires_at > :now)';
 
 /**
  * Adds to a live counter, or starts one where no record is; returns nothing when an expired
@@ -44,7 +42,10 @@ export class SqliteCounters implements CounterDatabase {
     // One statement, one unflushed commit: the common case of a live counter (or none yet).
     const counted = this.#countUp.get({ key, by, now, expires_at: now + ttlMs }) as CounterRow | undefined;
     if (counted) return toCounter(counted);
-    return this.#transaction(() => this.#replaceExpired(key, by, now + ttlMs));
+    return this.#transaction(() => {
+      if (this.#read.get({ key, now: Date.now() })) throw new TypeError(`increment: the record at ${key} is not a counter`);
+      return this.#replaceExpired(key, by, now + ttlMs);
+    });
   }
 
   read(key: string): Counter | undefined {
@@ -67,9 +68,8 @@ export class SqliteCounters implements CounterDatabase {
     });
   }
 
-  /** An expired record still at the key is replaced (its tags go with it). */
+  /** Where no live record is, an expired one still at the key is replaced (its tags go with it). */
   #replaceExpired(key: string, by: number, expiresAtMs: number): Counter {
-    if (this.#read.get({ key, now: Date.now() })) throw new TypeError(`increment: the record at ${key} is not a counter`);
     this.#delete.run({ key });
     this.#insert.run({ key, value: String(by), expires_at: expiresAtMs });
     return { value: by, expiresAtMs };

@@ -5,6 +5,9 @@ import type { DatabaseSync } from 'node:sqlite';
  * milliseconds. `id` is an explicit INTEGER PRIMARY KEY (stable across VACUUM) so that it orders
  * records by creation; a replaced record is deleted and re-inserted, so it becomes the newest.
  */
+/** SQL condition of a record that has not expired at :now. */
+export const LIVE = '(expires_at IS NULL OR expires_at > :now)';
+
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS records (
     id          INTEGER PRIMARY KEY,

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { BatchedCounters } from './batched-counters.ts';
 import { SqliteCounters } from './embedded-counters.ts';
-import { immediateTransaction, prepareConnection, prepareCounterConnection } from './embedded-schema.ts';
+import { immediateTransaction, LIVE, prepareConnection, prepareCounterConnection } from './embedded-schema.ts';
 import { checkIncrement, storedRecord, toRow, unavailable as engineUnavailable, type NewRow } from './engine-helpers.ts';
 import { WalFlusher } from './wal-flusher.ts';
 import { StoreUnavailableError, type Counter, type IncrementOptions, type PutOptions, type Store, type StoredRecord } from './store.ts';
@@ -24,8 +24,8 @@ export interface EmbeddedStoreOptions {
   busyTimeoutMs?: number;
   /**
    * Batched increments (rate limits) are counted in memory and written in one commit this often;
-   * 0 writes each in its own commit, for processes that count the same keys at once (cluster
-   * workers on one file). Default 100 ms.
+   * 0 writes each in its own commit. Cluster workers never count here: the primary counts for
+   * them (PrimaryCountedStore). Default 100 ms.
    */
   counterFlushMs?: number;
 }
@@ -70,8 +70,6 @@ interface RecordRow {
   expires_at: number | null;
   consumed_at: number | null;
 }
-
-const LIVE = '(expires_at IS NULL OR expires_at > :now)';
 
 const SWEEP_BATCH = 500;
 
