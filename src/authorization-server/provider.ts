@@ -254,7 +254,8 @@ function readAheadForRefresh(token: AdapterPayload, store: Store, directory: { f
   if (typeof grantId === 'string') {
     const grantKey = storedModelKey('Grant', grantId);
     readAhead(grantKey, () => store.get(grantKey));
-    readAhead(stepUpSignalKey(grantId), () => store.get(stepUpSignalKey(grantId)));
+    const signalKey = stepUpSignalKey(grantId);
+    readAhead(signalKey, () => store.get(signalKey));
   }
   if (typeof accountId === 'string') readAhead(accountReadKey(accountId), () => directory.findActiveById(accountId));
 }
