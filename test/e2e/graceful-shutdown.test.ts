@@ -9,7 +9,7 @@ import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { SERVICE_CLIENT } from '../support/authorization-server.ts';
 import { freePort } from '../support/ports.ts';
-import { CHILD_ENV, PROJECT_ROOT } from '../support/processes.ts';
+import { PROJECT_ROOT, testProcessEnv } from '../support/processes.ts';
 
 const RESOURCE = 'https://api.example.test/';
 const tokenBody = new URLSearchParams({ grant_type: 'client_credentials', scope: 'api:read', resource: RESOURCE }).toString();
@@ -36,10 +36,10 @@ describe('graceful shutdown on SIGTERM', () => {
     const port = await freePort();
     const child = spawn(process.execPath, ['src/main.ts'], {
       cwd: PROJECT_ROOT,
-      env: {
-        ...CHILD_ENV, NODE_ENV: 'test', PORT: String(port), HOST: '127.0.0.1', CONFIG_FILE: configFile, DEMO_MCP: 'off',
+      env: testProcessEnv({
+        PORT: String(port), HOST: '127.0.0.1', CONFIG_FILE: configFile, DEMO_MCP: 'off',
         DATA_DIR: join(root, 'data'), KEYS_DIR: join(root, 'keys'), RSA_PRIVATE_KEY_PATH: join(root, 'absent'), COOKIE_KEYS_PATH: join(root, 'absent'),
-      },
+      }),
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const exited = once(child, 'exit') as Promise<[number | null, string | null]>;

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { OTHER_RESOURCE, SERVICE_CLIENT } from '../support/authorization-server.ts';
 import { freePort } from '../support/ports.ts';
-import { CHILD_ENV, PROJECT_ROOT } from '../support/processes.ts';
+import { PROJECT_ROOT, testProcessEnv } from '../support/processes.ts';
 
 const LIMIT = 6;
 
@@ -24,11 +24,11 @@ class Cluster {
     this.dataDir = join(root, 'data');
     this.primary = spawn(process.execPath, ['src/main.ts'], {
       cwd: PROJECT_ROOT,
-      env: {
-        ...CHILD_ENV, NODE_ENV: 'test', WORKERS: '2', PORT: String(port), HOST: '127.0.0.1', DEMO_MCP: 'off', LOG_FORMAT: 'json',
+      env: testProcessEnv({
+        WORKERS: '2', PORT: String(port), HOST: '127.0.0.1', DEMO_MCP: 'off', LOG_FORMAT: 'json',
         DATA_DIR: this.dataDir, KEYS_DIR: join(root, 'keys'), RSA_PRIVATE_KEY_PATH: join(root, 'no-secret'), CONFIG_FILE: join(root, 'config.json'),
         TOKEN_RATE_LIMIT_PER_ADDRESS: String(LIMIT),
-      },
+      }),
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     this.primary.stdout.on('data', (chunk) => { this.#output += chunk; });
@@ -96,6 +96,16 @@ class Cluster {
   }
 }
 
+/** Runs `test` against a fresh cluster, stopped afterwards whatever happens. */
+async function withCluster(test: (cluster: Cluster) => Promise<void>): Promise<void> {
+  const cluster = await startCluster();
+  try {
+    await test(cluster);
+  } finally {
+    await cluster.stop();
+  }
+}
+
 async function startCluster(): Promise<Cluster> {
   const root = await mkdtemp(join(tmpdir(), 'portcullis-workers-limits-'));
   roots.push(root);
@@ -114,35 +124,25 @@ after(async () => {
 });
 
 describe('WORKERS=2 on the embedded engine: rate limits counted by the primary', () => {
-  it('holds a limit of N across both workers: the N+1th request is refused whichever worker takes it', async () => {
-    const cluster = await startCluster();
-    try {
-      for (let i = 0; i < LIMIT; i++) assert.equal(await cluster.token(), 200, `request ${i + 1}`);
-      const [first, second] = await cluster.issuedBySlot();
-      assert.ok(first! > 0 && second! > 0, `both workers issued tokens (${first} and ${second})`);
-      assert.equal(first! + second!, LIMIT);
-      // Two more, on new connections: one reaches each worker.
-      assert.equal(await cluster.token(), 429);
-      assert.equal(await cluster.token(), 429);
-    } finally {
-      await cluster.stop();
-    }
-  });
+  it('holds a limit of N across both workers: the N+1th request is refused whichever worker takes it', () => withCluster(async (cluster) => {
+    for (let i = 0; i < LIMIT; i++) assert.equal(await cluster.token(), 200, `request ${i + 1}`);
+    const [first, second] = await cluster.issuedBySlot();
+    assert.ok(first! > 0 && second! > 0, `both workers issued tokens (${first} and ${second})`);
+    assert.equal(first! + second!, LIMIT);
+    // Two more, on new connections: one reaches each worker.
+    assert.equal(await cluster.token(), 429);
+    assert.equal(await cluster.token(), 429);
+  }));
 
-  it('loses no count when a worker is killed: its replacement and the other worker go on from the same count', async () => {
-    const cluster = await startCluster();
-    try {
-      const half = LIMIT / 2;
-      for (let i = 0; i < half; i++) assert.equal(await cluster.token(), 200);
-      process.kill(cluster.workers()[0]!, 'SIGKILL');
-      await cluster.waitForWorkers(3);
-      for (let i = half; i < LIMIT; i++) assert.equal(await cluster.token(), 200, `request ${i + 1}`);
-      assert.equal(await cluster.token(), 429);
-      assert.equal(await cluster.token(), 429);
-    } finally {
-      await cluster.stop();
-    }
-  });
+  it('loses no count when a worker is killed: its replacement and the other worker go on from the same count', () => withCluster(async (cluster) => {
+    const half = LIMIT / 2;
+    for (let i = 0; i < half; i++) assert.equal(await cluster.token(), 200);
+    process.kill(cluster.workers()[0]!, 'SIGKILL');
+    await cluster.waitForWorkers(3);
+    for (let i = half; i < LIMIT; i++) assert.equal(await cluster.token(), 200, `request ${i + 1}`);
+    assert.equal(await cluster.token(), 429);
+    assert.equal(await cluster.token(), 429);
+  }));
 
   it('takes the workers down with a killed primary, so no worker serves requests nobody counts', async () => {
     const cluster = await startCluster();

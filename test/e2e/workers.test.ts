@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { PUBLIC_CLIENT, TEST_PASSWORD, type TestServer } from '../support/authorization-server.ts';
 import { codeFlow, discover } from '../support/oauth-client.ts';
 import { freePort } from '../support/ports.ts';
-import { CHILD_ENV, PROJECT_ROOT, runProject } from '../support/processes.ts';
+import { PROJECT_ROOT, runProject, testProcessEnv } from '../support/processes.ts';
 
 describe('WORKERS=2: two processes sharing the port', () => {
   let root: string;
@@ -25,10 +25,10 @@ describe('WORKERS=2: two processes sharing the port', () => {
       clients: [PUBLIC_CLIENT],
       resources: [{ uri: 'https://api.example.test/', scopes: ['api:read'] }],
     }));
-    env = {
-      ...CHILD_ENV, NODE_ENV: 'test', WORKERS: '2', PORT: String(port), DEMO_MCP: 'off', LOG_FORMAT: 'json',
+    env = testProcessEnv({
+      WORKERS: '2', PORT: String(port), DEMO_MCP: 'off', LOG_FORMAT: 'json',
       DATA_DIR: join(root, 'data'), KEYS_DIR: join(root, 'keys'), RSA_PRIVATE_KEY_PATH: join(root, 'no-secret'), CONFIG_FILE: join(root, 'config.json'),
-    };
+    });
     primary = spawn(process.execPath, ['src/main.ts'], { cwd: PROJECT_ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
     primary.stdout.on('data', (chunk) => { output += chunk; });
     primary.stderr.on('data', (chunk) => { output += chunk; });
