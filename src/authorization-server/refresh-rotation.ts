@@ -9,7 +9,7 @@ import Provider from 'oidc-provider';
  * both usable. Of two requests rotating the same token, the second's write finds it consumed and
  * writes nothing.
  */
-type Rotation = { consumedKey: string; written: boolean };
+type Rotation = { consumedKey: string; outcome?: 'written' | 'lost' };
 
 const rotations = new WeakMap<object, Rotation>();
 
@@ -23,7 +23,7 @@ export function refreshGrantContext(): object | undefined {
 export function deferConsume(consumedKey: string): boolean {
   const ctx = refreshGrantContext();
   if (!ctx) return false;
-  rotations.set(ctx, { consumedKey, written: false });
+  rotations.set(ctx, { consumedKey });
   return true;
 }
 
@@ -34,14 +34,15 @@ export function deferConsume(consumedKey: string): boolean {
 export function deferredConsume(): { consumedKey: string; done(written: boolean): void } | undefined {
   const ctx = refreshGrantContext();
   const rotation = ctx && rotations.get(ctx);
-  if (!rotation || rotation.written) return undefined;
-  return { consumedKey: rotation.consumedKey, done: (written) => { rotation.written = written; } };
+  if (!rotation || rotation.outcome) return undefined;
+  return { consumedKey: rotation.consumedKey, done: (written) => { rotation.outcome = written ? 'written' : 'lost'; } };
 }
 
 /**
- * False when this request's rotation never reached the store (the old token was used by another
- * request first, or the request failed before the write): then there is nothing to undo.
+ * True when this request's rotation found the old token already spent by another request: it
+ * wrote nothing, and restoring the old token would undo the other request's rotation. A write
+ * whose outcome is unknown (the store failed while answering) is not lost: it may have happened.
  */
-export function rotationWritten(ctx: object): boolean {
-  return rotations.get(ctx)?.written ?? true;
+export function rotationLost(ctx: object): boolean {
+  return rotations.get(ctx)?.outcome === 'lost';
 }

@@ -1,6 +1,6 @@
 import Provider, { errors, type Adapter, type AdapterPayload, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Logger } from '../log/index.ts';
-import { rotationWritten } from './refresh-rotation.ts';
+import { rotationLost } from './refresh-rotation.ts';
 import type { ResourceRegistry } from './resources.ts';
 
 interface ConsumableToken {
@@ -89,7 +89,7 @@ export function undoRefusedTokenRequests(provider: Provider, log: Logger): void 
     // oidc-provider names these entities only once this request has consumed them. A code whose
     // exchange failed on our side stays spent: the audit write-ahead withdrew its whole new grant.
     const consumed = entities.RotatedRefreshToken ?? (ctx.status < 500 ? entities.AuthorizationCode : undefined);
-    if (!consumed || (consumed === entities.RotatedRefreshToken && !rotationWritten(ctx))) return;
+    if (!consumed || (consumed === entities.RotatedRefreshToken && rotationLost(ctx))) return;
     const issued = entities.RefreshToken !== consumed ? entities.RefreshToken : undefined;
     try {
       await issued?.destroy();
