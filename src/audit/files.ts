@@ -15,12 +15,6 @@ export async function listLogFiles(dir: string): Promise<LogFiles> {
   return { segments: segments.sort((a, b) => a.firstSeq - b.firstSeq), checkpoints: checkpoints.sort((a, b) => a.size - b.size) };
 }
 
-/** Complete lines of a segment and, separately, what follows the last newline (a torn write). */
-export function splitLines(text: string): { lines: string[]; tail: string } {
-  const end = text.lastIndexOf('\n');
-  return { lines: end < 0 ? [] : text.slice(0, end).split('\n'), tail: text.slice(end + 1) };
-}
-
 /** fsync of a directory, so that a created or renamed file survives a power loss. */
 export async function syncDirectory(dir: string): Promise<void> {
   const handle = await open(dir, 'r');

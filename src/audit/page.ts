@@ -1,4 +1,6 @@
-import { listLogFiles, readSegment, segmentsInRange } from './read-log.ts';
+import { join } from 'node:path';
+import { listLogFiles, segmentLines, segmentsInRange } from './read-log.ts';
+import { linesBackward } from './segment-lines.ts';
 import { matches, type AuditQuery } from './query.ts';
 import { parseRecord, type AuditRecord } from './records.ts';
 
@@ -18,8 +20,9 @@ export interface AuditPage {
 
 /**
  * One page of matching records, newest first. Reads segment files from the newest back, one at a
- * time, and stops as soon as the page is full: a page costs the segments it spans, and a filter
- * that matches rarely can read every segment the date range allows (each one once).
+ * time and each from its end a chunk at a time, and stops as soon as the page is full: a page
+ * costs the segments it spans, and a filter that matches rarely can read every segment the date
+ * range allows (each one once).
  */
 export async function readPage(dir: string, query: AuditQuery, page: PageRequest): Promise<AuditPage> {
   const files = await listLogFiles(dir).catch(() => ({ segments: [], checkpoints: [] }));
@@ -30,10 +33,9 @@ export async function readPage(dir: string, query: AuditQuery, page: PageRequest
   const found: AuditRecord[] = [];
   const needles = textsOf(query);
   for (let index = last; index >= selected[0]; index -= 1) {
-    const { lines } = await readSegment(dir, files.segments[index]!);
-    for (let line = lines.length - 1; line >= 0; line -= 1) {
-      if (!needles.every((needle) => lines[line]!.includes(needle))) continue;
-      const record = parseRecord(lines[line]!);
+    for await (const line of linesBackward(join(dir, files.segments[index]!.name))) {
+      if (!needles.every((needle) => line.includes(needle))) continue;
+      const record = parseRecord(line);
       if (!record || record.seq >= before || !matches(record, query)) continue;
       if (found.length === page.limit) return { records: found, next: found.at(-1)!.seq };
       found.push(record);
@@ -52,5 +54,11 @@ export async function readRecord(dir: string, seq: number): Promise<AuditRecord 
   const files = await listLogFiles(dir).catch(() => ({ segments: [], checkpoints: [] }));
   const segment = files.segments.findLast((candidate) => candidate.firstSeq <= seq);
   if (!segment) return undefined;
-  return (await readSegment(dir, segment)).lines.map(parseRecord).find((record) => record?.seq === seq);
+  const seqText = `"seq":${seq},"time":`;
+  for await (const line of segmentLines(dir, segment)) {
+    if (!line.includes(seqText)) continue;
+    const record = parseRecord(line);
+    if (record?.seq === seq) return record;
+  }
+  return undefined;
 }

@@ -1,6 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { listLogFiles, readSegment, segmentsInRange, type DateRange } from './read-log.ts';
+import { listLogFiles, segmentLines, segmentsInRange, type DateRange } from './read-log.ts';
 import { SEGMENT_PATTERN, parseRecord, type AuditRecord } from './records.ts';
 
 export interface AuditQuery extends DateRange {
@@ -16,7 +16,7 @@ export async function* queryLog(dir: string, query: AuditQuery = {}): AsyncGener
   const selected = await segmentsInRange(dir, files, query);
   if (!selected) return;
   for (let index = selected[0]; index <= selected[1]; index += 1) {
-    for (const line of (await readSegment(dir, files.segments[index]!)).lines) {
+    for await (const line of segmentLines(dir, files.segments[index]!)) {
       const record = parseRecord(line);
       if (record && matches(record, query)) yield record;
     }

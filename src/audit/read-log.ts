@@ -1,18 +1,12 @@
-import { open, readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { listLogFiles, splitLines, type LogFiles } from './files.ts';
+import { listLogFiles, type LogFiles } from './files.ts';
 import { parseRecord, recordLeaf } from './records.ts';
+import { SegmentLines } from './segment-lines.ts';
 
-export interface SegmentText {
-  name: string;
-  firstSeq: number;
-  lines: string[];
-  /** Bytes after the last newline: a torn write. */
-  tail: string;
-}
-
-export async function readSegment(dir: string, segment: { name: string; firstSeq: number }): Promise<SegmentText> {
-  return { ...segment, ...splitLines(await readFile(join(dir, segment.name), 'utf8')) };
+/** A segment's lines, read a chunk at a time (`chunkBytes`: tests). */
+export function segmentLines(dir: string, segment: { name: string }, chunkBytes?: number): SegmentLines {
+  return new SegmentLines(join(dir, segment.name), chunkBytes);
 }
 
 /** The `time` of a segment's first record, without checking it; undefined for an empty or unreadable one. Reads the first line only. */
@@ -74,7 +68,7 @@ export async function leafHashesFrom(dir: string, files: LogFiles, from: number)
   const leaves: Buffer[] = [];
   const firstIndex = Math.max(0, files.segments.findLastIndex((segment) => segment.firstSeq <= from));
   for (const segment of files.segments.slice(firstIndex)) {
-    for (const line of (await readSegment(dir, segment)).lines) {
+    for await (const line of segmentLines(dir, segment)) {
       const record = parseRecord(line);
       if (!record) break;
       if (record.seq === from + leaves.length) leaves.push(recordLeaf(record));

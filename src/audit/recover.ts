@@ -1,14 +1,15 @@
 import { createHash } from 'node:crypto';
-import { chmod, readFile, rename, writeFile } from 'node:fs/promises';
+import { chmod, open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError } from '../config/index.ts';
 import { lockDirectory } from '../lock/index.ts';
-import { decodeFrontier } from './check-record.ts';
-import { listLogFiles, splitLines, syncDirectory, type LogFiles } from './files.ts';
+import { listLogFiles, syncDirectory, type LogFiles } from './files.ts';
 import { AUDIT_LOCK_FILE, AuditLog, type AuditLogOptions } from './log.ts';
+import { segmentLines } from './read-log.ts';
 import { parseRecord } from './records.ts';
+import { fileChunks } from './segment-lines.ts';
 import { parseNote } from './signed-note.ts';
-import { frontierAfter, safePrev, scanSegment } from './tail.ts';
+import { scanLastSegment } from './tail.ts';
 
 export interface Recovery {
   /** The damaged segment, and the name it is kept under, unchanged. */
@@ -61,13 +62,9 @@ async function setDamageAside(dir: string, files: LogFiles): Promise<Omit<Recove
   const last = files.segments.at(-1);
   if (!last) throw new ConfigError('AUDIT_DIR', `no audit log in ${dir}`);
   const path = join(dir, last.name);
-  const bytes = await readFile(path);
-  const { lines } = splitLines(bytes.toString('utf8'));
-  const prev = lines.length > 0 ? safePrev(lines[0]!) : undefined;
-  const start = prev ? decodeFrontier(prev) : await frontierAfter(dir, files.segments.at(-2), last.firstSeq);
-  const scan = scanSegment(lines, last.firstSeq, start);
-  if (scan.goodBytes === bytes.length) throw new ConfigError('AUDIT_DIR', `nothing to recover: ${last.name} ends with a good record (run portcullis audit verify to check the rest)`);
-  const roots = await recordRoots(dir, files, scan.size);
+  const scan = await scanLastSegment(dir, files.segments);
+  if (scan.goodBytes === scan.dataBytes) throw new ConfigError('AUDIT_DIR', `nothing to recover: ${last.name} ends with a good record (run portcullis audit verify to check the rest)`);
+  const roots = await rootsAt(dir, files, new Set(files.checkpoints.map((checkpoint) => checkpoint.size).filter((size) => size <= scan.size)));
   const setAside: string[] = [];
   for (const checkpoint of files.checkpoints) {
     const signed = await readFile(join(dir, checkpoint.name), 'utf8').then(parseNote).catch(() => undefined);
@@ -75,27 +72,51 @@ async function setDamageAside(dir: string, files: LogFiles): Promise<Omit<Recove
     setAside.push(checkpoint.name);
   }
   const keptIn = `${DAMAGED_PREFIX}${last.name}`;
-  const cutBytes = bytes.subarray(scan.goodBytes);
-  await writeFile(`${path}.recovering`, bytes.subarray(0, scan.goodBytes), { mode: 0o600, flush: true });
+  const cut = await describeBytes(path, scan.goodBytes, scan.dataBytes);
+  await copyStart(path, `${path}.recovering`, scan.goodBytes);
   await rename(path, join(dir, keptIn));
   await chmod(join(dir, keptIn), 0o400);
   await rename(`${path}.recovering`, path);
   for (const name of setAside) await rename(join(dir, name), join(dir, `${SET_ASIDE_PREFIX}${name}`));
   await syncDirectory(dir);
-  return {
-    segment: last.name, keptIn, cutFromSeq: scan.size, cutLines: cutBytes.toString('utf8').split('\n').length - (cutBytes.at(-1) === 0x0a ? 1 : 0), cutBytes: cutBytes.length,
-    sha256: createHash('sha256').update(cutBytes).digest('hex'), setAside,
-  };
+  return { segment: last.name, keptIn, cutFromSeq: scan.size, cutLines: cut.lines, cutBytes: cut.bytes, sha256: cut.sha256, setAside };
 }
 
-/** The signed root after each record up to `size` (unchecked: only compared with checkpoints). */
-async function recordRoots(dir: string, files: LogFiles, size: number): Promise<Map<number, string>> {
+/** The signed root after each record whose count is in `sizes` (unchecked: only compared with checkpoints). */
+async function rootsAt(dir: string, files: LogFiles, sizes: Set<number>): Promise<Map<number, string>> {
   const roots = new Map<number, string>();
   for (const segment of files.segments) {
-    for (const line of splitLines(await readFile(join(dir, segment.name), 'utf8')).lines) {
+    for await (const line of segmentLines(dir, segment)) {
       const record = parseRecord(line);
-      if (record && record.seq < size && !roots.has(record.seq + 1)) roots.set(record.seq + 1, record.root);
+      if (record && sizes.has(record.seq + 1) && !roots.has(record.seq + 1)) roots.set(record.seq + 1, record.root);
     }
   }
   return roots;
+}
+
+/** Lines, size and SHA-256 of the bytes from `start` to `end` of a file. */
+async function describeBytes(path: string, start: number, end: number): Promise<{ lines: number; bytes: number; sha256: string }> {
+  const hash = createHash('sha256');
+  let newlines = 0;
+  let lastByte: number | undefined;
+  for await (const chunk of fileChunks(path, { start, end })) {
+    hash.update(chunk);
+    for (let at = chunk.indexOf(0x0a); at >= 0; at = chunk.indexOf(0x0a, at + 1)) newlines += 1;
+    lastByte = chunk.at(-1);
+  }
+  // A last line without its newline counts too.
+  return { lines: newlines + (lastByte !== undefined && lastByte !== 0x0a ? 1 : 0), bytes: end - start, sha256: hash.digest('hex') };
+}
+
+/** A new file (flushed to disk) holding the first `bytes` bytes of `from`. */
+async function copyStart(from: string, to: string, bytes: number): Promise<void> {
+  const file = await open(to, 'w', 0o600);
+  try {
+    for await (const chunk of fileChunks(from, { end: bytes })) {
+      for (let written = 0; written < chunk.length;) written += (await file.write(chunk, written)).bytesWritten;
+    }
+    await file.sync();
+  } finally {
+    await file.close();
+  }
 }

@@ -1,9 +1,7 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { ConfigError } from '../config/index.ts';
 import { checkRecord, decodeFrontier } from './check-record.ts';
-import { splitLines } from './files.ts';
 import type { Hash } from './merkle.ts';
+import { segmentLines } from './read-log.ts';
 import { segmentName } from './records.ts';
 
 export interface ActiveSegment {
@@ -33,18 +31,10 @@ export async function readTail(dir: string, segments: Array<{ name: string; firs
     return { segment: { name: segmentName(0), records: 0, bytes: 0 }, frontier: [], size: 0, created: true, tornBytes: 0 };
   }
   const last = segments.at(-1)!;
-  const path = join(dir, last.name);
-  const text = await readFile(path, 'utf8');
-  const { lines } = splitLines(text);
-  const prev = lines.length > 0 ? safePrev(lines[0]!) : undefined;
-  const start = prev ? decodeFrontier(prev) : await frontierAfter(dir, segments.at(-2), last.firstSeq);
-  const { firstBad, goodBytes, size: seq, frontier } = scanSegment(lines, last.firstSeq, start);
-  if (firstBad >= 0) {
-    const goodLater = lines.slice(firstBad + 1).some((line) => safeSeqIsAfter(line, seq));
-    if (goodLater) throw new ConfigError('AUDIT_DIR', `${last.name} line ${firstBad + 1} is damaged and records follow it; run portcullis audit verify, then portcullis audit recover`);
-  }
-  const tornBytes = Buffer.byteLength(text, 'utf8') - goodBytes;
-  return { segment: { name: last.name, records: seq - last.firstSeq, bytes: goodBytes }, frontier, size: seq, created: false, tornBytes };
+  const scan = await scanLastSegment(dir, segments);
+  if (scan.goodLater) throw new ConfigError('AUDIT_DIR', `${last.name} line ${scan.firstBad + 1} is damaged and records follow it; run portcullis audit verify, then portcullis audit recover`);
+  const tornBytes = scan.fileBytes - scan.goodBytes;
+  return { segment: { name: last.name, records: scan.size - last.firstSeq, bytes: scan.goodBytes }, frontier: scan.frontier, size: scan.size, created: false, tornBytes };
 }
 
 export interface SegmentScan {
@@ -56,21 +46,50 @@ export interface SegmentScan {
   /** Index of the first line that is not the next good record; -1 when every line is. */
   firstBad: number;
   problem?: string;
+  /** A good record with a later seq follows the first bad line: damage, not a torn write. */
+  goodLater: boolean;
+  /** The file's size, and where its written data ends (reserved zero bytes excluded). */
+  fileBytes: number;
+  dataBytes: number;
 }
 
-/** Checks a segment's lines in order from `firstSeq`, stopping at the first that is not the next good record. */
-export function scanSegment(lines: string[], firstSeq: number, start: Hash[]): SegmentScan {
-  let frontier = start;
-  let seq = firstSeq;
+/**
+ * Checks the active (last) segment's lines in order, as a stream, stopping at the first that is
+ * not the next good record; past it, only looks for a later good record. The tree state before
+ * the segment is its first record's `prev`, or else the end of the segment before it.
+ */
+export async function scanLastSegment(dir: string, segments: Array<{ name: string; firstSeq: number }>): Promise<SegmentScan> {
+  const last = segments.at(-1)!;
+  const lines = segmentLines(dir, last);
+  const startOf = async (line: string | undefined) => {
+    const prev = line === undefined ? undefined : safePrev(line);
+    return prev ? decodeFrontier(prev) : frontierAfter(dir, segments.at(-2), last.firstSeq);
+  };
+  let frontier: Hash[] | undefined;
+  let seq = last.firstSeq;
   let goodBytes = 0;
-  for (const [index, line] of lines.entries()) {
+  let index = -1;
+  let bad: { index: number; problem: string } | undefined;
+  let goodLater = false;
+  for await (const line of lines) {
+    index += 1;
+    if (bad) {
+      // Read on to the end all the same: the caller needs where the data ends.
+      goodLater ||= safeSeqIsAfter(line, seq);
+      continue;
+    }
+    frontier ??= await startOf(line);
     const check = checkRecord(line, seq, frontier);
-    if (!check.ok) return { size: seq, frontier, goodBytes, firstBad: index, problem: check.problem };
+    if (!check.ok) {
+      bad = { index, problem: check.problem };
+      continue;
+    }
     frontier = check.frontier;
     seq += 1;
     goodBytes += Buffer.byteLength(line, 'utf8') + 1;
   }
-  return { size: seq, frontier, goodBytes, firstBad: -1 };
+  const found = { size: seq, frontier: frontier ?? await startOf(undefined), goodBytes, goodLater, fileBytes: lines.fileBytes, dataBytes: lines.dataBytes };
+  return bad ? { ...found, firstBad: bad.index, problem: bad.problem } : { ...found, firstBad: -1 };
 }
 
 export function safePrev(line: string): string[] | undefined {
@@ -92,15 +111,15 @@ function safeSeqIsAfter(line: string, seq: number): boolean {
 /** The frontier at the end of the sealed segment before an empty active one. */
 export async function frontierAfter(dir: string, previous: { name: string; firstSeq: number } | undefined, expectedSize: number): Promise<Hash[]> {
   if (!previous) return [];
-  const { lines } = splitLines(await readFile(join(dir, previous.name), 'utf8'));
-  let frontier = decodeFrontier(safePrev(lines[0] ?? ''));
+  let frontier: Hash[] | undefined;
   let seq = previous.firstSeq;
-  for (const line of lines) {
+  for await (const line of segmentLines(dir, previous)) {
+    frontier ??= decodeFrontier(safePrev(line));
     const check = checkRecord(line, seq, frontier);
     if (!check.ok) throw new ConfigError('AUDIT_DIR', `${previous.name} record ${seq} is damaged (${check.problem}); run portcullis audit verify`);
     frontier = check.frontier;
     seq += 1;
   }
   if (seq !== expectedSize) throw new ConfigError('AUDIT_DIR', `${previous.name} ends at seq ${seq - 1} but the next segment starts at ${expectedSize}`);
-  return frontier;
+  return frontier ?? [];
 }

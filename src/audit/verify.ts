@@ -5,7 +5,7 @@ import { checkRecord, decodeFrontier } from './check-record.ts';
 import { listLogFiles, type LogFiles } from './files.ts';
 import type { Hash } from './merkle.ts';
 import { b64, parseRecord } from './records.ts';
-import { readSegment, segmentsInRange, type DateRange } from './read-log.ts';
+import { segmentLines, segmentsInRange, type DateRange } from './read-log.ts';
 import { NoteError, parseNote } from './signed-note.ts';
 import { explainedByLoss, handoversIn, judgeSignatures, vouchedIdentities, type RecordedHandover } from './vouch.ts';
 
@@ -22,6 +22,8 @@ export interface VerifyOptions extends DateRange {
   handovers?: RecordedHandover[];
   /** A log being written right now: bytes after the last newline of the active segment are an append in progress, not damage. */
   live?: boolean;
+  /** Bytes of a segment read at a time (tests; the default holds about a megabyte whatever the log's size). */
+  chunkBytes?: number;
 }
 
 export interface VerifyFailure {
@@ -58,7 +60,8 @@ export function describeFailure(failure: VerifyFailure): string {
 /**
  * Recomputes every leaf hash and tree head, checks each checkpoint's signature and that its
  * root is the root of the records up to its size (so consecutive checkpoints are consistent:
- * each is a prefix of the same tree), and stops at the first broken place.
+ * each is a prefix of the same tree), and stops at the first broken place. Segments are read as
+ * a stream, so the check holds a chunk of a segment at a time, not the segment.
  */
 export async function verifyLog(options: VerifyOptions): Promise<VerifyReport> {
   const files = await listLogFiles(options.dir);
@@ -128,18 +131,20 @@ export async function verifyLog(options: VerifyOptions): Promise<VerifyReport> {
   };
 
   for (let index = first; index <= last; index += 1) {
-    const segment = await readSegment(options.dir, files.segments[index]!);
+    const segment = files.segments[index]!;
     if (segment.firstSeq !== seq) return fail({ file: segment.name, problem: `the previous segment ends at seq ${seq - 1} but this one starts at ${segment.firstSeq} (records or a segment are missing)` });
-    if (segment.lines.length === 0 && index < files.segments.length - 1) return fail({ file: segment.name, problem: 'a sealed segment is empty (truncated)' });
-    for (const [lineIndex, line] of segment.lines.entries()) {
-      if (lineIndex === 0) {
+    const lines = segmentLines(options.dir, segment, options.chunkBytes);
+    let lineNumber = 0;
+    for await (const line of lines) {
+      lineNumber += 1;
+      if (lineNumber === 1) {
         const prev = parseRecord(line)?.prev;
         if (frontier === undefined) frontier = decodeFrontier(prev);
         else if (!prev || prev.join() !== frontier.map(b64).join()) return fail({ file: segment.name, line: 1, seq, problem: 'the tree state carried into this segment does not match the segment before it' });
         if (seq === 0 && frontier.length > 0) return fail({ file: segment.name, line: 1, seq, problem: 'the first record of the log claims earlier records' });
       }
       const check = checkRecord(line, seq, frontier!);
-      if (!check.ok) return fail({ file: segment.name, line: lineIndex + 1, seq, problem: check.problem });
+      if (!check.ok) return fail({ file: segment.name, line: lineNumber, seq, problem: check.problem });
       report.firstSeq ??= seq;
       report.lastSeq = seq;
       frontier = check.frontier;
@@ -148,8 +153,9 @@ export async function verifyLog(options: VerifyOptions): Promise<VerifyReport> {
       const problem = await checkCheckpointsUpTo(seq, segment.name);
       if (problem) return fail(problem);
     }
+    if (lineNumber === 0 && index < files.segments.length - 1) return fail({ file: segment.name, problem: 'a sealed segment is empty (truncated)' });
     const appending = options.live === true && index === files.segments.length - 1;
-    if (segment.tail.length > 0 && !appending) return fail({ file: segment.name, line: segment.lines.length + 1, problem: 'the last record is incomplete (torn write; the server cuts it off at its next start)' });
+    if (lines.tail.length > 0 && !appending) return fail({ file: segment.name, line: lineNumber + 1, problem: 'the last record is incomplete (torn write; the server cuts it off at its next start)' });
   }
   const reachedEnd = last === files.segments.length - 1;
   const beyond = checkpoints.slice(nextCheckpoint);

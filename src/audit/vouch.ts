@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AuditEvent } from './events.ts';
 import type { LogFiles } from './files.ts';
-import { listLogFiles, readSegment } from './read-log.ts';
+import { listLogFiles, segmentLines } from './read-log.ts';
 import { parseRecord } from './records.ts';
 import { keyId, parseNote, parseVerifierKey, signedBy, verifierKey, type ParsedNote } from './signed-note.ts';
 
@@ -33,7 +33,8 @@ export async function handoversIn(dir: string, fromSeq = 0): Promise<RecordedHan
   const first = Math.max(0, segments.findLastIndex((segment) => segment.firstSeq <= fromSeq));
   for (const segment of segments.slice(first)) {
     // Canonical JSON has no spaces: only lines holding this text can be one of the log's own events.
-    for (const line of (await readSegment(dir, segment)).lines.filter((text) => text.includes('"type":"audit.'))) {
+    for await (const line of segmentLines(dir, segment)) {
+      if (!line.includes('"type":"audit.')) continue;
       const record = parseRecord(line);
       if (!record || record.seq < fromSeq || !HISTORY_TYPES.has(record.event.type)) continue;
       const { event } = record;

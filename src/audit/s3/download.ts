@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
@@ -28,11 +28,8 @@ export async function downloadAuditCopy(config: Config, logName?: string, client
         const name = fileNameOf(prefix, object.Key ?? '');
         if (!name || !(SEGMENT_PATTERN.test(name) || CHECKPOINT_PATTERN.test(name))) continue;
         const response = await client.send(new GetObjectCommand({ Bucket: bucket, Key: object.Key, ChecksumMode: 'ENABLED' }));
-        const body = Buffer.from(await response.Body!.transformToByteArray());
-        if (response.ChecksumSHA256 && createHash('sha256').update(body).digest('base64') !== response.ChecksumSHA256) {
-          throw new Error(`${object.Key}: the body does not match its stored SHA-256`);
-        }
-        await writeFile(join(dir, name), body);
+        const sha256 = await saveBody(response.Body as AsyncIterable<Uint8Array>, join(dir, name));
+        if (response.ChecksumSHA256 && sha256 !== response.ChecksumSHA256) throw new Error(`${object.Key}: the body does not match its stored SHA-256`);
       }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
@@ -41,4 +38,19 @@ export async function downloadAuditCopy(config: Config, logName?: string, client
     throw error;
   }
   return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** Writes an object's body to a file as it arrives (a segment can be 64 MiB); returns its SHA-256, base64. */
+async function saveBody(body: AsyncIterable<Uint8Array>, path: string): Promise<string> {
+  const hash = createHash('sha256');
+  const file = await open(path, 'w', 0o600);
+  try {
+    for await (const chunk of body) {
+      hash.update(chunk);
+      await file.writeFile(chunk);
+    }
+  } finally {
+    await file.close();
+  }
+  return hash.digest('base64');
 }

@@ -1,10 +1,11 @@
-import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { appendFile, open, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Logger } from '../../log/index.ts';
 import { listLogFiles } from '../files.ts';
 import { segmentStartTime } from '../read-log.ts';
+import { fileDigest } from '../segment-lines.ts';
 import { SEGMENT_PATTERN } from '../records.ts';
 import { objectKey } from './object-key.ts';
 
@@ -105,15 +106,17 @@ export class S3Shipper {
 
   async #upload(name: string): Promise<void> {
     const path = join(this.#options.dir, name);
-    const body = await readFile(path);
+    // Read as a stream (a segment can be 64 MiB); the SDK tries once, so every attempt opens the file afresh.
+    const { sha256, bytes } = await fileDigest(path);
     const key = objectKey(this.#options.prefix, await this.#dateOf(name, path), name);
     const retainUntil = new Date(this.#options.now().getTime() + this.#options.retentionDays * 86_400_000);
     await this.#options.client.send(new PutObjectCommand({
       Bucket: this.#options.bucket,
       Key: key,
-      Body: body,
+      Body: createReadStream(path),
+      ContentLength: bytes,
       ContentType: name.endsWith('.note') ? 'text/plain; charset=utf-8' : 'application/x-ndjson',
-      ChecksumSHA256: createHash('sha256').update(body).digest('base64'),
+      ChecksumSHA256: sha256,
       ObjectLockMode: this.#options.lockMode,
       ObjectLockRetainUntilDate: retainUntil,
     }));
