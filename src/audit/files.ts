@@ -15,10 +15,30 @@ export async function listLogFiles(dir: string): Promise<LogFiles> {
   return { segments: segments.sort((a, b) => a.firstSeq - b.firstSeq), checkpoints: checkpoints.sort((a, b) => a.size - b.size) };
 }
 
-/** Complete lines of a segment and, separately, what follows the last newline (a torn write). */
+/**
+ * The largest single write to a segment. A power loss during a write into zero-filled space can
+ * keep any of its pages and lose others, so the unacknowledged end of a segment can hold zeros
+ * before intact records; start-up only takes that for a torn write within this many bytes.
+ */
+export const MAX_WRITE_BYTES = 256 * 1024;
+
+/**
+ * Where a segment's data ends. The active segment is zero-filled ahead of its appends, so that an
+ * append does not make the file longer; those zeros are free space, not records.
+ */
+export function dataEnd(bytes: Buffer): number {
+  let end = bytes.length;
+  while (end > 0 && bytes[end - 1] === 0) end -= 1;
+  return end;
+}
+
+/** Complete lines of a segment and, separately, what follows the last newline (a torn write); its zero-filled free space is neither. */
 export function splitLines(text: string): { lines: string[]; tail: string } {
-  const end = text.lastIndexOf('\n');
-  return { lines: end < 0 ? [] : text.slice(0, end).split('\n'), tail: text.slice(end + 1) };
+  let dataLength = text.length;
+  while (dataLength > 0 && text.charCodeAt(dataLength - 1) === 0) dataLength -= 1;
+  const data = text.slice(0, dataLength);
+  const end = data.lastIndexOf('\n');
+  return { lines: end < 0 ? [] : data.slice(0, end).split('\n'), tail: data.slice(end + 1) };
 }
 
 /** fsync of a directory, so that a created or renamed file survives a power loss. */

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { ConfigError } from '../config/index.ts';
 import { lockDirectory } from '../lock/index.ts';
 import { decodeFrontier } from './check-record.ts';
-import { listLogFiles, splitLines, syncDirectory, type LogFiles } from './files.ts';
+import { dataEnd, listLogFiles, splitLines, syncDirectory, type LogFiles } from './files.ts';
 import { AUDIT_LOCK_FILE, AuditLog, type AuditLogOptions } from './log.ts';
 import { parseRecord } from './records.ts';
 import { parseNote } from './signed-note.ts';
@@ -62,11 +62,12 @@ async function setDamageAside(dir: string, files: LogFiles): Promise<Omit<Recove
   if (!last) throw new ConfigError('AUDIT_DIR', `no audit log in ${dir}`);
   const path = join(dir, last.name);
   const bytes = await readFile(path);
-  const { lines } = splitLines(bytes.toString('utf8'));
+  const end = dataEnd(bytes);
+  const { lines } = splitLines(bytes.toString('utf8', 0, end));
   const prev = lines.length > 0 ? safePrev(lines[0]!) : undefined;
   const start = prev ? decodeFrontier(prev) : await frontierAfter(dir, files.segments.at(-2), last.firstSeq);
   const scan = scanSegment(lines, last.firstSeq, start);
-  if (scan.goodBytes === bytes.length) throw new ConfigError('AUDIT_DIR', `nothing to recover: ${last.name} ends with a good record (run portcullis audit verify to check the rest)`);
+  if (scan.goodBytes === end) throw new ConfigError('AUDIT_DIR', `nothing to recover: ${last.name} ends with a good record (run portcullis audit verify to check the rest)`);
   const roots = await recordRoots(dir, files, scan.size);
   const setAside: string[] = [];
   for (const checkpoint of files.checkpoints) {
@@ -75,7 +76,7 @@ async function setDamageAside(dir: string, files: LogFiles): Promise<Omit<Recove
     setAside.push(checkpoint.name);
   }
   const keptIn = `${DAMAGED_PREFIX}${last.name}`;
-  const cutBytes = bytes.subarray(scan.goodBytes);
+  const cutBytes = bytes.subarray(scan.goodBytes, end);
   await writeFile(`${path}.recovering`, bytes.subarray(0, scan.goodBytes), { mode: 0o600, flush: true });
   await rename(path, join(dir, keptIn));
   await chmod(join(dir, keptIn), 0o400);

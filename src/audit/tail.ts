@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError } from '../config/index.ts';
 import { checkRecord, decodeFrontier } from './check-record.ts';
-import { splitLines } from './files.ts';
+import { dataEnd, MAX_WRITE_BYTES, splitLines } from './files.ts';
 import type { Hash } from './merkle.ts';
 import { segmentName } from './records.ts';
 
@@ -18,15 +18,17 @@ export interface LogTail {
   size: number;
   /** No segment yet: the first one is created when the log starts. */
   created: boolean;
-  /** Bytes after the last good record of the active segment (a torn write), cut when the log starts. */
+  /** Bytes after the last good record of the active segment (a torn write), cut when the log starts; its zero-filled free space is not counted. */
   tornBytes: number;
 }
 
 /**
  * Reads the active (last) segment back, changing nothing. Anything after its last good record that
  * is not itself a good record is a write that was never acknowledged (torn by a crash): the log
- * cuts it off when it starts. A bad record followed by good ones is damage, not a torn write:
- * start-up stops.
+ * cuts it off when it starts. A bad record followed by good ones is damage, not a torn write, and
+ * start-up stops; unless the bad record has zeros in it and all of it lies within one write's
+ * reach of the last good record: a power loss that kept some pages of the last write and not
+ * others (the space it went into was zero-filled).
  */
 export async function readTail(dir: string, segments: Array<{ name: string; firstSeq: number }>): Promise<LogTail> {
   if (segments.length === 0) {
@@ -34,16 +36,17 @@ export async function readTail(dir: string, segments: Array<{ name: string; firs
   }
   const last = segments.at(-1)!;
   const path = join(dir, last.name);
-  const text = await readFile(path, 'utf8');
-  const { lines } = splitLines(text);
+  const bytes = await readFile(path);
+  const end = dataEnd(bytes);
+  const { lines } = splitLines(bytes.toString('utf8', 0, end));
   const prev = lines.length > 0 ? safePrev(lines[0]!) : undefined;
   const start = prev ? decodeFrontier(prev) : await frontierAfter(dir, segments.at(-2), last.firstSeq);
   const { firstBad, goodBytes, size: seq, frontier } = scanSegment(lines, last.firstSeq, start);
   if (firstBad >= 0) {
     const goodLater = lines.slice(firstBad + 1).some((line) => safeSeqIsAfter(line, seq));
-    if (goodLater) throw new ConfigError('AUDIT_DIR', `${last.name} line ${firstBad + 1} is damaged and records follow it; run portcullis audit verify, then portcullis audit recover`);
+    if (goodLater && !isTornLastWrite(bytes.subarray(goodBytes, end))) throw new ConfigError('AUDIT_DIR', `${last.name} line ${firstBad + 1} is damaged and records follow it; run portcullis audit verify, then portcullis audit recover`);
   }
-  const tornBytes = Buffer.byteLength(text, 'utf8') - goodBytes;
+  const tornBytes = end - goodBytes;
   return { segment: { name: last.name, records: seq - last.firstSeq, bytes: goodBytes }, frontier, size: seq, created: false, tornBytes };
 }
 
@@ -71,6 +74,11 @@ export function scanSegment(lines: string[], firstSeq: number, start: Hash[]): S
     goodBytes += Buffer.byteLength(line, 'utf8') + 1;
   }
   return { size: seq, frontier, goodBytes, firstBad: -1 };
+}
+
+/** What follows the last good record could be one write that reached the disk in part: the pages it lost read as zeros. */
+function isTornLastWrite(afterGood: Buffer): boolean {
+  return afterGood.length <= MAX_WRITE_BYTES && afterGood.includes(0);
 }
 
 export function safePrev(line: string): string[] | undefined {
