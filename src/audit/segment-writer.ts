@@ -68,7 +68,7 @@ export class SegmentWriter {
       options.log.warn({ segment: segment.name, bytes: state.tornBytes, keptRecords: segment.records }, 'audit log: cut off a torn last record (written, never acknowledged)');
     }
     const writer = new SegmentWriter(options, file, { ...segment });
-    writer.#fillAhead();
+    await writer.#fill();
     return writer;
   }
 
@@ -133,7 +133,7 @@ export class SegmentWriter {
     await syncDirectory(this.#options.dir);
     await chmod(join(this.#options.dir, sealed), 0o400).catch(() => {});
     this.#options.onSealed?.(sealed);
-    this.#fillAhead();
+    await this.#fill();
   }
 
   /** Closes the segment cut to its records (a reader of a stopped log finds no zeros). */
@@ -151,7 +151,7 @@ export class SegmentWriter {
     this.#allocated = this.#segment.bytes;
   }
 
-  /** Keeps at least FILL_BYTES of synced zeros ahead of the records, writing them in the background. */
+  /** Keeps at least FILL_BYTES of synced zeros ahead of the records, writing them in the background (a segment starts with them). */
   #fillAhead(): void {
     if (this.#filling || this.#fillStopped || this.#damagedAt !== undefined || this.#allocated - this.#segment.bytes >= FILL_BYTES) return;
     this.#filling = this.#fill().finally(() => {
