@@ -1,24 +1,26 @@
 /**
  * (4) The audit log. First, group commit alone: `appenders` concurrent appenders on one log, each
  * appending again as soon as its last append is durable (fsync'd), for a fixed number of appends.
- * Then token endpoint throughput and latency with the audit log on vs off, in one process: two authorization
- * servers on loopback (each with its own temp data dir), the same client_credentials request
- * (a confidential client, one RS256 JWT per request) sent with `concurrency` requests in flight.
+ * Then token endpoint throughput and latency with the audit log on vs off: two Portcullis servers
+ * (`node src/main.ts`, each in its own process with its own data dir, so one's garbage collection
+ * does not land in the other's latencies), the same client_credentials request (a confidential
+ * client, one RS256 JWT per request) sent from this process with `concurrency` requests in flight.
  * With audit on, each response waits for its event's fsync; group commit shares one fsync among
  * the requests waiting at that moment. The two servers take turns on chunks, alternating which
  * goes first, so drift in machine load hits both alike.
- * Run: ./node_modules/.bin/node bench/audit.ts [requests] [concurrency]
+ * Run: ./node_modules/.bin/node bench/audit.ts [requests] [concurrency] [appends]
  */
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startAuthorizationServer, type RunningAuthorizationServer } from '../src/authorization-server/start.ts';
-import { loadConfig, type Config } from '../src/config/index.ts';
-import { silentLogger } from '../src/log/index.ts';
-import { generateKeyPairSync } from 'node:crypto';
 import { AuditLog } from '../src/audit/index.ts';
+import { silentLogger } from '../src/log/index.ts';
+import { freePort } from '../test/support/ports.ts';
+import type { RunningChild } from './support/child.ts';
+import type { LoadRequest } from './support/load.ts';
 import { combine, formatOps, measureConcurrent, measureConcurrentLatency, percentile, type Measurement } from './support/timing.ts';
-import { NO_RATE_LIMITS } from './support/unlimited.ts';
+import { issuedKid, startPortcullis, tokenRequest } from './token-endpoint.ts';
 
 export interface AuditBenchOptions {
   /** Token requests per server; default 2000. */
@@ -44,18 +46,6 @@ export interface AuditBenchResult {
   groupCommit: { appenders: number; appends: number; appendsPerSecond: number; latencyMsP99: number };
 }
 
-const RESOURCE = 'https://api.bench.example/';
-const CLIENT = { client_id: 'bench-service', client_secret: 'bench-service-secret-0123456789abcdef', grant_types: ['client_credentials'], redirect_uris: [], response_types: [], token_endpoint_auth_method: 'client_secret_basic' };
-
-async function startServer(audit: 'on' | 'off', root: string): Promise<RunningAuthorizationServer> {
-  const config: Config = loadConfig({
-    PORT: '0', HOST: '127.0.0.1', NODE_ENV: 'test', AUDIT: audit, DATA_DIR: join(root, audit, 'data'), KEYS_DIR: join(root, audit, 'keys'), RSA_PRIVATE_KEY_PATH: join(root, 'absent'), ...NO_RATE_LIMITS,
-  });
-  config.resources = [{ uri: RESOURCE, scopes: ['api:read'], default: false }];
-  config.clients = [structuredClone(CLIENT)] as unknown as Config['clients'];
-  return startAuthorizationServer(config, silentLogger());
-}
-
 /** Appends `appends` events from `appenders` concurrent appenders; every append resolves only once durable. */
 export async function runGroupCommit(dir: string, appenders: number, appends: number) {
   const { privateKey } = generateKeyPairSync('ed25519');
@@ -73,17 +63,18 @@ export async function runAuditBench(options: AuditBenchOptions = {}): Promise<Au
   const requests = options.requests ?? 2000;
   const concurrency = options.concurrency ?? 16;
   const root = await mkdtemp(join(tmpdir(), 'portcullis-bench-audit-'));
-  const groupCommit = await runGroupCommit(join(root, 'group-commit'), options.appenders ?? 256, options.appends ?? 200_000);
-  const servers = { off: await startServer('off', root), on: await startServer('on', root) };
-  const authorization = `Basic ${Buffer.from(`${CLIENT.client_id}:${CLIENT.client_secret}`).toString('base64')}`;
-  const body = new URLSearchParams({ grant_type: 'client_credentials', scope: 'api:read', resource: RESOURCE }).toString();
-  const tokenRequest = (server: RunningAuthorizationServer) => async () => {
-    const response = await fetch(`${server.url}/token`, { method: 'POST', headers: { authorization, 'content-type': 'application/x-www-form-urlencoded' }, body });
-    if (response.status !== 200) throw new Error(`token endpoint answered ${response.status}`);
-    await response.arrayBuffer();
-  };
+  const children: RunningChild[] = [];
   try {
-    for (const server of Object.values(servers)) await measureConcurrent(200, concurrency, tokenRequest(server));
+    const groupCommit = await runGroupCommit(join(root, 'group-commit'), options.appenders ?? 256, options.appends ?? 200_000);
+    const pem = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+    const servers = {} as Record<'on' | 'off', RunningChild>;
+    for (const audit of ['off', 'on'] as const) {
+      servers[audit] = await startPortcullis(join(root, audit), pem, await freePort(), { AUDIT: audit });
+      children.push(servers[audit]);
+    }
+    const requestsTo = { on: tokenRequest(servers.on.url), off: tokenRequest(servers.off.url) };
+    for (const request of Object.values(requestsTo)) await issuedKid(request);
+    for (const request of Object.values(requestsTo)) await measureConcurrent(200, concurrency, send(request));
     const runs: Record<'on' | 'off', Measurement[]> = { on: [], off: [] };
     const latencies: Record<'on' | 'off', number[]> = { on: [], off: [] };
     const chunk = 250;
@@ -91,7 +82,7 @@ export async function runAuditBench(options: AuditBenchOptions = {}): Promise<Au
       const size = Math.min(chunk, requests - done);
       const order: Array<'on' | 'off'> = round % 2 === 0 ? ['off', 'on'] : ['on', 'off'];
       for (const which of order) {
-        const { run, latenciesMs } = await measureConcurrentLatency(size, concurrency, tokenRequest(servers[which]));
+        const { run, latenciesMs } = await measureConcurrentLatency(size, concurrency, send(requestsTo[which]));
         runs[which].push(run);
         latencies[which].push(...latenciesMs);
       }
@@ -104,7 +95,7 @@ export async function runAuditBench(options: AuditBenchOptions = {}): Promise<Au
     result.onVsOff = result.auditOn.opsPerSecond / result.auditOff.opsPerSecond;
     if (options.print ?? true) {
       const row = (label: string, m: Measurement) => console.log(`${label.padEnd(44)}${formatOps(m.opsPerSecond)} req/s  ${(m.microsecondsPerOp / 1000).toFixed(2).padStart(8)} ms/req  (n=${m.operations})`);
-      console.log(`token endpoint, client_credentials, ${concurrency} requests in flight, Node ${process.version}`);
+      console.log(`token endpoint, client_credentials, ${concurrency} requests in flight, each server in its own process, Node ${process.version}`);
       row('(a) audit off', result.auditOff);
       row('(b) audit on (write-ahead, fsync, group commit)', result.auditOn);
       console.log(`(b)/(a) = ${result.onVsOff.toFixed(2)}   p99 ${result.latencyMsP99.on} ms on, ${result.latencyMsP99.off} ms off: write-ahead adds ${result.latencyMsP99.added} ms`);
@@ -112,13 +103,21 @@ export async function runAuditBench(options: AuditBenchOptions = {}): Promise<Au
     }
     return result;
   } finally {
-    await servers.on.close();
-    await servers.off.close();
+    for (const child of children) await child.stop();
     await rm(root, { recursive: true, force: true });
   }
 }
 
+/** One token request with fetch; anything but 200 fails the run. */
+function send(request: LoadRequest): () => Promise<void> {
+  return async () => {
+    const response = await fetch(request.url, { method: request.method, headers: request.headers, body: request.body ?? null });
+    if (response.status !== 200) throw new Error(`token endpoint answered ${response.status}`);
+    await response.arrayBuffer();
+  };
+}
+
 if (import.meta.main) {
-  const [requests, concurrency] = process.argv.slice(2).map(Number);
-  await runAuditBench({ requests: requests || undefined, concurrency: concurrency || undefined });
+  const [requests, concurrency, appends] = process.argv.slice(2).map(Number);
+  await runAuditBench({ requests: requests || undefined, concurrency: concurrency || undefined, appends: appends || undefined });
 }

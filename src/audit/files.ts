@@ -15,6 +15,23 @@ export async function listLogFiles(dir: string): Promise<LogFiles> {
   return { segments: segments.sort((a, b) => a.firstSeq - b.firstSeq), checkpoints: checkpoints.sort((a, b) => a.size - b.size) };
 }
 
+/**
+ * The largest single write to a segment. A power loss during a write into zero-filled space can
+ * keep any of its pages and lose others, so the unacknowledged end of a segment can hold zeros
+ * before intact records; start-up only takes that for a torn write within this many bytes.
+ */
+export const MAX_WRITE_BYTES = 256 * 1024;
+
+/**
+ * Where a segment's data ends. The active segment is zero-filled ahead of its appends, so that an
+ * append does not make the file longer; those zeros are free space, not records.
+ */
+export function dataEnd(bytes: Buffer): number {
+  let end = bytes.length;
+  while (end > 0 && bytes[end - 1] === 0) end -= 1;
+  return end;
+}
+
 /** fsync of a directory, so that a created or renamed file survives a power loss. */
 export async function syncDirectory(dir: string): Promise<void> {
   const handle = await open(dir, 'r');

@@ -1,17 +1,23 @@
 import { constants } from 'node:fs';
-import { chmod, truncate, type FileHandle } from 'node:fs/promises';
+import { chmod, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../log/index.ts';
 import { AuditUnavailableError } from './events.ts';
-import { syncDirectory } from './files.ts';
+import { MAX_WRITE_BYTES, syncDirectory } from './files.ts';
 import { segmentName } from './records.ts';
 import type { ActiveSegment } from './tail.ts';
 
 /**
- * Segments are opened O_SYNC: a write returns once its data is on disk, as write + fsync would,
- * but in one trip through libuv's thread pool (which token signing keeps busy).
+ * Segments are opened O_DSYNC: a write returns once its data is on disk, as write + fdatasync
+ * would, but in one trip through libuv's thread pool (which token signing keeps busy). Records go
+ * into space already zero-filled and synced, so the file's size and blocks do not change and the
+ * write does not wait for a file-system journal commit (it would on ext4 when a write extends the
+ * file, and other processes' disk traffic can make that commit slow).
  */
-const SYNC_APPEND = constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND | constants.O_SYNC;
+const SYNC_WRITE = constants.O_WRONLY | constants.O_CREAT | constants.O_DSYNC;
+
+/** Zeros written at a time ahead of the appends, whenever less than this is left ahead of them. */
+const FILL_BYTES = 1024 * 1024;
 
 export type OpenSegment = (path: string, flags: number, mode: number) => Promise<FileHandle>;
 
@@ -23,8 +29,10 @@ export interface SegmentWriterOptions {
 }
 
 /**
- * The active segment file: whole batches appended, or none (a failed write is cut back, and
- * nothing is appended while the cut has not succeeded), and rolled to the next segment when full.
+ * The active segment file: whole batches written after its records, or none (a failed write is
+ * cut back, and nothing is written while the cut has not succeeded), and rolled to the next
+ * segment when full. Zeros are written ahead of the records in the background; a segment is cut
+ * to its records before it is sealed or closed, so sealed segments never hold zeros.
  */
 export class SegmentWriter {
   readonly #options: SegmentWriterOptions;
@@ -32,23 +40,36 @@ export class SegmentWriter {
   #segment: ActiveSegment;
   /** A failed write left bytes after this offset that could not be cut yet. */
   #damagedAt: number | undefined;
+  /** The file holds records and synced zeros up to here: writes before it do not make the file longer. */
+  #allocated: number;
+  #filling: Promise<void> | undefined;
+  /** Sealing or closing: no more zeros. */
+  #fillStopped = false;
+  #fillFailed = false;
 
   private constructor(options: SegmentWriterOptions, file: FileHandle, segment: ActiveSegment) {
     this.#options = options;
     this.#file = file;
     this.#segment = segment;
+    this.#allocated = segment.bytes;
   }
 
-  /** Opens the active segment, first cutting `tornBytes` after its good records (a write never acknowledged). */
+  /** Opens the active segment, first cutting what follows its good records (zeros, or `tornBytes` of a write never acknowledged). */
   static async open(options: SegmentWriterOptions, segment: ActiveSegment, state: { created: boolean; tornBytes: number }): Promise<SegmentWriter> {
-    const path = join(options.dir, segment.name);
+    const file = await options.openSegment(join(options.dir, segment.name), SYNC_WRITE, 0o600);
+    try {
+      if ((await file.stat()).size > segment.bytes) await file.truncate(segment.bytes);
+      if (state.created) await syncDirectory(options.dir);
+    } catch (error) {
+      await file.close().catch(() => {});
+      throw error;
+    }
     if (state.tornBytes > 0) {
-      await truncate(path, segment.bytes);
       options.log.warn({ segment: segment.name, bytes: state.tornBytes, keptRecords: segment.records }, 'audit log: cut off a torn last record (written, never acknowledged)');
     }
-    const file = await options.openSegment(path, SYNC_APPEND, 0o600);
-    if (state.created) await syncDirectory(options.dir);
-    return new SegmentWriter(options, file, { ...segment });
+    const writer = new SegmentWriter(options, file, { ...segment });
+    await writer.#fill();
+    return writer;
   }
 
   get records(): number {
@@ -59,49 +80,98 @@ export class SegmentWriter {
     return this.#segment.bytes;
   }
 
-  /** Appends `records` lines as one write; throws (having cut the file back, or marked it for cutting) if any byte failed. */
+  /** Writes `records` lines after the last ones; throws (having cut the file back, or marked it for cutting) if any byte failed. */
   async write(data: Buffer, records: number): Promise<void> {
     await this.repair();
+    const at = this.#segment.bytes;
     try {
-      const { bytesWritten } = await this.#file.write(data);
-      if (bytesWritten !== data.length) throw Object.assign(new Error('short write'), { code: 'ENOSPC' });
+      // A write past the zeros makes the file longer: no zeros may be written out there meanwhile.
+      if (at + data.length > this.#allocated) await this.#filling;
+      for (let offset = 0; offset < data.length; offset += MAX_WRITE_BYTES) {
+        const piece = data.subarray(offset, offset + MAX_WRITE_BYTES);
+        const { bytesWritten } = await this.#file.write(piece, 0, piece.length, at + offset);
+        if (bytesWritten !== piece.length) throw Object.assign(new Error('short write'), { code: 'ENOSPC' });
+      }
     } catch (error) {
       // Leave no half batch behind: these records were never acknowledged.
-      this.#damagedAt = this.#segment.bytes;
+      this.#damagedAt = at;
       await this.repair().catch((failure: unknown) => this.#options.log.error({ err: { message: (failure as Error).message } }, 'audit log: a failed write could not be cut off; appends are refused'));
       throw error;
     }
     this.#segment.records += records;
     this.#segment.bytes += data.length;
+    this.#allocated = Math.max(this.#allocated, this.#segment.bytes);
+    this.#fillAhead();
   }
 
-  /** Cuts what a failed write left behind, if an earlier attempt could not; until then nothing is appended. */
+  /** Cuts what a failed write left behind, if an earlier attempt could not; until then nothing is written. */
   async repair(): Promise<void> {
     if (this.#damagedAt === undefined) return;
+    await this.#filling;
     try {
       await this.#file.truncate(this.#damagedAt);
     } catch (error) {
       throw new AuditUnavailableError(`the audit log cannot cut off a failed write (${(error as NodeJS.ErrnoException).code ?? 'error'}); nothing is appended until it can`);
     }
     this.#options.log.warn({ segment: this.#segment.name }, 'audit log: cut off a failed write; appending again');
+    this.#allocated = this.#damagedAt;
     this.#damagedAt = undefined;
   }
 
-  /** Seals the active segment (never written again) and starts the next one at `firstSeq`. */
+  /** Seals the active segment (cut to its records, never written again) and starts the next one at `firstSeq`. */
   async roll(firstSeq: number): Promise<void> {
     await this.repair();
+    await this.#cutToRecords();
     const name = segmentName(firstSeq);
-    const next = await this.#options.openSegment(join(this.#options.dir, name), SYNC_APPEND | constants.O_EXCL, 0o600);
+    const next = await this.#options.openSegment(join(this.#options.dir, name), SYNC_WRITE | constants.O_EXCL, 0o600);
     const sealed = this.#segment.name;
     await this.#file.close().catch(() => {});
     this.#file = next;
     this.#segment = { name, records: 0, bytes: 0 };
+    this.#allocated = 0;
+    this.#fillStopped = false;
     await syncDirectory(this.#options.dir);
     await chmod(join(this.#options.dir, sealed), 0o400).catch(() => {});
     this.#options.onSealed?.(sealed);
+    await this.#fill();
   }
 
-  close(): Promise<void> {
-    return this.#file.close();
+  /** Closes the segment cut to its records (a reader of a stopped log finds no zeros). */
+  async close(): Promise<void> {
+    await this.#cutToRecords().catch((error: unknown) => this.#options.log.warn({ err: { message: (error as Error).message } }, 'audit log: what follows the last record was not cut off (readers skip zeros; the next start cuts the rest)'));
+    await this.#file.close();
+  }
+
+  /** Stops the zeros and cuts the file to its records, on disk before this returns. */
+  async #cutToRecords(): Promise<void> {
+    this.#fillStopped = true;
+    await this.#filling;
+    await this.#file.truncate(this.#segment.bytes);
+    await this.#file.datasync();
+    this.#allocated = this.#segment.bytes;
+  }
+
+  /** Keeps at least FILL_BYTES of synced zeros ahead of the records, writing them in the background (a segment starts with them). */
+  #fillAhead(): void {
+    if (this.#filling || this.#fillStopped || this.#damagedAt !== undefined || this.#allocated - this.#segment.bytes >= FILL_BYTES) return;
+    this.#filling = this.#fill().finally(() => {
+      this.#filling = undefined;
+    });
+  }
+
+  async #fill(): Promise<void> {
+    const zeros = Buffer.alloc(FILL_BYTES);
+    try {
+      while (!this.#fillStopped && this.#allocated - this.#segment.bytes < FILL_BYTES) {
+        const { bytesWritten } = await this.#file.write(zeros, 0, zeros.length, this.#allocated);
+        if (bytesWritten !== zeros.length) return;
+        this.#allocated += zeros.length;
+        this.#fillFailed = false;
+      }
+    } catch (error) {
+      // Appends still work without zeros ahead (each one makes the file longer); the next append tries again.
+      if (!this.#fillFailed) this.#options.log.warn({ segment: this.#segment.name, err: { message: (error as Error).message } }, 'audit log: could not write zeros ahead of the appends; appends make the file longer meanwhile');
+      this.#fillFailed = true;
+    }
   }
 }

@@ -1,7 +1,10 @@
 import { ConfigError } from '../config/index.ts';
 import { checkRecord, decodeFrontier } from './check-record.ts';
+import { join } from 'node:path';
+import { MAX_WRITE_BYTES } from './files.ts';
 import type { Hash } from './merkle.ts';
 import { segmentLines } from './read-log.ts';
+import { fileChunks } from './segment-lines.ts';
 import { segmentName } from './records.ts';
 
 export interface ActiveSegment {
@@ -16,15 +19,17 @@ export interface LogTail {
   size: number;
   /** No segment yet: the first one is created when the log starts. */
   created: boolean;
-  /** Bytes after the last good record of the active segment (a torn write), cut when the log starts. */
+  /** Bytes after the last good record of the active segment (a torn write), cut when the log starts; its zero-filled free space is not counted. */
   tornBytes: number;
 }
 
 /**
  * Reads the active (last) segment back, changing nothing. Anything after its last good record that
  * is not itself a good record is a write that was never acknowledged (torn by a crash): the log
- * cuts it off when it starts. A bad record followed by good ones is damage, not a torn write:
- * start-up stops.
+ * cuts it off when it starts. A bad record followed by good ones is damage, not a torn write, and
+ * start-up stops; unless the bad record has zeros in it and all of it lies within one write's
+ * reach of the last good record: a power loss that kept some pages of the last write and not
+ * others (the space it went into was zero-filled).
  */
 export async function readTail(dir: string, segments: Array<{ name: string; firstSeq: number }>): Promise<LogTail> {
   if (segments.length === 0) {
@@ -32,8 +37,10 @@ export async function readTail(dir: string, segments: Array<{ name: string; firs
   }
   const last = segments.at(-1)!;
   const scan = await scanLastSegment(dir, segments);
-  if (scan.goodLater) throw new ConfigError('AUDIT_DIR', `${last.name} line ${scan.firstBad + 1} is damaged and records follow it; run portcullis audit verify, then portcullis audit recover`);
-  const tornBytes = scan.fileBytes - scan.goodBytes;
+  if (scan.goodLater && !(await isTornLastWrite(join(dir, last.name), scan))) {
+    throw new ConfigError('AUDIT_DIR', `${last.name} line ${scan.firstBad + 1} is damaged and records follow it; run portcullis audit verify, then portcullis audit recover`);
+  }
+  const tornBytes = scan.dataBytes - scan.goodBytes;
   return { segment: { name: last.name, records: scan.size - last.firstSeq, bytes: scan.goodBytes }, frontier: scan.frontier, size: scan.size, created: false, tornBytes };
 }
 
@@ -90,6 +97,16 @@ export async function scanLastSegment(dir: string, segments: Array<{ name: strin
   }
   const found = { size: seq, frontier: frontier ?? await startOf(undefined), goodBytes, goodLater, fileBytes: lines.fileBytes, dataBytes: lines.dataBytes };
   return bad ? { ...found, firstBad: bad.index, problem: bad.problem } : { ...found, firstBad: -1 };
+}
+
+/**
+ * What follows the last good record could be one write that reached the disk in part: the pages it
+ * lost read as zeros, before records that did reach it.
+ */
+async function isTornLastWrite(path: string, scan: SegmentScan): Promise<boolean> {
+  if (scan.dataBytes - scan.goodBytes > MAX_WRITE_BYTES) return false;
+  for await (const chunk of fileChunks(path, { start: scan.goodBytes, end: scan.dataBytes })) if (chunk.includes(0)) return true;
+  return false;
 }
 
 export function safePrev(line: string): string[] | undefined {

@@ -1,22 +1,41 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createPublicKey } from 'node:crypto';
-import { appendFile, readdir, writeFile } from 'node:fs/promises';
+import { appendFile, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { allEvents, verifyLog } from '../../src/audit/index.ts';
+import { dataEnd } from '../../src/audit/files.ts';
 import { captureLog } from '../support/captured-log.ts';
 import { testLog } from './support.ts';
 
 const CHILD = fileURLToPath(new URL('./fixtures/append-under-load.ts', import.meta.url));
 
-/** Runs the appending child until it has printed `acks` acknowledgements, then SIGKILLs it; returns seq -> id of every ack seen. */
+/** Segment files, oldest first, each with its length and where its records end (zeros written ahead of the appends follow). */
+async function segmentFiles(dir: string): Promise<Array<{ name: string; length: number; dataEnd: number }>> {
+  const names = (await readdir(dir)).filter((name) => name.startsWith('segment-')).sort();
+  return Promise.all(names.map(async (name) => {
+    const bytes = await readFile(join(dir, name));
+    return { name, length: bytes.length, dataEnd: dataEnd(bytes) };
+  }));
+}
+
+async function activeSegmentHasZerosAhead(dir: string): Promise<boolean> {
+  const active = (await segmentFiles(dir)).at(-1);
+  return active !== undefined && active.dataEnd < active.length;
+}
+
+/**
+ * Runs the appending child until it has printed `acks` acknowledgements and its active segment has
+ * zeros written ahead of its records, then SIGKILLs it; returns seq -> id of every ack seen.
+ */
 function appendUntilKilled(dir: string, keyFile: string, acks: number): Promise<Map<number, string>> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CHILD, dir, keyFile], { stdio: ['ignore', 'pipe', 'inherit'] });
     const seen = new Map<number, string>();
     let buffered = '';
+    let looking = false;
     child.stdout.on('data', (chunk: Buffer) => {
       buffered += chunk.toString('utf8');
       const lines = buffered.split('\n');
@@ -25,7 +44,12 @@ function appendUntilKilled(dir: string, keyFile: string, acks: number): Promise<
         const [word, seq, id] = line.split(' ');
         if (word === 'ack') seen.set(Number(seq), id!);
       }
-      if (seen.size >= acks && child.exitCode === null) child.kill('SIGKILL');
+      if (seen.size < acks || child.exitCode !== null || looking) return;
+      looking = true;
+      void activeSegmentHasZerosAhead(dir).then((ready) => {
+        looking = false;
+        if (ready && child.exitCode === null) child.kill('SIGKILL');
+      }, reject);
     });
     child.on('error', reject);
     child.on('close', (_code, signal) => (signal === 'SIGKILL' ? resolve(seen) : reject(new Error(`child ended without being killed (${signal})`))));
@@ -33,16 +57,24 @@ function appendUntilKilled(dir: string, keyFile: string, acks: number): Promise<
 }
 
 describe('audit log crash safety', () => {
-  test('every acknowledged record survives repeated SIGKILL under load, and the log verifies', async () => {
+  test('every acknowledged record survives repeated SIGKILL under load while appends go into zero-filled space; appends go on, and sealed segments hold no zeros', async () => {
     const fixture = await testLog();
     const keyFile = join(fixture.dir, '..', 'audit-key.pem');
     await writeFile(keyFile, fixture.key.export({ type: 'pkcs8', format: 'pem' }));
     const acknowledged = new Map<number, string>();
+    let killedWithZerosAhead = 0;
     for (let round = 0; round < 4; round += 1) {
       for (const [seq, id] of await appendUntilKilled(fixture.dir, keyFile, 150 + round * 37)) acknowledged.set(seq, id);
+      if (await activeSegmentHasZerosAhead(fixture.dir)) killedWithZerosAhead += 1;
+      for (const sealed of (await segmentFiles(fixture.dir)).slice(0, -1)) assert.equal(sealed.dataEnd, sealed.length, `${sealed.name} holds no zeros`);
     }
+    assert.ok(killedWithZerosAhead > 0, 'a kill found zeros written ahead of the appends');
     const reopened = await fixture.open({ origin: 'crash.test/audit' });
+    const size = reopened.size;
+    assert.ok(size > Math.max(...acknowledged.keys()));
+    assert.equal((await reopened.append({ type: 'tool.requested', tool: 'load', call: 'after-the-crashes' })).seq, size, 'appends go on after the last record');
     await reopened.close();
+    for (const segment of await segmentFiles(fixture.dir)) assert.equal(segment.dataEnd, segment.length, `${segment.name} holds no zeros once closed`);
     const records = new Map((await allEvents(fixture.dir)).map((record) => [record.seq, record.event.call]));
     for (const [seq, id] of acknowledged) assert.equal(records.get(seq), id, `acknowledged seq ${seq}`);
     const report = await verifyLog({ dir: fixture.dir, name: 'crash.test/audit', publicKey: createPublicKey(fixture.key) });

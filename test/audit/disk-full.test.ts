@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { createPublicKey } from 'node:crypto';
-import { open, readFile, stat, type FileHandle } from 'node:fs/promises';
+import { open, readFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { AuditUnavailableError, allEvents, verifyLog } from '../../src/audit/index.ts';
+import { dataEnd } from '../../src/audit/files.ts';
 import { ORIGIN, loginEvent, testLog, type TestLog } from './support.ts';
 
 const SEGMENT = 'segment-000000000000.jsonl';
@@ -20,9 +21,9 @@ function fillableDisk() {
     return new Proxy(handle, {
       get(target, property) {
         if (property === 'write') {
-          return async (data: Buffer) => {
-            if (!disk.full) return target.write(data);
-            if (disk.partial) await target.write(data.subarray(0, Math.floor(data.length / 2)));
+          return async (data: Buffer, offset: number, length: number, position: number) => {
+            if (!disk.full) return target.write(data, offset, length, position);
+            if (disk.partial) await target.write(data, offset, Math.floor(length / 2), position);
             throw fail('ENOSPC');
           };
         }
@@ -38,6 +39,12 @@ function fillableDisk() {
     });
   };
   return { disk, openSegment };
+}
+
+/** The segment's bytes up to the zeros written ahead of its appends. */
+async function segmentData(fixture: TestLog): Promise<Buffer> {
+  const bytes = await readFile(join(fixture.dir, SEGMENT));
+  return bytes.subarray(0, dataEnd(bytes));
 }
 
 async function appendAll(log: { append: (event: ReturnType<typeof loginEvent>) => Promise<{ seq: number }> }, from: number, count: number) {
@@ -57,11 +64,11 @@ describe('a full disk under the audit log', () => {
     const fixture = await testLog({ openSegment });
     const log = await fixture.open();
     assert.ok((await appendAll(log, 0, 3)).every((result) => result.status === 'fulfilled'));
-    const sizeBefore = (await stat(join(fixture.dir, SEGMENT))).size;
+    const dataBefore = await segmentData(fixture);
     Object.assign(disk, { full: true, partial: true });
     const refused = await appendAll(log, 3, 5);
     assert.ok(refused.every((result) => result.status === 'rejected' && result.reason instanceof AuditUnavailableError && /ENOSPC/.test(result.reason.message)));
-    assert.equal((await stat(join(fixture.dir, SEGMENT))).size, sizeBefore, 'the half-written batch was cut off');
+    assert.deepEqual(await segmentData(fixture), dataBefore, 'the half-written batch was cut off');
     disk.full = false;
     const accepted = await appendAll(log, 8, 4);
     assert.deepEqual(accepted.map((result) => result.status === 'fulfilled' && result.value.seq), [3, 4, 5, 6]);
@@ -74,12 +81,12 @@ describe('a full disk under the audit log', () => {
     const fixture = await testLog({ openSegment });
     const log = await fixture.open();
     await log.append(loginEvent(0));
-    const goodSize = (await stat(join(fixture.dir, SEGMENT))).size;
+    const goodSize = (await segmentData(fixture)).length;
     Object.assign(disk, { full: true, partial: true, truncateFails: true });
     await assert.rejects(log.append(loginEvent(1)), AuditUnavailableError);
     disk.full = false;
     await assert.rejects(log.append(loginEvent(2)), /the audit log cannot cut off a failed write \(EIO\); nothing is appended until it can/);
-    const damaged = await readFile(join(fixture.dir, SEGMENT));
+    const damaged = await segmentData(fixture);
     assert.ok(damaged.length > goodSize && damaged.at(-1) !== 0x0a, 'only the half record is there: nothing was appended after it');
     disk.truncateFails = false;
     assert.equal((await log.append(loginEvent(3))).seq, 1);

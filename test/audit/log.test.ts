@@ -7,16 +7,17 @@ import { allEvents } from '../../src/audit/index.ts';
 import { verifyLog } from '../../src/audit/verify.ts';
 import { loginEvent, ORIGIN, testLog } from './support.ts';
 
-/** Real segment files that tell, for each write, how many records it held; a write reports back `turns` event loop turns late (a slow disk). */
+/** Real segment files that tell, for each write of records (not of the zeros ahead of them), how many it held; a write reports back `turns` event loop turns late (a slow disk). */
 function countingWrites(writes: number[], turns = 0) {
   return async (path: string, flags: number, mode: number): Promise<FileHandle> => {
     const handle = await open(path, flags, mode);
     return new Proxy(handle, {
       get(target, property) {
         if (property === 'write') {
-          return async (data: Buffer) => {
-            writes.push(data.toString('utf8').split('\n').length - 1);
-            const written = await target.write(data);
+          return async (data: Buffer, offset: number, length: number, position: number) => {
+            const records = data.subarray(offset, offset + length).toString('utf8').split('\n').length - 1;
+            if (records > 0) writes.push(records);
+            const written = await target.write(data, offset, length, position);
             for (let turn = 0; turn < turns; turn += 1) await new Promise((resolve) => setImmediate(resolve));
             return written;
           };
