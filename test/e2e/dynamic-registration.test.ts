@@ -243,14 +243,18 @@ describe('registration modes', () => {
     }
   });
 
-  it('REGISTRATION=off and CIMD=off: nothing advertised, and /reg registers nothing', async () => {
+  it('REGISTRATION=off and CIMD=off: nothing advertised, and /reg registers nothing, however the path is spelt', async () => {
     const server = await startTestServer({ REGISTRATION: 'off', CIMD: 'off' });
     try {
       const metadata = await (await fetch(`${server.url}/.well-known/openid-configuration`)).json() as Record<string, unknown>;
       assert.equal(metadata.registration_endpoint, undefined);
       assert.equal(metadata.client_id_metadata_document_supported, undefined);
-      const response = await fetch(`${server.url}/reg`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(PUBLIC_METADATA) });
-      assert.equal(response.status, 404);
+      // oidc-provider's router ignores case and a trailing slash: the gate must too.
+      for (const path of ['/reg', '/reg/', '/REG']) {
+        const response = await fetch(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(PUBLIC_METADATA) });
+        assert.equal(response.status, 404, path);
+        await response.body?.cancel();
+      }
       assert.deepEqual((await listClients(server.store)).map((entry) => entry.registration), []);
     } finally {
       await server.destroy();

@@ -7,8 +7,8 @@ import { deleteKeysUnder, TEST_REDIS_URL, uniqueRedisPrefix } from '../support/r
 
 const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
 
-async function clientCredentials(server: TestServer, secret: string = SERVICE_CLIENT.client_secret, from?: string): Promise<Response> {
-  return fetch(new URL('/token', server.url), {
+async function clientCredentials(server: TestServer, secret: string = SERVICE_CLIENT.client_secret, from?: string, path = '/token'): Promise<Response> {
+  return fetch(new URL(path, server.url), {
     method: 'POST',
     headers: {
       authorization: basic(SERVICE_CLIENT.client_id, secret), 'content-type': 'application/x-www-form-urlencoded',
@@ -38,6 +38,17 @@ describe('token endpoint rate limits', () => {
       for (let i = 0; i < 3; i++) assert.equal((await clientCredentials(server, SERVICE_CLIENT.client_secret, '203.0.113.7')).status, 200);
       await assertTooManyRequests(await clientCredentials(server, SERVICE_CLIENT.client_secret, '203.0.113.7'), 'json');
       assert.equal((await clientCredentials(server, SERVICE_CLIENT.client_secret, '198.51.100.9')).status, 200, 'another address has its own budget');
+    } finally {
+      await server.destroy();
+    }
+  });
+
+  it('counts every spelling of the path that oidc-provider routes to the token endpoint (case, a trailing slash)', async () => {
+    const server = await startTestServer({ TOKEN_RATE_LIMIT_PER_ADDRESS: '2' });
+    try {
+      assert.equal((await clientCredentials(server, undefined, undefined, '/TOKEN')).status, 200, 'oidc-provider answers /TOKEN');
+      assert.equal((await clientCredentials(server, undefined, undefined, '/token/')).status, 200, 'and /token/');
+      for (const path of ['/token', '/TOKEN', '/Token/']) await assertTooManyRequests(await clientCredentials(server, undefined, undefined, path), 'json');
     } finally {
       await server.destroy();
     }

@@ -6,6 +6,7 @@ import type { Store } from '../../storage/index.ts';
 import { tooManyRequests, type Limit } from '../rate-limits/index.ts';
 import { redeemInitialAccessToken } from './initial-access-tokens.ts';
 import type { RegistrationMode } from './registration-policy.ts';
+import { routesTo } from '../protocol-routes.ts';
 
 export interface RegistrationGateOptions {
   path: string;
@@ -50,5 +51,5 @@ export function registrationGate(options: RegistrationGateOptions): Middleware {
     }
     await next();
   };
-  return (ctx, next) => (ctx.path !== path || ctx.method !== 'POST' ? next() : gate(ctx, next));
+  return (ctx, next) => (ctx.method !== 'POST' || !routesTo(ctx.path, path) ? next() : gate(ctx, next));
 }

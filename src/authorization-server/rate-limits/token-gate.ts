@@ -5,6 +5,7 @@ import type { RequestLogFields } from '../../http/request-log.ts';
 import type { Logger } from '../../log/index.ts';
 import { tooManyRequests } from './index.ts';
 import type { RateLimits } from './limits.ts';
+import { routesTo } from '../protocol-routes.ts';
 
 /** oidc-provider refuses larger token requests too. */
 const TOKEN_REQUEST_LIMIT_BYTES = 56 * 1024;
@@ -49,7 +50,7 @@ export function tokenRateLimit(options: { path: string; limits: RateLimits; log:
     await next();
     if (clientId !== undefined && ctx.res.statusCode === 200) await limits.tokenPerClient.hit(clientId);
   };
-  return (ctx, next) => (ctx.path !== path || ctx.method !== 'POST' ? next() : gate(ctx, next));
+  return (ctx, next) => (ctx.method !== 'POST' || !routesTo(ctx.path, path) ? next() : gate(ctx, next));
 }
 
 /** client_id from HTTP Basic (RFC 6749 §2.3.1, form-encoded inside). */
