@@ -7,7 +7,7 @@ import { AuditUnavailableError, type AuditEvent, type AuditSink } from './events
 import { Checkpointer } from './checkpointer.ts';
 import { listLogFiles } from './files.ts';
 import { checkIdentity, type Handover } from './identity.ts';
-import { rootOf, toBinaryHash, toHash, type Hash } from './merkle.ts';
+import { binaryRootOf, toBinaryHash, toHash, type BinaryHash, type Hash } from './merkle.ts';
 import { RecordPreparer, subtreeLevels, type PreparedRecord } from './prepared-records.ts';
 import { leafHashesFrom } from './read-log.ts';
 import { SegmentWriter, type OpenSegment } from './segment-writer.ts';
@@ -87,7 +87,8 @@ export class AuditLog implements AuditSink {
   readonly #lock: DirectoryLock;
   readonly #checkpointer: Checkpointer;
   #writer: SegmentWriter | undefined;
-  #frontier: Hash[];
+  /** As on disk; binary strings, as the preparer works with them. */
+  #frontier: BinaryHash[];
   #size: number;
   #checkpointed: number;
   #pending: Pending[] = [];
@@ -109,7 +110,7 @@ export class AuditLog implements AuditSink {
     this.#options = options;
     this.#lock = state.lock;
     this.#checkpointer = new Checkpointer({ dir: options.dir, origin: options.origin, key: options.signingKey, onWritten: options.onImmutableFile });
-    this.#frontier = state.frontier;
+    this.#frontier = state.frontier.map(toBinaryHash);
     this.#size = state.size;
     this.#checkpointed = state.checkpointed;
     this.#startState = state;
@@ -262,6 +263,7 @@ export class AuditLog implements AuditSink {
       await this.#writer.close();
     }
     failAll(this.#pending.splice(0), new AuditUnavailableError('the audit log is closed'));
+    this.#flushSubtrees();
     this.#subtrees?.close();
     this.#lock.release();
   }
@@ -333,7 +335,7 @@ export class AuditLog implements AuditSink {
       return failAll(unwritten.map(({ pending }) => pending), error);
     }
     const last = batch.at(-1)!.record;
-    this.#frontier = last.frontier.map(toHash);
+    this.#frontier = last.frontier;
     this.#size = last.seq + 1;
     try {
       this.#subtrees?.appendLevels(subtreeLevels(batch.map(({ record }) => record)));
@@ -344,7 +346,15 @@ export class AuditLog implements AuditSink {
   }
 
   #writtenPosition() {
-    return { frontier: this.#frontier.map(toBinaryHash), size: this.#size, segmentRecords: this.#writer!.records, segmentBytes: this.#writer!.bytes };
+    return { frontier: this.#frontier, size: this.#size, segmentRecords: this.#writer!.records, segmentBytes: this.#writer!.bytes };
+  }
+
+  #flushSubtrees(): void {
+    try {
+      this.#subtrees?.flush();
+    } catch (error) {
+      this.#dropSubtrees(error);
+    }
   }
 
   #dropSubtrees(error: unknown): undefined {
@@ -356,7 +366,9 @@ export class AuditLog implements AuditSink {
 
   async #writeCheckpoint(): Promise<void> {
     const size = this.#size;
-    await this.#checkpointer.write(size, rootOf(this.#frontier));
+    // Proofs are asked for checkpointed sizes: the stored subtrees cover them.
+    this.#flushSubtrees();
+    await this.#checkpointer.write(size, toHash(binaryRootOf(this.#frontier)));
     this.#checkpointed = size;
   }
 }

@@ -61,7 +61,7 @@ export class RecordPreparer {
 }
 
 /** What written records add to the stored subtrees, per level (see SubtreeStore.appendLevels): their leaves, then the tiles they complete. */
-export function subtreeLevels(records: readonly PreparedRecord[]): Buffer[] {
+export function subtreeLevels(records: readonly PreparedRecord[]): BinaryHash[] {
   const levels = [''];
   for (const record of records) {
     levels[0] += record.leaf;
@@ -69,5 +69,5 @@ export function subtreeLevels(records: readonly PreparedRecord[]): Buffer[] {
       levels[index + 1] = (levels[index + 1] ?? '') + tile;
     });
   }
-  return levels.map((hashes) => Buffer.from(hashes, 'binary'));
+  return levels;
 }

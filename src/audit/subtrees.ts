@@ -13,6 +13,8 @@ const HASH_BYTES = 32;
 export const TILE = 256;
 const TILE_BITS = 8;
 export const subtreeFile = (level: number) => `tree-${level}.hashes`;
+/** Leaf hashes a writer holds at most before writing them (32 KiB). */
+const BUFFERED_LEAVES = 1024;
 
 /** The tiles a leaf completes, level 1 first, from the merges that folded it into the tree (`merged[h - 1]` spans 2^h leaves). */
 export function tilesFrom(merged: readonly BinaryHash[]): BinaryHash[] {
@@ -28,6 +30,8 @@ export class SubtreeStore {
   readonly #counts: number[] = [];
   /** Leaves past level 0's file (a reader catching up with a log it may not write). */
   #extra: Hash[] = [];
+  /** Hashes appended but not yet written, per level (a writer's). */
+  #buffered: BinaryHash[] = [];
 
   private constructor(dir: string, writable: boolean) {
     this.#dir = dir;
@@ -65,7 +69,7 @@ export class SubtreeStore {
 
   /** Leaves covered. */
   get size(): number {
-    return this.#counts[0]! + this.#extra.length;
+    return this.#counts[0]! + this.#extra.length + (this.#buffered[0]?.length ?? 0) / HASH_BYTES;
   }
 
   /** Adds leaf hashes, and every subtree they complete (read back and hashed). */
@@ -83,10 +87,24 @@ export class SubtreeStore {
 
   /**
    * Adds leaf hashes and the subtrees they complete, already worked out (the writer has them from
-   * the merges that made each record's tree head): `levels[L]` holds level L's new hashes, concatenated.
+   * the merges that made each record's tree head): `levels[L]` holds level L's new hashes as binary
+   * strings, concatenated. They are held until `flush` (or until `BUFFERED_LEAVES` wait): a write per
+   * batch of records cost the writer a system call each, and a crash only leaves the files behind
+   * the log, which the next start catches up.
    */
-  appendLevels(levels: readonly Buffer[]): void {
-    levels.forEach((hashes, level) => this.#write(level, hashes));
+  appendLevels(levels: readonly BinaryHash[]): void {
+    levels.forEach((hashes, level) => {
+      this.#buffered[level] = (this.#buffered[level] ?? '') + hashes;
+    });
+    if (this.#buffered[0]!.length >= BUFFERED_LEAVES * HASH_BYTES) this.flush();
+  }
+
+  /** Writes the held hashes, lowest level first (a level never runs ahead of the one below it). */
+  flush(): void {
+    const buffered = this.#buffered.splice(0);
+    buffered.forEach((hashes, level) => {
+      if (hashes) this.#write(level, Buffer.from(hashes, 'binary'));
+    });
   }
 
   /** Appends whole hashes to a level's file; returns how many it held before. */
@@ -106,7 +124,9 @@ export class SubtreeStore {
     for (let group = this.#counts[level]!; group < complete; group += 1) this.#write(level, treeHash(this.#read(level - 1, group * TILE, TILE)));
   }
 
+  /** Closes the files; hashes held and not flushed are dropped (the next start catches up from the segments). */
   close(): void {
+    this.#buffered = [];
     for (const file of this.#files.splice(0)) closeSync(file);
   }
 

@@ -58,20 +58,23 @@ async function writeAheadOfToken(ctx: KoaContextWithOIDC, audit: AuditSink, log:
   }
 }
 
-/** What the audit log keeps about a token response: the access token's claims, never a token. */
+/**
+ * What the audit log keeps about a token response: the access token's claims, never a token. Keys
+ * in canonical (sorted) order, so the log serialises the event with one JSON.stringify.
+ */
 function tokenEvent(grantType: string | undefined, body: TokenResponse): AuditEvent {
   const claims = payloadOf(body.access_token!);
   return {
-    type: grantType === 'refresh_token' ? 'token.refreshed' : 'token.issued',
-    grant_type: grantType,
     client: typeof claims.client_id === 'string' ? claims.client_id : undefined,
-    subject: claims.sub,
+    expires_at: claims.exp,
+    grant_type: grantType,
+    id_token_issued: body.id_token !== undefined,
+    jti: claims.jti,
+    refresh_token_issued: body.refresh_token !== undefined,
     resource: claims.aud,
     scopes: typeof claims.scope === 'string' ? claims.scope.split(' ') : [],
-    jti: claims.jti,
-    expires_at: claims.exp,
-    refresh_token_issued: body.refresh_token !== undefined,
-    id_token_issued: body.id_token !== undefined,
+    subject: claims.sub,
+    type: grantType === 'refresh_token' ? 'token.refreshed' : 'token.issued',
   };
 }
 

@@ -7,6 +7,7 @@ import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { allEvents, verifyLog } from '../../src/audit/index.ts';
 import { dataEnd } from '../../src/audit/files.ts';
+import { recordLeaf } from '../../src/audit/records.ts';
 import { captureLog } from '../support/captured-log.ts';
 import { testLog } from './support.ts';
 
@@ -80,6 +81,20 @@ describe('audit log crash safety', () => {
     const report = await verifyLog({ dir: fixture.dir, name: 'crash.test/audit', publicKey: createPublicKey(fixture.key) });
     assert.equal(report.ok, true, JSON.stringify(report.failure));
     assert.ok((await readdir(fixture.dir)).filter((name) => name.startsWith('segment-')).length > 1, 'the load crossed segment boundaries');
+  });
+
+  test('a SIGKILL leaves the stored subtree hashes behind the log, never ahead, and the next start catches them up', async () => {
+    const fixture = await testLog();
+    const keyFile = join(fixture.dir, '..', 'audit-key.pem');
+    await writeFile(keyFile, fixture.key.export({ type: 'pkcs8', format: 'pem' }));
+    await appendUntilKilled(fixture.dir, keyFile, 450);
+    const leaves = async () => Buffer.concat((await allEvents(fixture.dir)).map(recordLeaf));
+    const allLeaves = await leaves();
+    const stored = await readFile(join(fixture.dir, 'tree-0.hashes'));
+    assert.ok(stored.length <= allLeaves.length, 'no hash of a record the log lacks');
+    assert.deepEqual(stored, allLeaves.subarray(0, stored.length));
+    await (await fixture.open({ origin: 'crash.test/audit' })).close();
+    assert.deepEqual(await readFile(join(fixture.dir, 'tree-0.hashes')), await leaves());
   });
 
   test('a torn last record is cut off at start with a warning, and the log goes on', async () => {
