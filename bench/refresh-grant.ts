@@ -36,16 +36,16 @@ export interface RefreshGrantBenchResult {
   chains: number;
 }
 
-const PASSWORD = 'bench password 0123456789';
-const CLIENT = {
+export const PASSWORD = 'bench password 0123456789';
+export const CLIENT = {
   client_id: 'bench-public', redirect_uris: ['http://127.0.0.1/callback'], token_endpoint_auth_method: 'none',
   grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'],
 };
-const SERVICE = {
+export const SERVICE = {
   client_id: 'bench-service', client_secret: 'bench-service-secret-0123456789abcdef', redirect_uris: [], response_types: [],
   grant_types: ['client_credentials'], token_endpoint_auth_method: 'client_secret_basic',
 };
-const RESOURCE = 'https://api.bench.example/';
+export const RESOURCE = 'https://api.bench.example/';
 type Engine = 'redis' | 'embedded';
 type Grant = 'refresh' | 'clientCredentials';
 
@@ -120,7 +120,7 @@ export async function runRefreshGrantBench(options: { rounds?: number; seconds?:
 }
 
 /** Signs the bench user in `count` times through the login and consent pages; one refresh token each. */
-async function refreshTokens(issuer: string, count: number): Promise<string[]> {
+export async function refreshTokens(issuer: string, count: number): Promise<string[]> {
   const server = { issuer } as TestServer;
   const config = await discover(server, CLIENT.client_id);
   const tokens: string[] = [];

@@ -63,6 +63,20 @@ local function put(k, value, ttl, tags)
     settle(tk, now)
   end
 end
+local function find_by_tag(tag)
+  local tk = tkey(tag)
+  settle(tk, now_ms())
+  local found = {}
+  for _, k in ipairs(redis.call('ZRANGE', tk, 0, -1)) do
+    local r = redis.call('HMGET', rkey(k), 'v', 'c', 'e', 's')
+    if r[1] then
+      found[#found + 1] = { k, r[1], r[2] or '', r[3] or '', r[4] or '0' }
+    else
+      redis.call('ZREM', tk, k)
+    end
+  end
+  return found
+end
 local function consume(k)
   local rk = rkey(k)
   if redis.call('EXISTS', rk) == 0 or redis.call('HEXISTS', rk, 'c') == 1 then return 0 end
@@ -98,18 +112,25 @@ return unlink(ARGV[2], now_ms())
 
 /** ARGV: prefix, tag. Returns [key, value, consumed ms or '', expiry ms or '', stamp] per live record. */
 const FIND_BY_TAG = `
-local tk = tkey(ARGV[2])
-settle(tk, now_ms())
-local found = {}
-for _, k in ipairs(redis.call('ZRANGE', tk, 0, -1)) do
-  local r = redis.call('HMGET', rkey(k), 'v', 'c', 'e', 's')
-  if r[1] then
-    found[#found + 1] = { k, r[1], r[2] or '', r[3] or '', r[4] or '0' }
+return find_by_tag(ARGV[2])
+`;
+
+/**
+ * Several reads in one command. ARGV: prefix, one letter per read ('r' a record, 't' a tag), then
+ * each read's key or tag. Returns per read what `HMGET v c e` returns for a record, or what
+ * FIND_BY_TAG returns for a tag.
+ */
+const READ_MANY = `
+local kinds, results = ARGV[2], {}
+for i = 1, #kinds do
+  local subject = ARGV[i + 2]
+  if string.sub(kinds, i, i) == 'r' then
+    results[i] = redis.call('HMGET', rkey(subject), 'v', 'c', 'e')
   else
-    redis.call('ZREM', tk, k)
+    results[i] = find_by_tag(subject)
   end
 end
-return found
+return results
 `;
 
 /** ARGV: prefix, tag. Returns how many live records it deleted. */
@@ -149,6 +170,7 @@ export const SCRIPTS = {
   storeConsumeAndPut: CONSUME_AND_PUT,
   storeDelete: DELETE,
   storeFindByTag: FIND_BY_TAG,
+  storeReadMany: READ_MANY,
   storeDeleteByTag: DELETE_BY_TAG,
   storeIncrement: INCREMENT,
 } as const;

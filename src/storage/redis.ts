@@ -1,6 +1,7 @@
 import type { Logger } from '../log/index.ts';
 import { checkIncrement, storedRecord, toRow, unavailable as engineUnavailable } from './engine-helpers.ts';
 import { createRedisClient, type RedisClient, type RedisTarget } from './redis-client.ts';
+import { ReadBatch, type Read } from './redis-read-batch.ts';
 import { NOT_COUNTER, scriptSource, SCRIPTS, type ScriptName } from './redis-scripts.ts';
 import { StoreUnavailableError, type Counter, type IncrementOptions, type PutOptions, type Store, type StoredRecord } from './store.ts';
 
@@ -84,9 +85,10 @@ type ScriptCall = (...args: Array<string | number>) => Promise<unknown>;
 
 const RECORD = 'r:';
 const TAG = 't:';
-/** Scripts that change state; storeFindByTag only trims expired index entries. */
+/** Scripts that change state; storeFindByTag and storeReadMany only trim expired index entries. */
 const WRITES = new Set<ScriptName>(['storePut', 'storeConsume', 'storeConsumeAndPut', 'storeDelete', 'storeDeleteByTag', 'storeIncrement']);
 type FoundRow = [key: string, value: string, consumedAtMs: string, expiresAtMs: string, stamp: string];
+type RecordFields = [value: string | null, consumedAtMs: string | null, expiresAtMs: string | null];
 
 interface ReplicaWait {
   /** 0: a write is acknowledged once the primary has it. */
@@ -100,6 +102,7 @@ class IoredisStore implements RedisStore {
   readonly #prefix: string;
   readonly #where: string;
   readonly #wait: ReplicaWait;
+  readonly #reads = new ReadBatch((reads) => this.#sendReads(reads));
   #closed = false;
 
   constructor(redis: RedisClient, prefix: string, where: string, wait: ReplicaWait) {
@@ -110,7 +113,7 @@ class IoredisStore implements RedisStore {
   }
 
   async get<T = unknown>(key: string): Promise<StoredRecord<T> | undefined> {
-    const [value, consumedAt, expiresAt] = await this.#use(() => this.#redis.hmget(this.#prefix + RECORD + key, 'v', 'c', 'e'));
+    const [value, consumedAt, expiresAt] = (await this.#reads.read({ record: key })) as RecordFields;
     return value === null || value === undefined ? undefined : storedRecord<T>(value, toMs(consumedAt), toMs(expiresAt));
   }
 
@@ -147,7 +150,7 @@ class IoredisStore implements RedisStore {
   }
 
   async findByTag<T = unknown>(tag: string): Promise<Array<{ key: string } & StoredRecord<T>>> {
-    const rows = (await this.#script('storeFindByTag', { tag })) as FoundRow[];
+    const rows = (await this.#reads.read({ tag })) as FoundRow[];
     return rows
       .toSorted((a, b) => compareStamps(a[4], b[4]) || (a[0] < b[0] ? -1 : 1))
       .map(([key, value, consumedAt, expiresAt]) => ({ key, ...storedRecord<T>(value, toMs(consumedAt), toMs(expiresAt)) }));
@@ -178,6 +181,21 @@ class IoredisStore implements RedisStore {
     if (ended && this.#redis.status !== 'end') await ended;
   }
 
+  /** A lone read as its own command (a record's is a plain HMGET), reads issued together as one script. */
+  async #sendReads(reads: Read[]): Promise<unknown[]> {
+    if (reads.length === 1) {
+      const [read] = reads as [Read];
+      return ['record' in read
+        ? await this.#use(() => this.#redis.hmget(this.#prefix + RECORD + read.record, 'v', 'c', 'e'))
+        : await this.#script('storeFindByTag', { tag: read.tag })];
+    }
+    const [first] = reads as [Read, ...Read[]];
+    const routeKey = 'record' in first ? this.#prefix + RECORD + first.record : this.#prefix + TAG + first.tag;
+    const kinds = reads.map((read) => ('record' in read ? 'r' : 't')).join('');
+    const subjects = reads.map((read) => ('record' in read ? read.record : read.tag));
+    return (await this.#use(() => this.#run('storeReadMany', [routeKey, this.#prefix, kinds, ...subjects]))) as unknown[];
+  }
+
   async #write(key: string, value: unknown, options: PutOptions, onlyIfAbsent: boolean): Promise<boolean> {
     const { json, ttlMs, tags } = scriptRow(value, options);
     const written = await this.#script('storePut', { key }, json, ttlMs, tags, onlyIfAbsent ? '1' : '0');
@@ -192,10 +210,7 @@ class IoredisStore implements RedisStore {
   #script(name: ScriptName, about: { key: string } | { tag: string }, ...args: Array<string | number>): Promise<unknown> {
     const [routeKey, subject] = 'key' in about ? [this.#prefix + RECORD + about.key, about.key] : [this.#prefix + TAG + about.tag, about.tag];
     const scriptArgs = [routeKey, this.#prefix, subject, ...args];
-    if (this.#wait.replicas === 0 || !WRITES.has(name)) {
-      const call = (this.#redis as unknown as Record<ScriptName, ScriptCall>)[name];
-      return this.#use(() => call.apply(this.#redis, scriptArgs));
-    }
+    if (this.#wait.replicas === 0 || !WRITES.has(name)) return this.#use(() => this.#run(name, scriptArgs));
     return this.#use(async () => {
       const pipeline = this.#redis.pipeline() as unknown as Record<ScriptName, (...args: Array<string | number>) => void> & ReturnType<RedisClient['pipeline']>;
       pipeline[name](...scriptArgs);
@@ -209,8 +224,16 @@ class IoredisStore implements RedisStore {
     });
   }
 
-  /** Runs a Redis call, turning every failure except a script's caller error into StoreUnavailableError. */
+  #run(name: ScriptName, args: Array<string | number>): Promise<unknown> {
+    return (this.#redis as unknown as Record<ScriptName, ScriptCall>)[name].apply(this.#redis, args);
+  }
+
+  /**
+   * Runs a Redis call, turning every failure except a script's caller error into StoreUnavailableError.
+   * Reads waiting to be sent together go first, so Redis gets commands in the order they were issued.
+   */
   async #use<R>(call: () => Promise<R>): Promise<R> {
+    this.#reads.flush();
     if (this.#closed) throw unavailable(this.#where, 'the store is closed');
     try {
       return await call();

@@ -198,6 +198,24 @@ export function describeStoreContract(
       assert.deepEqual(await store.findByTag(`${p}no-such-tag`), []);
     });
 
+    test('answers reads made together, of records and of tags, each with its own result', async () => {
+      const p = unique();
+      await store.put(`${p}grant`, { grant: 1 }, { ttlSeconds: 60, tags: [`${p}account`] });
+      await store.put(`${p}session`, { session: 1 }, { tags: [`${p}account`] });
+      await store.consume(`${p}session`);
+
+      const [grant, missing, ofAccount, ofNothing, session] = await Promise.all([
+        store.get(`${p}grant`), store.get(`${p}missing`), store.findByTag(`${p}account`), store.findByTag(`${p}nothing`), store.get(`${p}session`),
+      ]);
+
+      assert.deepEqual(grant?.value, { grant: 1 });
+      assert.equal(typeof grant?.expiresAt, 'number');
+      assert.equal(missing, undefined);
+      assert.deepEqual(ofAccount.map((r) => r.key), [`${p}grant`, `${p}session`]);
+      assert.deepEqual(ofNothing, []);
+      assert.equal(typeof session?.consumedAt, 'number');
+    });
+
     test('findByTag includes consumed records with their consumedAt', async () => {
       const p = unique();
       await store.put(`${p}a`, 'a', { tags: [`${p}tag`] });

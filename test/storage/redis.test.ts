@@ -3,7 +3,9 @@ import { after, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { openRedisStore } from '../../src/storage/redis.ts';
 import { openStore, StoreUnavailableError } from '../../src/storage/index.ts';
+import { Redis } from 'ioredis';
 import { captureLog } from '../support/captured-log.ts';
+import { startOwnRedis } from '../support/redis-server.ts';
 import { deleteKeysUnder, keysUnder, TEST_REDIS_URL, uniqueRedisPrefix } from '../support/redis.ts';
 import { describeStoreContract } from './contract.ts';
 
@@ -83,5 +85,42 @@ describe('redis store', () => {
     await assert.rejects(store.ping(), StoreUnavailableError);
     await assert.rejects(store.get('any'), StoreUnavailableError);
     assert.deepEqual(captured.lines, []);
+  });
+
+  test('sends reads issued together as one command, each answered on its own', async () => {
+    const own = await startOwnRedis();
+    const store = await openRedisStore({ url: own.url, prefix: prefix() });
+    const inspector = new Redis(own.url);
+    try {
+      await store.put('grant', { id: 'g' }, { tags: ['account:a'] });
+      await store.put('session', { id: 's' }, { tags: ['account:b'] });
+      const scriptsRun = async () => [...(await inspector.info('commandstats')).matchAll(/^cmdstat_eval(?:sha)?:calls=(\d+)/gm)]
+        .reduce((sum, [, calls]) => sum + Number(calls), 0);
+      const before = await scriptsRun();
+
+      const [grant, signal, ofA, ofB] = await Promise.all([store.get('grant'), store.get('no-signal'), store.findByTag('account:a'), store.findByTag('account:b')]);
+
+      assert.equal(await scriptsRun() - before, 1, 'one script, where each tag alone takes one');
+      assert.deepEqual(grant, { value: { id: 'g' } });
+      assert.equal(signal, undefined);
+      assert.deepEqual(ofA.map(({ key, value }) => ({ key, value })), [{ key: 'grant', value: { id: 'g' } }]);
+      assert.deepEqual(ofB.map(({ key, value }) => ({ key, value })), [{ key: 'session', value: { id: 's' } }]);
+    } finally {
+      inspector.disconnect();
+      await store.close();
+      await own.stop();
+    }
+  });
+
+  test('keeps the order calls were made in: a read made before a write does not see it, one made after does', async () => {
+    const store = await openRedisStore({ url: TEST_REDIS_URL, prefix: prefix() });
+    try {
+      await store.put('record', 'first');
+      const [before, , after] = await Promise.all([store.get('record'), store.put('record', 'second'), store.get('record')]);
+      assert.equal(before?.value, 'first');
+      assert.equal(after?.value, 'second');
+    } finally {
+      await store.close();
+    }
   });
 });
