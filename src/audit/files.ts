@@ -22,16 +22,6 @@ export async function listLogFiles(dir: string): Promise<LogFiles> {
  */
 export const MAX_WRITE_BYTES = 256 * 1024;
 
-/**
- * Where a segment's data ends. The active segment is zero-filled ahead of its appends, so that an
- * append does not make the file longer; those zeros are free space, not records.
- */
-export function dataEnd(bytes: Buffer): number {
-  let end = bytes.length;
-  while (end > 0 && bytes[end - 1] === 0) end -= 1;
-  return end;
-}
-
 /** fsync of a directory, so that a created or renamed file survives a power loss. */
 export async function syncDirectory(dir: string): Promise<void> {
   const handle = await open(dir, 'r');

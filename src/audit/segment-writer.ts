@@ -18,6 +18,8 @@ const SYNC_WRITE = constants.O_WRONLY | constants.O_CREAT | constants.O_DSYNC;
 
 /** Zeros written at a time ahead of the appends, whenever less than this is left ahead of them. */
 const FILL_BYTES = 1024 * 1024;
+/** Only ever read from: every fill of every segment writes this one buffer. */
+const ZEROS = Buffer.alloc(FILL_BYTES);
 
 export type OpenSegment = (path: string, flags: number, mode: number) => Promise<FileHandle>;
 
@@ -160,12 +162,11 @@ export class SegmentWriter {
   }
 
   async #fill(): Promise<void> {
-    const zeros = Buffer.alloc(FILL_BYTES);
     try {
       while (!this.#fillStopped && this.#allocated - this.#segment.bytes < FILL_BYTES) {
-        const { bytesWritten } = await this.#file.write(zeros, 0, zeros.length, this.#allocated);
-        if (bytesWritten !== zeros.length) return;
-        this.#allocated += zeros.length;
+        const { bytesWritten } = await this.#file.write(ZEROS, 0, FILL_BYTES, this.#allocated);
+        if (bytesWritten !== FILL_BYTES) return;
+        this.#allocated += FILL_BYTES;
         this.#fillFailed = false;
       }
     } catch (error) {

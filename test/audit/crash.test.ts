@@ -6,10 +6,9 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { allEvents, verifyLog } from '../../src/audit/index.ts';
-import { dataEnd } from '../../src/audit/files.ts';
 import { recordLeaf } from '../../src/audit/records.ts';
 import { captureLog } from '../support/captured-log.ts';
-import { testLog } from './support.ts';
+import { dataEnd, testLog } from './support.ts';
 
 const CHILD = fileURLToPath(new URL('./fixtures/append-under-load.ts', import.meta.url));
 

@@ -4,8 +4,7 @@ import { open, readFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { AuditUnavailableError, allEvents, verifyLog } from '../../src/audit/index.ts';
-import { dataEnd } from '../../src/audit/files.ts';
-import { ORIGIN, loginEvent, testLog, type TestLog } from './support.ts';
+import { dataEnd, ORIGIN, loginEvent, testLog, type TestLog } from './support.ts';
 
 const SEGMENT = 'segment-000000000000.jsonl';
 

@@ -35,3 +35,10 @@ export async function testLog(defaults: Partial<AuditLogOptions> = {}): Promise<
 export function loginEvent(index: number) {
   return { type: 'login.succeeded' as const, subject: `user-${index}`, client: 'client-a' };
 }
+
+/** Where a segment's records end: the zeros written ahead of the appends are free space, not records. */
+export function dataEnd(bytes: Buffer): number {
+  let end = bytes.length;
+  while (end > 0 && bytes[end - 1] === 0) end -= 1;
+  return end;
+}
