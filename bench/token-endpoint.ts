@@ -49,12 +49,9 @@ export async function runTokenEndpointBench(options: TokenEndpointBenchOptions =
   const pem = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
   const children: RunningChild[] = [];
   try {
-    const [portcullisPort, barePort] = [await freePort(), await freePort()];
-    const portcullis = await startPortcullis(root, pem, portcullisPort);
+    const portcullis = await startPortcullis(root, pem, await freePort());
     children.push(portcullis);
-    const bare = await startChild('bench/support/bare-provider.ts', {
-      NODE_ENV: 'development', BENCH_PORT: String(barePort), BENCH_KEY_PEM: pem, BENCH_CLIENT: JSON.stringify(CLIENT), BENCH_RESOURCE: RESOURCE, BENCH_SCOPES: SCOPES,
-    });
+    const bare = await startBareProvider(pem, await freePort());
     children.push(bare);
 
     const requests = { portcullis: tokenRequest(portcullis.url), bare: tokenRequest(bare.url) };
@@ -87,7 +84,7 @@ export async function runTokenEndpointBench(options: TokenEndpointBenchOptions =
 }
 
 /** Portcullis as `npm start` runs it (embedded store, rate limits counted, audit log on), with the bench client and resource. */
-export async function startPortcullis(root: string, pem: string, port: number, env: Record<string, string> = {}): Promise<RunningChild> {
+export async function startPortcullis(root: string, pem: string, port: number, env: Record<string, string> = {}, nodeOptions: string[] = []): Promise<RunningChild> {
   await mkdir(root, { recursive: true });
   const configFile = join(root, 'config.json');
   await writeFile(configFile, JSON.stringify({ clients: [CLIENT], resources: [{ uri: RESOURCE, scopes: SCOPES.split(' '), default: true }] }));
@@ -95,7 +92,14 @@ export async function startPortcullis(root: string, pem: string, port: number, e
     NODE_ENV: 'development', PORT: String(port), HOST: '127.0.0.1', CONFIG_FILE: configFile, RSA_PRIVATE_KEY_PEM: pem,
     DATA_DIR: join(root, 'data'), KEYS_DIR: join(root, 'keys'), RSA_PRIVATE_KEY_PATH: join(root, 'none'), COOKIE_KEYS_PATH: join(root, 'none'),
     DEMO_MCP: 'off', LOG_LEVEL: 'warn', ...NO_RATE_LIMITS, ...env,
-  }, (line) => /^\s+issuer:\s+(\S+)/.exec(line)?.[1]);
+  }, (line) => /^\s+issuer:\s+(\S+)/.exec(line)?.[1], nodeOptions);
+}
+
+/** The bare oidc-provider with the same key, client and resource. */
+export function startBareProvider(pem: string, port: number, nodeOptions: string[] = []): Promise<RunningChild> {
+  return startChild('bench/support/bare-provider.ts', {
+    NODE_ENV: 'development', BENCH_PORT: String(port), BENCH_KEY_PEM: pem, BENCH_CLIENT: JSON.stringify(CLIENT), BENCH_RESOURCE: RESOURCE, BENCH_SCOPES: SCOPES,
+  }, undefined, nodeOptions);
 }
 
 /** The bench client's client_credentials request to a server's token endpoint. */
