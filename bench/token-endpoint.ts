@@ -2,7 +2,8 @@
  * (1) The token endpoint, client_credentials grant with RS256 JWT access tokens: Portcullis
  * (`node src/main.ts`: its Store adapter, headers, rate-limit gate, hashed client secrets) against
  * a bare oidc-provider with the same key, client and resource. Both run in their own process; the
- * load comes from this one, in alternating rounds.
+ * load comes from this one, in alternating rounds. It also prints the CPU each spends per token by
+ * kind of thread (Linux): where Portcullis's extra cost sits, main thread or libuv's thread pool.
  * Run alone: ./node_modules/.bin/node bench/token-endpoint.ts [seconds-per-round]
  */
 import { generateKeyPairSync } from 'node:crypto';
@@ -12,6 +13,7 @@ import { join } from 'node:path';
 import { decodeProtectedHeader } from 'jose';
 import { freePort } from '../test/support/ports.ts';
 import { startChild, type RunningChild } from './support/child.ts';
+import { formatCpu, meterCpu, type CpuSplit } from './support/cpu.ts';
 import { compareLoad, type LoadMeasurement, type LoadRequest } from './support/load.ts';
 import { NO_RATE_LIMITS } from './support/unlimited.ts';
 
@@ -27,6 +29,8 @@ export interface TokenEndpointBenchResult {
   bareOidcProvider: LoadMeasurement;
   /** Portcullis / bare oidc-provider, in tokens per second. */
   portcullisVsBare: number;
+  /** CPU milliseconds per token (Linux only). */
+  cpuPerToken?: { portcullis: CpuSplit; bareOidcProvider: CpuSplit; loadGenerator: number };
 }
 
 export const RESOURCE = 'https://mcp.bench.example/mcp';
@@ -45,12 +49,9 @@ export async function runTokenEndpointBench(options: TokenEndpointBenchOptions =
   const pem = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
   const children: RunningChild[] = [];
   try {
-    const [portcullisPort, barePort] = [await freePort(), await freePort()];
-    const portcullis = await startPortcullis(root, pem, portcullisPort);
+    const portcullis = await startPortcullis(root, pem, await freePort());
     children.push(portcullis);
-    const bare = await startChild('bench/support/bare-provider.ts', {
-      NODE_ENV: 'development', BENCH_PORT: String(barePort), BENCH_KEY_PEM: pem, BENCH_CLIENT: JSON.stringify(CLIENT), BENCH_RESOURCE: RESOURCE, BENCH_SCOPES: SCOPES,
-    });
+    const bare = await startBareProvider(pem, await freePort());
     children.push(bare);
 
     const requests = { portcullis: tokenRequest(portcullis.url), bare: tokenRequest(bare.url) };
@@ -58,15 +59,22 @@ export async function runTokenEndpointBench(options: TokenEndpointBenchOptions =
     const kids = await Promise.all(Object.values(requests).map((request) => issuedKid(request)));
     if (kids[0] !== kids[1]) throw new Error(`the two servers sign with different keys (${kids.join(' vs ')})`);
 
+    const cpu = meterCpu(portcullis.pid, bare.pid);
     const compared = await compareLoad(requests.portcullis, requests.bare, {
-      rounds: options.rounds ?? 4, seconds: options.seconds ?? 5, connections: options.connections ?? 8,
+      rounds: options.rounds ?? 4, seconds: options.seconds ?? 5, connections: options.connections ?? 8, onWarm: cpu.start,
     });
     const result: TokenEndpointBenchResult = { portcullis: compared.a, bareOidcProvider: compared.b, portcullisVsBare: compared.ratio };
+    const perToken = cpu.perRequest(compared.a.requests, compared.b.requests);
+    if (perToken) result.cpuPerToken = { portcullis: perToken.a, bareOidcProvider: perToken.b, loadGenerator: perToken.loadGenerator };
     if (options.print ?? true) {
       console.log(`(1) token endpoint, client_credentials, RS256 JWT access tokens, ${Math.round(compared.a.seconds + compared.b.seconds)} s of load`);
       printLoad('Portcullis', result.portcullis);
       printLoad('bare oidc-provider, same key and client', result.bareOidcProvider);
       console.log(`    Portcullis / bare oidc-provider = ${result.portcullisVsBare.toFixed(2)}`);
+      const cpuPerToken = result.cpuPerToken;
+      if (cpuPerToken) {
+        console.log(`    CPU ms per token: Portcullis ${formatCpu(cpuPerToken.portcullis)}; bare ${formatCpu(cpuPerToken.bareOidcProvider)}; load generator ${cpuPerToken.loadGenerator.toFixed(2)}`);
+      }
     }
     return result;
   } finally {
@@ -76,7 +84,7 @@ export async function runTokenEndpointBench(options: TokenEndpointBenchOptions =
 }
 
 /** Portcullis as `npm start` runs it (embedded store, rate limits counted, audit log on), with the bench client and resource. */
-export async function startPortcullis(root: string, pem: string, port: number, env: Record<string, string> = {}): Promise<RunningChild> {
+export async function startPortcullis(root: string, pem: string, port: number, env: Record<string, string> = {}, nodeOptions: string[] = []): Promise<RunningChild> {
   await mkdir(root, { recursive: true });
   const configFile = join(root, 'config.json');
   await writeFile(configFile, JSON.stringify({ clients: [CLIENT], resources: [{ uri: RESOURCE, scopes: SCOPES.split(' '), default: true }] }));
@@ -84,7 +92,14 @@ export async function startPortcullis(root: string, pem: string, port: number, e
     NODE_ENV: 'development', PORT: String(port), HOST: '127.0.0.1', CONFIG_FILE: configFile, RSA_PRIVATE_KEY_PEM: pem,
     DATA_DIR: join(root, 'data'), KEYS_DIR: join(root, 'keys'), RSA_PRIVATE_KEY_PATH: join(root, 'none'), COOKIE_KEYS_PATH: join(root, 'none'),
     DEMO_MCP: 'off', LOG_LEVEL: 'warn', ...NO_RATE_LIMITS, ...env,
-  }, (line) => /^\s+issuer:\s+(\S+)/.exec(line)?.[1]);
+  }, (line) => /^\s+issuer:\s+(\S+)/.exec(line)?.[1], nodeOptions);
+}
+
+/** The bare oidc-provider with the same key, client and resource. */
+export function startBareProvider(pem: string, port: number, nodeOptions: string[] = []): Promise<RunningChild> {
+  return startChild('bench/support/bare-provider.ts', {
+    NODE_ENV: 'development', BENCH_PORT: String(port), BENCH_KEY_PEM: pem, BENCH_CLIENT: JSON.stringify(CLIENT), BENCH_RESOURCE: RESOURCE, BENCH_SCOPES: SCOPES,
+  }, undefined, nodeOptions);
 }
 
 /** The bench client's client_credentials request to a server's token endpoint. */

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../test/support/ports.ts';
 import type { RunningChild } from './support/child.ts';
-import { coreCount, cpuBetween, cpuOfTree, ownCpuMs, totalOf, type CpuSplit } from './support/cpu.ts';
+import { coreCount, formatCpu, meterCpu, totalOf, type CpuPerRequest, type CpuSplit } from './support/cpu.ts';
 import { compareLoad, type LoadMeasurement } from './support/load.ts';
 import { printLoad, startPortcullis, tokenRequest } from './token-endpoint.ts';
 
@@ -48,16 +48,13 @@ export async function runWorkersBench(options: { rounds?: number; seconds?: numb
     children.push(two);
     const one = await startPortcullis(join(root, 'one'), pem, await freePort(), { WORKERS: '1' });
     children.push(one);
-    let start: { two?: CpuSplit; one?: CpuSplit; own: number } | undefined;
+    const cpu = meterCpu(two.pid, one.pid);
     const compared = await compareLoad(tokenRequest(two.url), tokenRequest(one.url), {
-      rounds: options.rounds ?? 4, seconds: options.seconds ?? 5, connections: options.connections ?? 8,
-      onWarm: () => { start = { two: cpuOfTree(two.pid), one: cpuOfTree(one.pid), own: ownCpuMs() }; },
+      rounds: options.rounds ?? 4, seconds: options.seconds ?? 5, connections: options.connections ?? 8, onWarm: cpu.start,
     });
     const result: WorkersBenchResult = { twoWorkers: compared.a, oneWorker: compared.b, twoVsOne: compared.ratio };
-    const [twoNow, oneNow] = [cpuOfTree(two.pid), cpuOfTree(one.pid)];
-    if (start?.two && start.one && twoNow && oneNow) {
-      result.cpuPerToken = cpuPerToken(cpuBetween(start.two, twoNow), cpuBetween(start.one, oneNow), ownCpuMs() - start.own, compared.a, compared.b);
-    }
+    const perToken = cpu.perRequest(compared.a.requests, compared.b.requests);
+    if (perToken) result.cpuPerToken = withCeiling(perToken);
     if (options.print ?? true) {
       console.log(`(1b) token endpoint, client_credentials, WORKERS=2 against WORKERS=1, ${Math.round(compared.a.seconds + compared.b.seconds)} s of load`);
       printLoad('WORKERS=2', result.twoWorkers);
@@ -72,10 +69,7 @@ export async function runWorkersBench(options: { rounds?: number; seconds?: numb
   }
 }
 
-function cpuPerToken(two: CpuSplit, one: CpuSplit, loadGeneratorMs: number, twoLoad: LoadMeasurement, oneLoad: LoadMeasurement): CpuPerToken {
-  const per = (split: CpuSplit, tokens: number): CpuSplit => ({ mainThreads: split.mainThreads / tokens, threadPool: split.threadPool / tokens, other: split.other / tokens });
-  const loadGenerator = loadGeneratorMs / (twoLoad.requests + oneLoad.requests);
-  const [twoWorkers, oneWorker] = [per(two, twoLoad.requests), per(one, oneLoad.requests)];
+function withCeiling({ a: twoWorkers, b: oneWorker, loadGenerator }: CpuPerRequest): CpuPerToken {
   const cores = coreCount() * 1000;
   const oneWorkerMax = Math.min(1000 / oneWorker.mainThreads, cores / (totalOf(oneWorker) + loadGenerator));
   const twoWorkersMax = cores / (totalOf(twoWorkers) + loadGenerator);
@@ -83,8 +77,7 @@ function cpuPerToken(two: CpuSplit, one: CpuSplit, loadGeneratorMs: number, twoL
 }
 
 function printCpu(cpu: CpuPerToken): void {
-  const split = (s: CpuSplit) => `main threads ${s.mainThreads.toFixed(2)}, thread pool ${s.threadPool.toFixed(2)}, other ${s.other.toFixed(2)}`;
-  console.log(`    CPU ms per token: WORKERS=2 ${split(cpu.twoWorkers)}; WORKERS=1 ${split(cpu.oneWorker)}; load generator ${cpu.loadGenerator.toFixed(2)}`);
+  console.log(`    CPU ms per token: WORKERS=2 ${formatCpu(cpu.twoWorkers)}; WORKERS=1 ${formatCpu(cpu.oneWorker)}; load generator ${cpu.loadGenerator.toFixed(2)}`);
   console.log(`    at that CPU per token, ${coreCount()} idle cores allow at most WORKERS=1 ${cpu.oneWorkerMax} tokens/s (main thread or all cores), WORKERS=2 ${cpu.twoWorkersMax} tokens/s: a ratio of at most ${cpu.twoVsOneCeiling.toFixed(2)}`);
 }
 

@@ -48,15 +48,15 @@ export function combineLoad(rounds: readonly LoadMeasurement[]): LoadMeasurement
 /**
  * Measures `a` and `b` in alternating rounds (a b, b a, ...) so drift in CPU speed or load on a
  * shared machine hits both alike. Returns both and a/b in requests per second. `onWarm` is called
- * once both are warm, when the measured rounds start.
+ * (and awaited) once both are warm, when the measured rounds start.
  */
-export async function compareLoad(a: LoadRequest, b: LoadRequest, options: { rounds: number; seconds: number; connections: number; onWarm?: () => void }) {
+export async function compareLoad(a: LoadRequest, b: LoadRequest, options: { rounds: number; seconds: number; connections: number; onWarm?: () => void | Promise<void> }) {
   const runsA: LoadMeasurement[] = [];
   const runsB: LoadMeasurement[] = [];
   // Warm both up (JIT, caches, keep-alive connections) before anything counts.
   await runLoad(a, { seconds: 1, connections: options.connections });
   await runLoad(b, { seconds: 1, connections: options.connections });
-  options.onWarm?.();
+  await options.onWarm?.();
   for (let round = 0; round < options.rounds; round += 1) {
     const order = round % 2 === 0 ? [[a, runsA], [b, runsB]] as const : [[b, runsB], [a, runsA]] as const;
     for (const [request, runs] of order) runs.push(await runLoad(request, options));

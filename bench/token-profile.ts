@@ -1,0 +1,56 @@
+/**
+ * Where the token endpoint's CPU goes, per token, in Portcullis and in the bare oidc-provider, under
+ * the load of bench/token-endpoint.ts (alternating rounds): `perf record` on both servers, read
+ * by thread kind, and the main thread by what its JavaScript belongs to (oidc-provider, Koa, the
+ * audit write-ahead, rate limits, metrics, ...). Linux with perf only; not part of `npm run bench`.
+ * Run alone: ./node_modules/.bin/node bench/token-profile.ts [seconds-per-round]
+ */
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from '../test/support/ports.ts';
+import type { RunningChild } from './support/child.ts';
+import { compareLoad } from './support/load.ts';
+import { attributePerf, PERF_NODE_OPTIONS, recordPerf, type CpuAttribution, type PerfRecording } from './support/perf-profile.ts';
+import { startBareProvider, startPortcullis, tokenRequest } from './token-endpoint.ts';
+
+const [seconds] = process.argv.slice(2).map(Number);
+const root = await mkdtemp(join(tmpdir(), 'portcullis-bench-profile-'));
+const pem = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+const children: RunningChild[] = [];
+try {
+  const portcullis = await startPortcullis(join(root, 'portcullis'), pem, await freePort(), {}, PERF_NODE_OPTIONS);
+  children.push(portcullis);
+  const bare = await startBareProvider(pem, await freePort(), PERF_NODE_OPTIONS);
+  children.push(bare);
+  const files = { portcullis: join(root, 'portcullis.perf.data'), bare: join(root, 'bare.perf.data') };
+  const recordings: Array<PerfRecording | undefined> = [];
+  const compared = await compareLoad(tokenRequest(portcullis.url), tokenRequest(bare.url), {
+    rounds: 2, seconds: seconds || 8, connections: 8,
+    onWarm: async () => {
+      recordings.push(await recordPerf(portcullis.pid, files.portcullis), await recordPerf(bare.pid, files.bare));
+    },
+  });
+  for (const recording of recordings) await recording?.stop();
+  if (recordings.some((recording) => !recording)) throw new Error('perf cannot record here (is it installed, and perf_event_paranoid <= 2?)');
+  const [ours, theirs] = [await attributePerf(files.portcullis), await attributePerf(files.bare)];
+  console.log(`token endpoint CPU profile, ${compared.a.requestsPerSecond} vs ${compared.b.requestsPerSecond} tokens/s (Portcullis / bare ${compared.ratio.toFixed(2)})`);
+  console.log(`${'µs of CPU per token'.padEnd(62)}${'Portcullis'.padStart(11)}${'bare'.padStart(8)}${'difference'.padStart(12)}`);
+  for (const kind of Object.keys(ours) as Array<keyof CpuAttribution>) {
+    const perToken = (attribution: CpuAttribution, tokens: number) => new Map([...attribution[kind]].map(([group, us]) => [group, us / tokens]));
+    const [a, b] = [perToken(ours, compared.a.requests), perToken(theirs, compared.b.requests)];
+    const sum = (map: Map<string, number>) => [...map.values()].reduce((total, us) => total + us, 0);
+    console.log(`${kind.padEnd(62)}${row(sum(a), sum(b))}`);
+    const groups = [...new Set([...a.keys(), ...b.keys()])].sort((x, y) => ((a.get(y) ?? 0) - (b.get(y) ?? 0)) - ((a.get(x) ?? 0) - (b.get(x) ?? 0)));
+    for (const group of groups.filter((name) => (a.get(name) ?? 0) + (b.get(name) ?? 0) >= 1)) console.log(`  ${group.padEnd(60)}${row(a.get(group) ?? 0, b.get(group) ?? 0)}`);
+  }
+} finally {
+  for (const child of children) await child.stop();
+  await rm(root, { recursive: true, force: true });
+}
+
+function row(portcullis: number, bare: number): string {
+  const difference = `${portcullis >= bare ? '+' : ''}${(portcullis - bare).toFixed(0)}`;
+  return `${portcullis.toFixed(0).padStart(11)}${bare.toFixed(0).padStart(8)}${difference.padStart(12)}`;
+}
