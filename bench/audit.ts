@@ -155,7 +155,7 @@ async function alternate(requests: number, measureChunk: (size: number, side: Si
 
 function printResult(result: AuditBenchResult): void {
   const { auditOff, auditOn, concurrency, saturatedLatencyMsP99: saturated, fixedLoad, diskSyncWrite, groupCommit } = result;
-  const row = (label: string, m: Measurement) => console.log(`${label.padEnd(44)}${formatOps(m.opsPerSecond)} req/s  ${(m.microsecondsPerOp / 1000).toFixed(2).padStart(8)} ms/req  (n=${m.operations})`);
+  const row = (label: string, m: Measurement) => console.log(`${label.padEnd(50)}${formatOps(m.opsPerSecond)} req/s  ${(m.microsecondsPerOp / 1000).toFixed(2).padStart(8)} ms/req  (n=${m.operations})`);
   console.log(`token endpoint, client_credentials, each server in its own process, Node ${process.version}`);
   console.log(`at saturation, ${concurrency} requests in flight (closed loop: the p99 is mostly queueing, so it follows throughput):`);
   row('(a) audit off', auditOff);
