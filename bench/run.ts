@@ -8,7 +8,8 @@
  *   (2) refresh-token grant with rotation: Redis vs the embedded engine, and against
  *       client_credentials on the same server                         bench/refresh-grant.ts
  *   (3) protected MCP tool call vs the same server unprotected         bench/mcp-tool-call.ts
- *   (4) audit log: group commit at 256 appenders; token endpoint with audit on vs off bench/audit.ts
+ *   (4) audit log: group commit at 256 appenders; token endpoint with audit on vs off, at
+ *       saturation and at a fixed load (half of capacity)         bench/audit.ts
  *   (5) raw RSA-2048 sign and verify rate (the ceiling)                bench/rsa-ceiling.ts
  *   (6) the whole MCP sign-in on loopback, without password hashing    bench/mcp-sign-in.ts
  *   and access-token verification: our verifier vs bare jose         bench/verify.ts
@@ -52,6 +53,8 @@ const ratios = {
 console.log('\nratios (same run):');
 for (const [name, value] of Object.entries(ratios)) console.log(`  ${name.padEnd(62)}${value}`);
 
+const writeAhead = auditAppend.fixedLoad.latencyMsP99;
+const atSaturation = auditAppend.saturatedLatencyMsP99;
 const figures = (a: number, b: number, unit: string) => `${a.toLocaleString('en-US')} vs ${b.toLocaleString('en-US')} ${unit}`;
 const goals: Array<[string, string, string, boolean]> = [
   ['token endpoint, client_credentials, Portcullis / bare oidc-provider', `${tokenEndpoint.portcullisVsBare.toFixed(2)} (${figures(tokenEndpoint.portcullis.requestsPerSecond, tokenEndpoint.bareOidcProvider.requestsPerSecond, 'tokens/s')})`, '>= 0.90', tokenEndpoint.portcullisVsBare >= 0.9],
@@ -60,7 +63,10 @@ const goals: Array<[string, string, string, boolean]> = [
   ['refresh grant / client_credentials on the same server, Redis', `${refreshGrantOnRedis.refreshVsClientCredentials.redis.toFixed(2)} (${figures(refreshGrantOnRedis.redis.refreshesPerSecond, refreshGrantOnRedis.clientCredentials.redis.refreshesPerSecond, '/s')})`, '>= 0.7', refreshGrantOnRedis.refreshVsClientCredentials.redis >= 0.7],
   ['same, embedded engine', `${refreshGrantOnRedis.refreshVsClientCredentials.embedded.toFixed(2)} (${figures(refreshGrantOnRedis.embedded.refreshesPerSecond, refreshGrantOnRedis.clientCredentials.embedded.refreshesPerSecond, '/s')})`, '>= 0.5', refreshGrantOnRedis.refreshVsClientCredentials.embedded >= 0.5],
   [`audit log, durable appends/s at ${auditAppend.groupCommit.appenders} concurrent appenders`, auditAppend.groupCommit.appendsPerSecond.toLocaleString('en-US'), '>= 50,000/s', auditAppend.groupCommit.appendsPerSecond >= 50_000],
-  [`write-ahead: added p99 of a token request (${auditAppend.concurrency} in flight)`, `${auditAppend.latencyMsP99.added} ms (${auditAppend.latencyMsP99.on} vs ${auditAppend.latencyMsP99.off} ms)`, '<= 2 ms', auditAppend.latencyMsP99.added <= 2],
+  // The goal is about what one request's write-ahead adds, so the fixed-load figure decides it; at saturation the p99 follows throughput.
+  [`write-ahead: added p99 of a token request at a fixed ${auditAppend.fixedLoad.requestsPerSecond} req/s (${auditAppend.fixedLoad.loadFraction} of audit-off capacity, open loop)`,
+    `${writeAhead.added} ms (${writeAhead.on} vs ${writeAhead.off} ms; disk's O_DSYNC write p99 ${auditAppend.diskSyncWrite.latencyMsP99} ms); at saturation, ${auditAppend.concurrency} in flight: ${atSaturation.added} ms (${atSaturation.on} vs ${atSaturation.off} ms)`,
+    '<= 2 ms', writeAhead.added <= 2],
   ['whole MCP sign-in on loopback, without password hashing', `${mcpSignIn.withoutHashingMs} ms`, '<= 100 ms', mcpSignIn.withoutHashingMs <= 100],
 ];
 console.log(`\nissue 18 goals (${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, Node ${process.version}):\n`);
