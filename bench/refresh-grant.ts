@@ -111,14 +111,14 @@ export async function runRefreshGrantBench(options: { rounds?: number; seconds?:
 }
 
 /** Portcullis as the bench runs it (audit off, rate limits lifted) on `engine`, with the bench user and clients. */
-export async function startRefreshServer(engine: Engine, root: string, redisPrefix: string, nodeOptions: string[] = []): Promise<RunningChild> {
+export async function startRefreshServer(engine: Engine, root: string, redisPrefix: string, nodeOptions: string[] = [], redisUrl = TEST_REDIS_URL): Promise<RunningChild> {
   const configFile = join(root, 'config.json');
   await mkdir(root, { recursive: true });
   await writeFile(configFile, JSON.stringify({ clients: [CLIENT, SERVICE], resources: [{ uri: RESOURCE, scopes: ['api:read'] }] }));
   const env = {
     NODE_ENV: 'development', PORT: String(await freePort()), CONFIG_FILE: configFile, DEMO_MCP: 'off', LOG_LEVEL: 'warn', AUDIT: 'off',
     DATA_DIR: join(root, 'data'), KEYS_DIR: join(root, 'keys'), RSA_PRIVATE_KEY_PATH: join(root, 'none'), COOKIE_KEYS_PATH: join(root, 'none'),
-    ...(engine === 'redis' ? { REDIS_URL: TEST_REDIS_URL, REDIS_PREFIX: redisPrefix } : {}), ...NO_RATE_LIMITS,
+    ...(engine === 'redis' ? { REDIS_URL: redisUrl, REDIS_PREFIX: redisPrefix } : {}), ...NO_RATE_LIMITS,
   };
   const added = await runProject('src/cli/main.ts', ['users', 'add', 'bench', '--password-stdin'], { env, input: `${PASSWORD}\n` });
   if (added.code !== 0) throw new Error(`could not add the bench user: ${added.stderr}`);

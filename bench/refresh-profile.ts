@@ -10,7 +10,8 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { deleteKeysUnder } from '../test/support/redis.ts';
+import { Redis } from 'ioredis';
+import { startOwnRedis } from '../test/support/redis-server.ts';
 import { GRANT_CHAINS, refreshTokens, startRefreshServer, type RefreshServer } from './refresh-grant.ts';
 import { addAttribution, attributePerf, emptyAttribution, PERF_NODE_OPTIONS, printPerUnit, recordPerf } from './support/perf-profile.ts';
 
@@ -19,8 +20,9 @@ const ROUNDS = 4;
 const seconds = Number(process.argv.slice(2).find((arg) => !arg.startsWith('--'))) || 4;
 const byFile = process.argv.includes('--files');
 const root = await mkdtemp(join(tmpdir(), 'portcullis-refresh-profile-'));
-const prefix = `bench:${randomUUID()}:`;
-const child = await startRefreshServer('redis', root, prefix, PERF_NODE_OPTIONS);
+const redis = await startOwnRedis();
+const info = new Redis(redis.url);
+const child = await startRefreshServer('redis', root, `bench:${randomUUID()}:`, PERF_NODE_OPTIONS, redis.url);
 try {
   const server: RefreshServer = { issuer: child.url, tokens: await refreshTokens(child.url, CHAINS) };
   const load = (grant: keyof typeof GRANT_CHAINS, forSeconds: number) => {
@@ -30,8 +32,8 @@ try {
   await load('refresh', 2);
   await load('clientCredentials', 2);
   const measured = {
-    refresh: { grants: 0, cpu: emptyAttribution() },
-    clientCredentials: { grants: 0, cpu: emptyAttribution() },
+    refresh: { grants: 0, cpu: emptyAttribution(), redisUs: 0 },
+    clientCredentials: { grants: 0, cpu: emptyAttribution(), redisUs: 0 },
   };
   for (let round = 0; round < ROUNDS; round++) {
     const order = round % 2 === 0 ? ['refresh', 'clientCredentials'] as const : ['clientCredentials', 'refresh'] as const;
@@ -39,7 +41,9 @@ try {
       const file = join(root, `${grant}-${round}.perf.data`);
       const recording = await recordPerf(child.pid, file);
       if (!recording) throw new Error('perf cannot record here (is it installed, and perf_event_paranoid <= 2?)');
+      const redisBefore = await redisCpuUs();
       measured[grant].grants += await load(grant, seconds);
+      measured[grant].redisUs += await redisCpuUs() - redisBefore;
       await recording.stop();
       addAttribution(measured[grant].cpu, await attributePerf(file, { byFile }));
     }
@@ -47,9 +51,19 @@ try {
   const { refresh, clientCredentials } = measured;
   console.log(`refresh vs client_credentials CPU profile on Redis, ${CHAINS} chains, ${ROUNDS} alternating rounds of ${seconds} s under perf: ${refresh.grants} refreshes, ${clientCredentials.grants} client_credentials grants`);
   printPerUnit('grant', { label: 'refresh', cpu: refresh.cpu, units: refresh.grants }, { label: 'client cred', cpu: clientCredentials.cpu, units: clientCredentials.grants });
+  const [ofRefresh, ofClientCredentials] = [refresh.redisUs / refresh.grants, clientCredentials.redisUs / clientCredentials.grants];
+  console.log(`${'Redis (its own process, INFO cpu)'.padEnd(62)}${ofRefresh.toFixed(0).padStart(11)}${ofClientCredentials.toFixed(0).padStart(11)}${`+${(ofRefresh - ofClientCredentials).toFixed(0)}`.padStart(12)}`);
 } finally {
   await child.stop();
+  info.disconnect();
+  await redis.stop();
   await rm(root, { recursive: true, force: true });
-  await deleteKeysUnder(prefix);
+}
+
+/** CPU Redis has used so far, all its threads, in µs. */
+async function redisCpuUs(): Promise<number> {
+  const text = await info.info('cpu');
+  const seconds = (name: string) => Number(new RegExp(`^${name}:([0-9.]+)`, 'm').exec(text)?.[1] ?? 0);
+  return (seconds('used_cpu_user') + seconds('used_cpu_sys')) * 1_000_000;
 }
 
