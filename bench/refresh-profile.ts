@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { startOwnRedis } from '../test/support/redis-server.ts';
 import { GRANT_CHAINS, refreshTokens, startRefreshServer, type RefreshServer } from './refresh-grant.ts';
-import { addAttribution, attributePerf, emptyAttribution, PERF_NODE_OPTIONS, printPerUnit, recordPerf } from './support/perf-profile.ts';
+import { addAttribution, attributePerf, emptyAttribution, PERF_NODE_OPTIONS, printPerUnit, printRow, recordPerf } from './support/perf-profile.ts';
 
 const CHAINS = 8;
 const ROUNDS = 4;
@@ -50,9 +50,9 @@ try {
   }
   const { refresh, clientCredentials } = measured;
   console.log(`refresh vs client_credentials CPU profile on Redis, ${CHAINS} chains, ${ROUNDS} alternating rounds of ${seconds} s under perf: ${refresh.grants} refreshes, ${clientCredentials.grants} client_credentials grants`);
-  printPerUnit('grant', { label: 'refresh', cpu: refresh.cpu, units: refresh.grants }, { label: 'client cred', cpu: clientCredentials.cpu, units: clientCredentials.grants });
+  printPerUnit('grant', { label: 'refresh', cpu: refresh.cpu, units: refresh.grants }, { label: 'client cred.', cpu: clientCredentials.cpu, units: clientCredentials.grants });
   const [ofRefresh, ofClientCredentials] = [refresh.redisUs / refresh.grants, clientCredentials.redisUs / clientCredentials.grants];
-  console.log(`${'Redis (its own process, INFO cpu)'.padEnd(62)}${ofRefresh.toFixed(0).padStart(11)}${ofClientCredentials.toFixed(0).padStart(11)}${`+${(ofRefresh - ofClientCredentials).toFixed(0)}`.padStart(12)}`);
+  printRow('Redis (its own process, INFO cpu)', ofRefresh, ofClientCredentials);
 } finally {
   await child.stop();
   info.disconnect();

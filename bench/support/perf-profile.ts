@@ -73,16 +73,20 @@ export function addAttribution(into: CpuAttribution, more: CpuAttribution): CpuA
  * each thread kind's total, then its groups, the largest difference first.
  */
 export function printPerUnit(unit: string, a: { label: string; cpu: CpuAttribution; units: number }, b: { label: string; cpu: CpuAttribution; units: number }): void {
-  const row = (x: number, y: number) => `${x.toFixed(0).padStart(11)}${y.toFixed(0).padStart(11)}${`${x >= y ? '+' : ''}${(x - y).toFixed(0)}`.padStart(12)}`;
-  console.log(`${`µs of CPU per ${unit}`.padEnd(62)}${a.label.padStart(11)}${b.label.padStart(11)}${'difference'.padStart(12)}`);
+  console.log(`${`µs of CPU per ${unit}`.padEnd(62)}${a.label.padStart(13)}${b.label.padStart(13)}${'difference'.padStart(12)}`);
   for (const kind of Object.keys(a.cpu) as Array<keyof CpuAttribution>) {
     const perUnit = (side: typeof a) => new Map([...side.cpu[kind]].map(([group, us]) => [group, us / side.units]));
     const [x, y] = [perUnit(a), perUnit(b)];
     const sum = (map: Map<string, number>) => [...map.values()].reduce((total, us) => total + us, 0);
-    console.log(`${kind.padEnd(62)}${row(sum(x), sum(y))}`);
+    printRow(kind, sum(x), sum(y));
     const groups = [...new Set([...x.keys(), ...y.keys()])].sort((g, h) => ((x.get(h) ?? 0) - (y.get(h) ?? 0)) - ((x.get(g) ?? 0) - (y.get(g) ?? 0)));
-    for (const group of groups.filter((name) => (x.get(name) ?? 0) + (y.get(name) ?? 0) >= 1)) console.log(`  ${group.padEnd(60)}${row(x.get(group) ?? 0, y.get(group) ?? 0)}`);
+    for (const group of groups.filter((name) => (x.get(name) ?? 0) + (y.get(name) ?? 0) >= 1)) printRow(`  ${group}`, x.get(group) ?? 0, y.get(group) ?? 0);
   }
+}
+
+/** One line of printPerUnit's table: a name, two figures and their difference. */
+export function printRow(name: string, a: number, b: number): void {
+  console.log(`${name.padEnd(62)}${a.toFixed(0).padStart(13)}${b.toFixed(0).padStart(13)}${`${a >= b ? '+' : ''}${(a - b).toFixed(0)}`.padStart(12)}`);
 }
 
 const GC = /v8::internal::(Heap::|Scavenger|MarkCompact|MinorMarkSweep|Sweeper|IncrementalMarking|ConcurrentMarking)/;
