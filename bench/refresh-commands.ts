@@ -5,17 +5,13 @@
  * one grant of each kind; `--lua` adds the calls the scripts make.
  * Run alone: ./node_modules/.bin/node bench/refresh-commands.ts [--list] [--lua]
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { freePort } from '../test/support/ports.ts';
-import { runProject } from '../test/support/processes.ts';
 import { startOwnRedis } from '../test/support/redis-server.ts';
-import { CLIENT, PASSWORD, refreshTokens, RESOURCE, SERVICE } from './refresh-grant.ts';
-import { startChild } from './support/child.ts';
-import { NO_RATE_LIMITS } from './support/unlimited.ts';
+import { CLIENT, refreshTokens, RESOURCE, SERVICE, startRefreshServer } from './refresh-grant.ts';
 
 const SAMPLES = 20;
 const list = process.argv.includes('--list');
@@ -26,16 +22,7 @@ const OURS = new Set(['info', 'monitor', 'echo']);
 const root = await mkdtemp(join(tmpdir(), 'portcullis-refresh-commands-'));
 const redis = await startOwnRedis();
 try {
-  const configFile = join(root, 'config.json');
-  await writeFile(configFile, JSON.stringify({ clients: [CLIENT, SERVICE], resources: [{ uri: RESOURCE, scopes: ['api:read'] }] }));
-  const env = {
-    NODE_ENV: 'development', PORT: String(await freePort()), CONFIG_FILE: configFile, DEMO_MCP: 'off', LOG_LEVEL: 'warn', AUDIT: 'off',
-    DATA_DIR: join(root, 'data'), KEYS_DIR: join(root, 'keys'), RSA_PRIVATE_KEY_PATH: join(root, 'none'), COOKIE_KEYS_PATH: join(root, 'none'),
-    REDIS_URL: redis.url, ...NO_RATE_LIMITS,
-  };
-  const added = await runProject('src/cli/main.ts', ['users', 'add', 'bench', '--password-stdin'], { env, input: `${PASSWORD}\n` });
-  if (added.code !== 0) throw new Error(`could not add the bench user: ${added.stderr}`);
-  const child = await startChild('src/main.ts', env, (line) => /^\s+issuer:\s+(\S+)/.exec(line)?.[1]);
+  const child = await startRefreshServer('redis', root, 'portcullis:', [], redis.url);
   try {
     const tokenUrl = `${child.url.replace('localhost', '127.0.0.1')}/token`;
     let [refreshToken] = await refreshTokens(child.url, 1);

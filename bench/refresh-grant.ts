@@ -7,7 +7,7 @@
  * Run alone: ./node_modules/.bin/node bench/refresh-grant.ts [seconds-per-round]
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestServer } from '../test/support/authorization-server.ts';
@@ -46,8 +46,9 @@ export const SERVICE = {
   grant_types: ['client_credentials'], token_endpoint_auth_method: 'client_secret_basic',
 };
 export const RESOURCE = 'https://api.bench.example/';
-type Engine = 'redis' | 'embedded';
+export type Engine = 'redis' | 'embedded';
 type Grant = 'refresh' | 'clientCredentials';
+export interface RefreshServer { issuer: string; tokens: string[] }
 
 export async function runRefreshGrantBench(options: { rounds?: number; seconds?: number; chains?: number; print?: boolean } = {}): Promise<RefreshGrantBenchResult> {
   const rounds = options.rounds ?? 4;
@@ -57,19 +58,9 @@ export async function runRefreshGrantBench(options: { rounds?: number; seconds?:
   const prefix = `bench:${randomUUID()}:`;
   const children: RunningChild[] = [];
   try {
-    const configFile = join(root, 'config.json');
-    await writeFile(configFile, JSON.stringify({ clients: [CLIENT, SERVICE], resources: [{ uri: RESOURCE, scopes: ['api:read'] }] }));
-    const servers: Record<'redis' | 'embedded', { issuer: string; tokens: string[] }> = {} as never;
+    const servers = {} as Record<Engine, RefreshServer>;
     for (const engine of ['redis', 'embedded'] as const) {
-      const port = await freePort();
-      const env = {
-        NODE_ENV: 'development', PORT: String(port), CONFIG_FILE: configFile, DEMO_MCP: 'off', LOG_LEVEL: 'warn', AUDIT: 'off',
-        DATA_DIR: join(root, engine, 'data'), KEYS_DIR: join(root, engine, 'keys'), RSA_PRIVATE_KEY_PATH: join(root, 'none'), COOKIE_KEYS_PATH: join(root, 'none'),
-        ...(engine === 'redis' ? { REDIS_URL: TEST_REDIS_URL, REDIS_PREFIX: prefix } : {}), ...NO_RATE_LIMITS,
-      };
-      const added = await runProject('src/cli/main.ts', ['users', 'add', 'bench', '--password-stdin'], { env, input: `${PASSWORD}\n` });
-      if (added.code !== 0) throw new Error(`could not add the bench user: ${added.stderr}`);
-      const child = await startChild('src/main.ts', env, (line) => /^\s+issuer:\s+(\S+)/.exec(line)?.[1]);
+      const child = await startRefreshServer(engine, join(root, engine), prefix);
       children.push(child);
       servers[engine] = { issuer: child.url, tokens: await refreshTokens(child.url, chains) };
     }
@@ -84,7 +75,7 @@ export async function runRefreshGrantBench(options: { rounds?: number; seconds?:
         const [engine, grant] = key.split(' ') as [Engine, Grant];
         const started = performance.now();
         const deadline = started + seconds * 1000;
-        const loop = grant === 'refresh' ? refreshChain : clientCredentialsChain;
+        const loop = GRANT_CHAINS[grant];
         const counts = await Promise.all(servers[engine].tokens.map((_, chain) => loop(servers[engine], chain, deadline)));
         totals[key].refreshes += counts.reduce((sum, count) => sum + count, 0);
         totals[key].ms += performance.now() - started;
@@ -119,6 +110,21 @@ export async function runRefreshGrantBench(options: { rounds?: number; seconds?:
   }
 }
 
+/** Portcullis as the bench runs it (audit off, rate limits lifted) on `engine`, with the bench user and clients. */
+export async function startRefreshServer(engine: Engine, root: string, redisPrefix: string, nodeOptions: string[] = [], redisUrl = TEST_REDIS_URL): Promise<RunningChild> {
+  const configFile = join(root, 'config.json');
+  await mkdir(root, { recursive: true });
+  await writeFile(configFile, JSON.stringify({ clients: [CLIENT, SERVICE], resources: [{ uri: RESOURCE, scopes: ['api:read'] }] }));
+  const env = {
+    NODE_ENV: 'development', PORT: String(await freePort()), CONFIG_FILE: configFile, DEMO_MCP: 'off', LOG_LEVEL: 'warn', AUDIT: 'off',
+    DATA_DIR: join(root, 'data'), KEYS_DIR: join(root, 'keys'), RSA_PRIVATE_KEY_PATH: join(root, 'none'), COOKIE_KEYS_PATH: join(root, 'none'),
+    ...(engine === 'redis' ? { REDIS_URL: redisUrl, REDIS_PREFIX: redisPrefix } : {}), ...NO_RATE_LIMITS,
+  };
+  const added = await runProject('src/cli/main.ts', ['users', 'add', 'bench', '--password-stdin'], { env, input: `${PASSWORD}\n` });
+  if (added.code !== 0) throw new Error(`could not add the bench user: ${added.stderr}`);
+  return startChild('src/main.ts', env, (line) => /^\s+issuer:\s+(\S+)/.exec(line)?.[1], nodeOptions);
+}
+
 /** Signs the bench user in `count` times through the login and consent pages; one refresh token each. */
 export async function refreshTokens(issuer: string, count: number): Promise<string[]> {
   const server = { issuer } as TestServer;
@@ -135,7 +141,7 @@ export async function refreshTokens(issuer: string, count: number): Promise<stri
 }
 
 /** Sends client_credentials grants one after another until the deadline (the same load shape as a refresh chain). */
-async function clientCredentialsChain(server: { issuer: string }, _chain: number, deadline: number): Promise<number> {
+async function clientCredentialsChain(server: RefreshServer, _chain: number, deadline: number): Promise<number> {
   let count = 0;
   const authorization = `Basic ${Buffer.from(`${SERVICE.client_id}:${SERVICE.client_secret}`).toString('base64')}`;
   while (performance.now() < deadline) {
@@ -152,7 +158,7 @@ async function clientCredentialsChain(server: { issuer: string }, _chain: number
 }
 
 /** Refreshes one chain until the deadline, keeping the newest token for the next round. */
-async function refreshChain(server: { issuer: string; tokens: string[] }, chain: number, deadline: number): Promise<number> {
+async function refreshChain(server: RefreshServer, chain: number, deadline: number): Promise<number> {
   let count = 0;
   while (performance.now() < deadline) {
     const response = await fetch(`${server.issuer.replace('localhost', '127.0.0.1')}/token`, {
@@ -167,6 +173,11 @@ async function refreshChain(server: { issuer: string; tokens: string[] }, chain:
   }
   return count;
 }
+
+/** One chain of each grant: requests one after another on `server` until `deadline`, counted. */
+export const GRANT_CHAINS: Record<Grant, (server: RefreshServer, chain: number, deadline: number) => Promise<number>> = {
+  refresh: refreshChain, clientCredentials: clientCredentialsChain,
+};
 
 if (import.meta.main) {
   const [seconds] = process.argv.slice(2).map(Number);

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { freePort } from '../test/support/ports.ts';
 import type { RunningChild } from './support/child.ts';
 import { compareLoad } from './support/load.ts';
-import { attributePerf, PERF_NODE_OPTIONS, recordPerf, type CpuAttribution, type PerfRecording } from './support/perf-profile.ts';
+import { attributePerf, PERF_NODE_OPTIONS, printPerUnit, recordPerf, type PerfRecording } from './support/perf-profile.ts';
 import { startBareProvider, startPortcullis, tokenRequest } from './token-endpoint.ts';
 
 const [seconds] = process.argv.slice(2).map(Number);
@@ -36,21 +36,9 @@ try {
   if (recordings.some((recording) => !recording)) throw new Error('perf cannot record here (is it installed, and perf_event_paranoid <= 2?)');
   const [ours, theirs] = [await attributePerf(files.portcullis), await attributePerf(files.bare)];
   console.log(`token endpoint CPU profile, ${compared.a.requestsPerSecond} vs ${compared.b.requestsPerSecond} tokens/s (Portcullis / bare ${compared.ratio.toFixed(2)})`);
-  console.log(`${'µs of CPU per token'.padEnd(62)}${'Portcullis'.padStart(11)}${'bare'.padStart(8)}${'difference'.padStart(12)}`);
-  for (const kind of Object.keys(ours) as Array<keyof CpuAttribution>) {
-    const perToken = (attribution: CpuAttribution, tokens: number) => new Map([...attribution[kind]].map(([group, us]) => [group, us / tokens]));
-    const [a, b] = [perToken(ours, compared.a.requests), perToken(theirs, compared.b.requests)];
-    const sum = (map: Map<string, number>) => [...map.values()].reduce((total, us) => total + us, 0);
-    console.log(`${kind.padEnd(62)}${row(sum(a), sum(b))}`);
-    const groups = [...new Set([...a.keys(), ...b.keys()])].sort((x, y) => ((a.get(y) ?? 0) - (b.get(y) ?? 0)) - ((a.get(x) ?? 0) - (b.get(x) ?? 0)));
-    for (const group of groups.filter((name) => (a.get(name) ?? 0) + (b.get(name) ?? 0) >= 1)) console.log(`  ${group.padEnd(60)}${row(a.get(group) ?? 0, b.get(group) ?? 0)}`);
-  }
+  printPerUnit('token', { label: 'Portcullis', cpu: ours, units: compared.a.requests }, { label: 'bare', cpu: theirs, units: compared.b.requests });
 } finally {
   for (const child of children) await child.stop();
   await rm(root, { recursive: true, force: true });
 }
 
-function row(portcullis: number, bare: number): string {
-  const difference = `${portcullis >= bare ? '+' : ''}${(portcullis - bare).toFixed(0)}`;
-  return `${portcullis.toFixed(0).padStart(11)}${bare.toFixed(0).padStart(8)}${difference.padStart(12)}`;
-}

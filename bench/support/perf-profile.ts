@@ -34,14 +34,14 @@ export type CpuAttribution = Record<'main thread' | 'thread pool' | 'other threa
  * else to the innermost JavaScript frame of our code or of a package (node's internals, builtins
  * and native code are charged to that caller); thread-pool samples go by what the thread did.
  */
-export async function attributePerf(file: string): Promise<CpuAttribution> {
-  const attribution: CpuAttribution = { 'main thread': new Map(), 'thread pool': new Map(), 'other threads': new Map() };
+export async function attributePerf(file: string, options: { byFile?: boolean } = {}): Promise<CpuAttribution> {
+  const attribution = emptyAttribution();
   const script = spawn('perf', ['script', '-i', file, '-F', 'comm,ip,sym'], { stdio: ['ignore', 'pipe', 'ignore'] });
   let comm: string | undefined;
   let frames: string[] = [];
   const flush = () => {
     if (comm !== undefined) {
-      const [kind, group] = classify(comm, frames);
+      const [kind, group] = classify(comm, frames, options.byFile ?? false);
       attribution[kind].set(group, (attribution[kind].get(group) ?? 0) + 1_000_000 / FREQUENCY);
     }
     comm = undefined;
@@ -56,18 +56,51 @@ export async function attributePerf(file: string): Promise<CpuAttribution> {
   return attribution;
 }
 
+export function emptyAttribution(): CpuAttribution {
+  return { 'main thread': new Map(), 'thread pool': new Map(), 'other threads': new Map() };
+}
+
+/** Adds `more` into `into`, kind by kind and group by group (several recordings of one load). */
+export function addAttribution(into: CpuAttribution, more: CpuAttribution): CpuAttribution {
+  for (const kind of Object.keys(more) as Array<keyof CpuAttribution>) {
+    for (const [group, us] of more[kind]) into[kind].set(group, (into[kind].get(group) ?? 0) + us);
+  }
+  return into;
+}
+
+/**
+ * Prints two attributions per unit of work (token, grant) side by side with their difference:
+ * each thread kind's total, then its groups, the largest difference first.
+ */
+export function printPerUnit(unit: string, a: { label: string; cpu: CpuAttribution; units: number }, b: { label: string; cpu: CpuAttribution; units: number }): void {
+  console.log(`${`µs of CPU per ${unit}`.padEnd(62)}${a.label.padStart(13)}${b.label.padStart(13)}${'difference'.padStart(12)}`);
+  for (const kind of Object.keys(a.cpu) as Array<keyof CpuAttribution>) {
+    const perUnit = (side: typeof a) => new Map([...side.cpu[kind]].map(([group, us]) => [group, us / side.units]));
+    const [x, y] = [perUnit(a), perUnit(b)];
+    const sum = (map: Map<string, number>) => [...map.values()].reduce((total, us) => total + us, 0);
+    printRow(kind, sum(x), sum(y));
+    const groups = [...new Set([...x.keys(), ...y.keys()])].sort((g, h) => ((x.get(h) ?? 0) - (y.get(h) ?? 0)) - ((x.get(g) ?? 0) - (y.get(g) ?? 0)));
+    for (const group of groups.filter((name) => (x.get(name) ?? 0) + (y.get(name) ?? 0) >= 1)) printRow(`  ${group}`, x.get(group) ?? 0, y.get(group) ?? 0);
+  }
+}
+
+/** One line of printPerUnit's table: a name, two figures and their difference. */
+export function printRow(name: string, a: number, b: number): void {
+  console.log(`${name.padEnd(62)}${a.toFixed(0).padStart(13)}${b.toFixed(0).padStart(13)}${`${a >= b ? '+' : ''}${(a - b).toFixed(0)}`.padStart(12)}`);
+}
+
 const GC = /v8::internal::(Heap::|Scavenger|MarkCompact|MinorMarkSweep|Sweeper|IncrementalMarking|ConcurrentMarking)/;
 const KOA = /^(koa|koa-compose|@koa\/.*|delegates|vary|on-finished|ee-first|type-is|mime-types|media-typer|parseurl|statuses|content-type|http-errors|cookies|keygrip|accepts|negotiator|encodeurl|escape-html|fresh|only|destroy|path-to-regexp)$/;
 
-function classify(comm: string, frames: string[]): [keyof CpuAttribution, string] {
+function classify(comm: string, frames: string[], byFile: boolean): [keyof CpuAttribution, string] {
   if (comm.startsWith('libuv-worker')) return ['thread pool', poolGroup(frames)];
   if (comm !== 'MainThread' && comm !== 'node') return ['other threads', comm === 'V8Worker' ? 'V8 helpers (GC, compiler)' : comm];
   if (frames.some((frame) => GC.test(frame))) return ['main thread', 'GC'];
   for (const frame of frames) {
-    const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(frame)?.[1];
-    if (pkg) return ['main thread', packageGroup(pkg)];
+    const inPackage = /node_modules\/(((?:@[^/]+\/)?[^/]+)\/[^:\s]+)/.exec(frame);
+    if (inPackage) return ['main thread', byFile ? inPackage[1]! : packageGroup(inPackage[2]!)];
     const ours = /file:\/\/\/\S*?\/((?:src|bench)\/[^:]+)/.exec(frame)?.[1];
-    if (ours) return ['main thread', fileGroup(ours)];
+    if (ours) return ['main thread', byFile ? ours : fileGroup(ours)];
   }
   return ['main thread', "node's HTTP and net internals, event loop, native code"];
 }
@@ -76,6 +109,7 @@ function packageGroup(pkg: string): string {
   if (pkg === 'oidc-provider') return 'oidc-provider';
   if (pkg === 'jose') return 'jose (JWT assembly, WebCrypto call)';
   if (KOA.test(pkg)) return 'Koa, its helpers and routers';
+  if (/^(ioredis|@ioredis\/.*|redis-parser|redis-errors|denque|cluster-key-slot|standard-as-callback|lodash\.\w+)$/.test(pkg)) return 'store';
   if (pkg.startsWith('pino') || pkg === 'sonic-boom') return 'log lines';
   if (pkg === 'prom-client') return 'metrics';
   return `package ${pkg}`;
