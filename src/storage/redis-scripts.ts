@@ -18,18 +18,16 @@
 const PREAMBLE = `
 local P = ARGV[1]
 local function fmt(n) return string.format('%.17g', n) end
-local function now_ms()
+local function clock()
   local t = redis.call('TIME')
-  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000), t[1] .. string.format('%06d', tonumber(t[2]))
 end
-local function stamp()
-  local t = redis.call('TIME')
-  return t[1] .. string.format('%06d', tonumber(t[2]))
-end
+local function now_ms() return (clock()) end
 local function rkey(k) return P .. 'r:' .. k end
 local function tkey(tag) return P .. 't:' .. tag end
-local function settle(tk, now)
-  redis.call('ZREMRANGEBYSCORE', tk, '-inf', fmt(now))
+-- changed: members were added or removed since the tag's expiry was last set.
+local function settle(tk, now, changed)
+  if redis.call('ZREMRANGEBYSCORE', tk, '-inf', fmt(now)) == 0 and not changed then return end
   local top = redis.call('ZRANGE', tk, -1, -1, 'WITHSCORES')
   if #top == 0 then return end
   if top[2] == 'inf' then redis.call('PERSIST', tk) else redis.call('PEXPIREAT', tk, top[2]) end
@@ -41,26 +39,26 @@ local function unlink(k, now)
     for _, tag in ipairs(cjson.decode(tags)) do
       local tk = tkey(tag)
       redis.call('ZREM', tk, k)
-      settle(tk, now)
+      settle(tk, now, true)
     end
   end
   return redis.call('DEL', rk)
 end
-local function put(k, value, ttl, tags)
+local function put(k, value, ttl, tags, now, st)
   local rk = rkey(k)
-  local now = now_ms()
   unlink(k, now)
-  redis.call('HSET', rk, 'v', value, 's', stamp(), 't', tags)
   local score = 'inf'
   if ttl > 0 then
     score = fmt(now + ttl)
-    redis.call('HSET', rk, 'e', score)
+    redis.call('HSET', rk, 'v', value, 's', st, 't', tags, 'e', score)
     redis.call('PEXPIREAT', rk, score)
+  else
+    redis.call('HSET', rk, 'v', value, 's', st, 't', tags)
   end
   for _, tag in ipairs(cjson.decode(tags)) do
     local tk = tkey(tag)
     redis.call('ZADD', tk, score, k)
-    settle(tk, now)
+    settle(tk, now, true)
   end
 end
 local function find_by_tag(tag)
@@ -77,10 +75,10 @@ local function find_by_tag(tag)
   end
   return found
 end
-local function consume(k)
+local function consume(k, now)
   local rk = rkey(k)
   if redis.call('EXISTS', rk) == 0 or redis.call('HEXISTS', rk, 'c') == 1 then return 0 end
-  redis.call('HSET', rk, 'c', fmt(now_ms()))
+  redis.call('HSET', rk, 'c', fmt(now))
   return 1
 end
 `;
@@ -89,19 +87,20 @@ end
 const PUT = `
 local k = ARGV[2]
 if ARGV[6] == '1' and redis.call('EXISTS', rkey(k)) == 1 then return 0 end
-put(k, ARGV[3], tonumber(ARGV[4]), ARGV[5])
+put(k, ARGV[3], tonumber(ARGV[4]), ARGV[5], clock())
 return 1
 `;
 
 /** ARGV: prefix, key. Returns 1 for the one caller that marks a live record consumed. */
 const CONSUME = `
-return consume(ARGV[2])
+return consume(ARGV[2], now_ms())
 `;
 
 /** ARGV: prefix, key, value JSON, TTL ms (0: none), tags JSON, key to consume. Returns 1 when it consumed and wrote, 0 when it did neither. */
 const CONSUME_AND_PUT = `
-if consume(ARGV[6]) == 0 then return 0 end
-put(ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5])
+local now, st = clock()
+if consume(ARGV[6], now) == 0 then return 0 end
+put(ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5], now, st)
 return 1
 `;
 
@@ -150,8 +149,9 @@ local rk = rkey(ARGV[2])
 local by, ttl = tonumber(ARGV[3]), tonumber(ARGV[4])
 local r = redis.call('HMGET', rk, 'v', 'e')
 if not r[1] then
-  local expires = fmt(now_ms() + ttl)
-  redis.call('HSET', rk, 'v', fmt(by), 's', stamp(), 't', '[]', 'e', expires)
+  local now, st = clock()
+  local expires = fmt(now + ttl)
+  redis.call('HSET', rk, 'v', fmt(by), 's', st, 't', '[]', 'e', expires)
   redis.call('PEXPIREAT', rk, expires)
   return { fmt(by), expires }
 end
