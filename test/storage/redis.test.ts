@@ -67,6 +67,26 @@ describe('redis store', () => {
     }
   });
 
+  test('looks records up by tag without writing to Redis (nothing for replicas or the append-only file)', async () => {
+    const own = await startOwnRedis();
+    const store = await openRedisStore({ url: own.url, prefix: 'reads:' });
+    const admin = new Redis(own.url);
+    try {
+      await store.put('grant-a:refresh', 'refresh', { ttlSeconds: 600, tags: ['grant:a'] });
+      await store.put('grant-a:access', 'access', { ttlSeconds: 60, tags: ['grant:a'] });
+      const changes = async () => Number(/rdb_changes_since_last_save:(\d+)/.exec(await admin.info('persistence'))![1]);
+      const before = await changes();
+
+      for (let read = 0; read < 3; read += 1) assert.equal((await store.findByTag('grant:a')).length, 2);
+
+      assert.equal(await changes(), before, 'no key was changed by the lookups');
+    } finally {
+      admin.disconnect();
+      await store.close();
+      await own.stop();
+    }
+  });
+
   test('fails fast with a one-line StoreUnavailableError naming REDIS_URL when Redis cannot be reached', async () => {
     const error = await openRedisStore({ url: 'redis://user:s3cret@127.0.0.1:1/0', prefix: prefix(), timeoutMs: 500 }).then(
       () => assert.fail('opened'), (caught: unknown) => caught,
