@@ -19,6 +19,7 @@ import { PKCE_METADATA, registrationMetadata } from './clients/registration-poli
 import type { ResourceRegistry } from './resources.ts';
 import { defaultScopesWhenMissing, loadGrantWithGrantedScopes } from './requested-scopes.ts';
 import { grantableServerInfo } from './accounts/grantable-scopes.ts';
+import { RequestAccounts } from './accounts/request-accounts.ts';
 import { accessTokenClaims } from './access-token-claims.ts';
 import { ACR_VALUES } from './accounts/sign-in-methods.ts';
 import { signInPolicy } from './interactions/sign-in-policy.ts';
@@ -64,14 +65,15 @@ export function createProvider(deps: ProviderDependencies): Provider {
   const withoutPkce = new Set(config.clients.filter((client) => client.pkce === 'optional').map((client) => client.client_id));
   const declaredTypes = new DeclaredApplicationTypes();
   const directory = { findActiveById: (id: string) => forProvider(deps.log, () => deps.users.findActiveById(id)) };
+  const accounts = new RequestAccounts((id) => takeReadAhead<PublicUser | undefined>(accountReadKey(id)) ?? directory.findActiveById(id));
   const configuration: Configuration = {
     adapter: storeAdapter(deps.store, deps.log, (token) => readAheadForRefresh(token, deps.store, directory)),
     clients: config.clients.map(({ pkce: _pkce, ...metadata }) => metadata) as ClientMetadata[],
     jwks: deps.signingKeys as Configuration['jwks'],
     cookies: { keys: deps.cookieKeys },
 
-    findAccount: async (_ctx, sub) => {
-      const user = await (takeReadAhead<PublicUser | undefined>(accountReadKey(sub)) ?? directory.findActiveById(sub));
+    findAccount: async (ctx, sub) => {
+      const user = await accounts.find(ctx, sub);
       if (!user) return undefined;
       return { accountId: user.id, claims: () => profileClaims(user) };
     },
@@ -121,7 +123,7 @@ export function createProvider(deps: ProviderDependencies): Provider {
         enabled: true,
         defaultResource: (_ctx, _client, oneOf) => oneOf ?? resources.defaultUri,
         useGrantedResource: () => true,
-        getResourceServerInfo: (ctx, indicator) => grantableServerInfo(ctx, indicator, resources, directory, () => deps.elevation.resourceServerInfo(ctx, indicator)),
+        getResourceServerInfo: (ctx, indicator) => grantableServerInfo(ctx, indicator, resources, accounts.of(ctx), () => deps.elevation.resourceServerInfo(ctx, indicator)),
       },
     },
 
@@ -139,7 +141,7 @@ export function createProvider(deps: ProviderDependencies): Provider {
     // auth_time, amr and acr (RFC 9068 §2.2.1) let resource servers demand a recent or stronger
     // sign-in for risky tools (RFC 9470 step-up); the client then asks again with max_age / acr_values.
     extraTokenClaims: async (ctx, token) => {
-      const claims = { ...(await accessTokenClaims(ctx, token as never, resources, directory)), ...deps.elevation.tokenClaims(ctx, token as never) };
+      const claims = { ...(await accessTokenClaims(ctx, token as never, resources, accounts.of(ctx))), ...deps.elevation.tokenClaims(ctx, token as never) };
       return Object.keys(claims).length ? claims : undefined;
     },
 

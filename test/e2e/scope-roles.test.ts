@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
 import { NOTES_RESOURCE, PUBLIC_CLIENT, startTestServer, type TestServer } from '../support/authorization-server.ts';
 import { addUser, authorizationRequest, client, codeFlow, discover, userAgentFor } from '../support/oauth-client.ts';
+import { Redis } from 'ioredis';
 import { deleteKeysUnder, TEST_REDIS_URL, uniqueRedisPrefix } from '../support/redis.ts';
 
 const RULED_RESOURCE = 'https://ruled.example.test/mcp';
@@ -94,3 +95,44 @@ for (const engine of engines) {
     });
   });
 }
+
+describe('account lookups on Redis', () => {
+  const prefix = uniqueRedisPrefix('test:scope-roles-lookups');
+  let server: TestServer;
+  let config: client.Configuration;
+  const redis = new Redis(TEST_REDIS_URL);
+  let monitor: Awaited<ReturnType<Redis['monitor']>> | undefined;
+
+  before(async () => {
+    server = await startTestServer({ REDIS_URL: TEST_REDIS_URL, REDIS_PREFIX: prefix }, undefined, [RULED]);
+    config = await discover(server, PUBLIC_CLIENT.client_id);
+  });
+  after(async () => {
+    monitor?.disconnect();
+    redis.disconnect();
+    await server?.destroy();
+    await deleteKeysUnder(prefix);
+  });
+
+  it('reads the account once per refresh, though its scopes and its roles claim both need it', async () => {
+    const user = await addUser(server, 'looked-up');
+    await server.users.changeRoles(user.username, { add: ['admin'] });
+    const { tokens } = await codeFlow(config, server, user, { redirectUri: REDIRECT_URI, scope: 'ruled:read ruled:admin', resource: RULED_RESOURCE });
+    monitor = await redis.monitor();
+    const lookups: string[] = [];
+    monitor.on('monitor', (_time: string, args: string[], source: string) => {
+      const sent = source !== 'lua'; // not a command a script ran
+      if (sent && args.some((arg) => arg.startsWith(prefix)) && args.some((arg) => arg.includes(`user-id:${user.id}`))) lookups.push(args[0]!);
+    });
+
+    const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token!, { resource: RULED_RESOURCE });
+    await redis.ping(); // answered after the refresh's commands, so MONITOR has passed them all on
+
+    assert.deepEqual((await claimsOf(refreshed.access_token)).roles, ['admin']);
+    assert.equal(lookups.length, 1, `lookups of the account: ${lookups.join(', ')}`);
+  });
+
+  async function claimsOf(accessToken: string): Promise<JWTPayload> {
+    return (await jwtVerify(accessToken, createRemoteJWKSet(new URL('/jwks', server.issuer)), { audience: RULED_RESOURCE })).payload;
+  }
+});
