@@ -40,7 +40,6 @@ try {
     for (const grant of order) {
       const file = join(root, `${grant}-${round}.perf.data`);
       const recording = await recordPerf(child.pid, file);
-      if (!recording) throw new Error('perf cannot record here (is it installed, and perf_event_paranoid <= 2?)');
       const redisBefore = await redisCpuUs();
       measured[grant].grants += await load(grant, seconds);
       measured[grant].redisUs += await redisCpuUs() - redisBefore;

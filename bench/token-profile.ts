@@ -25,15 +25,14 @@ try {
   const bare = await startBareProvider(pem, await freePort(), PERF_NODE_OPTIONS);
   children.push(bare);
   const files = { portcullis: join(root, 'portcullis.perf.data'), bare: join(root, 'bare.perf.data') };
-  const recordings: Array<PerfRecording | undefined> = [];
+  const recordings: PerfRecording[] = [];
   const compared = await compareLoad(tokenRequest(portcullis.url), tokenRequest(bare.url), {
     rounds: 2, seconds: seconds || 8, connections: 8,
     onWarm: async () => {
       recordings.push(await recordPerf(portcullis.pid, files.portcullis), await recordPerf(bare.pid, files.bare));
     },
   });
-  for (const recording of recordings) await recording?.stop();
-  if (recordings.some((recording) => !recording)) throw new Error('perf cannot record here (is it installed, and perf_event_paranoid <= 2?)');
+  for (const recording of recordings) await recording.stop();
   const [ours, theirs] = [await attributePerf(files.portcullis), await attributePerf(files.bare)];
   console.log(`token endpoint CPU profile, ${compared.a.requestsPerSecond} vs ${compared.b.requestsPerSecond} tokens/s (Portcullis / bare ${compared.ratio.toFixed(2)})`);
   printPerUnit('token', { label: 'Portcullis', cpu: ours, units: compared.a.requests }, { label: 'bare', cpu: theirs, units: compared.b.requests });

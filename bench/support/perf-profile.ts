@@ -12,12 +12,12 @@ export interface PerfRecording {
   stop(): Promise<void>;
 }
 
-/** `perf record -g` of every thread of `pid` into `file`; undefined where perf cannot record (not installed, not allowed). */
-export async function recordPerf(pid: number, file: string): Promise<PerfRecording | undefined> {
+/** `perf record -g` of every thread of `pid` into `file`; throws where perf cannot record (not installed, not allowed). */
+export async function recordPerf(pid: number, file: string): Promise<PerfRecording> {
   const perf = spawn('perf', ['record', '-q', '-g', '-F', String(FREQUENCY), '-p', String(pid), '-o', file], { stdio: 'ignore' });
   const exited = once(perf, 'exit').catch(() => undefined);
   const failed = await Promise.race([once(perf, 'error').then(() => true), exited.then(() => true), new Promise<false>((resolve) => setTimeout(() => resolve(false), 1000))]);
-  if (failed) return undefined;
+  if (failed) throw new Error('perf cannot record here (is it installed, and perf_event_paranoid <= 2?)');
   return {
     async stop() {
       perf.kill('SIGINT');

@@ -13,6 +13,11 @@ const RULED = {
   scopeRoles: { 'ruled:admin': ['admin', 'approver'] }, rolesInToken: true,
 };
 
+/** An access token's claims, once its signature checks out against the server's JWKS for `audience`. */
+async function claimsOf(server: TestServer, accessToken: string, audience: string): Promise<JWTPayload> {
+  return (await jwtVerify(accessToken, createRemoteJWKSet(new URL('/jwks', server.issuer)), { audience })).payload;
+}
+
 const engines = [
   { name: 'embedded store', env: () => ({}) },
   { name: 'Redis store', env: (prefix: string) => ({ REDIS_URL: TEST_REDIS_URL, REDIS_PREFIX: prefix }) },
@@ -33,14 +38,10 @@ for (const engine of engines) {
       await deleteKeysUnder(prefix);
     });
 
-    async function claimsOf(accessToken: string, audience: string): Promise<JWTPayload> {
-      return (await jwtVerify(accessToken, createRemoteJWKSet(new URL('/jwks', server.issuer)), { audience })).payload;
-    }
-
     it('gives a user without the role only the scopes anyone may grant, and names no roles', async () => {
       const user = await addUser(server, 'plain');
       const { tokens } = await codeFlow(config, server, user, { redirectUri: REDIRECT_URI, scope: 'ruled:read ruled:admin', resource: RULED_RESOURCE });
-      const claims = await claimsOf(tokens.access_token, RULED_RESOURCE);
+      const claims = await claimsOf(server, tokens.access_token, RULED_RESOURCE);
       assert.equal(claims.scope, 'ruled:read');
       assert.deepEqual(claims.roles, []);
     });
@@ -49,7 +50,7 @@ for (const engine of engines) {
       const user = await addUser(server, 'approver');
       await server.users.changeRoles(user.username, { add: ['approver'] });
       const { tokens } = await codeFlow(config, server, user, { redirectUri: REDIRECT_URI, scope: 'ruled:read ruled:admin', resource: RULED_RESOURCE });
-      const claims = await claimsOf(tokens.access_token, RULED_RESOURCE);
+      const claims = await claimsOf(server, tokens.access_token, RULED_RESOURCE);
       assert.equal(claims.scope, 'ruled:read ruled:admin');
       assert.deepEqual(claims.roles, ['approver']);
     });
@@ -58,7 +59,7 @@ for (const engine of engines) {
       const user = await addUser(server, 'admin');
       await server.users.changeRoles(user.username, { add: ['admin'] });
       const { tokens } = await codeFlow(config, server, user, { redirectUri: REDIRECT_URI, scope: 'notes:read', resource: NOTES_RESOURCE });
-      assert.equal((await claimsOf(tokens.access_token, NOTES_RESOURCE)).roles, undefined);
+      assert.equal((await claimsOf(server, tokens.access_token, NOTES_RESOURCE)).roles, undefined);
     });
 
     it('sends the user back with access_denied and a description when nothing asked for may be granted', async () => {
@@ -74,10 +75,10 @@ for (const engine of engines) {
       const user = await addUser(server, 'demoted');
       await server.users.changeRoles(user.username, { add: ['admin'] });
       const { tokens } = await codeFlow(config, server, user, { redirectUri: REDIRECT_URI, scope: 'ruled:read ruled:admin', resource: RULED_RESOURCE });
-      assert.equal((await claimsOf(tokens.access_token, RULED_RESOURCE)).scope, 'ruled:read ruled:admin');
+      assert.equal((await claimsOf(server, tokens.access_token, RULED_RESOURCE)).scope, 'ruled:read ruled:admin');
       await server.users.changeRoles(user.username, { remove: ['admin'] });
       const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token!, { resource: RULED_RESOURCE });
-      const claims = await claimsOf(refreshed.access_token, RULED_RESOURCE);
+      const claims = await claimsOf(server, refreshed.access_token, RULED_RESOURCE);
       assert.equal(claims.scope, 'ruled:read');
       assert.deepEqual(claims.roles, []);
     });
@@ -128,11 +129,7 @@ describe('account lookups on Redis', () => {
     const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token!, { resource: RULED_RESOURCE });
     await redis.ping(); // answered after the refresh's commands, so MONITOR has passed them all on
 
-    assert.deepEqual((await claimsOf(refreshed.access_token)).roles, ['admin']);
+    assert.deepEqual((await claimsOf(server, refreshed.access_token, RULED_RESOURCE)).roles, ['admin']);
     assert.equal(lookups.length, 1, `lookups of the account: ${lookups.join(', ')}`);
   });
-
-  async function claimsOf(accessToken: string): Promise<JWTPayload> {
-    return (await jwtVerify(accessToken, createRemoteJWKSet(new URL('/jwks', server.issuer)), { audience: RULED_RESOURCE })).payload;
-  }
 });
